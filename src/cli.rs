@@ -1,0 +1,73 @@
+//! Command-line arguments. The doc comments are the help text users see, so they are Chinese.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+const HELP_TEMPLATE: &str = "\
+{before-help}{about-with-newline}
+{usage-heading} {usage}
+
+{all-args}{after-help}";
+
+/// 把各单位的佐证材料（YAML 记录 + 证据文件）编成“河南省质量强县示范县”验收资料汇编。
+#[derive(Debug, Parser)]
+#[command(
+    name = "dossier",
+    version,
+    help_template = HELP_TEMPLATE,
+    subcommand_help_heading = "命令",
+    next_help_heading = "选项",
+    disable_help_subcommand = true,
+    after_help = "退出码：0 成功；1 资料有错误；2 用法错误、读写错误或程序内部错误。\n每个命令的详细用法：dossier <命令> --help"
+)]
+pub struct Cli {
+    /// 要执行的命令
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// 检查资料目录：读取全部 YAML 和证据文件，报告每个错误和警告（不写任何文件）
+    #[command(help_template = HELP_TEMPLATE, next_help_heading = "选项")]
+    Check(CheckArgs),
+    /// 新建资料目录：写入 dossier.yaml、单位名录和 21 个指标文件
+    #[command(help_template = HELP_TEMPLATE, next_help_heading = "选项")]
+    Init(InitArgs),
+}
+
+/// Arguments shared by every command that reads a dossier.
+#[derive(Debug, Args)]
+pub struct DossierArg {
+    /// 资料目录（默认：当前目录下的 dossier）
+    #[arg(value_name = "目录", default_value = "dossier")]
+    pub dir: PathBuf,
+}
+
+/// `dossier check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub dossier: DossierArg,
+}
+
+/// `dossier init`.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// 新资料目录的位置（不存在则新建；已存在时必须是空的）
+    #[arg(value_name = "目录")]
+    pub dir: PathBuf,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

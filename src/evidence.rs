@@ -1,0 +1,332 @@
+//! Evidence files: where a path written in a record may point (inside the dossier root only),
+//! what kind of file it is (by content, not by name), and whether it can be typeset: a PDF
+//! that opens without a password and has pages, an image whose header reads.
+//!
+//! Files are only ever opened for reading. The checks here use the same PDF parser as Typst
+//! (hayro-syntax), so a file that passes here is one Typst can embed.
+
+use std::fs::File;
+use std::io::{BufReader, Read};
+use std::path::{Path, PathBuf};
+
+/// What a file is, judged by its first bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kind {
+    /// A PDF document.
+    Pdf,
+    /// A JPEG image.
+    Jpeg,
+    /// A PNG image.
+    Png,
+    /// A GIF image.
+    Gif,
+    /// A WebP image.
+    Webp,
+    /// Anything else: goes into the package only.
+    Other,
+}
+
+impl Kind {
+    /// Whether Typst can put this kind of file into the dossier.
+    pub fn typesettable(self) -> bool {
+        self != Kind::Other
+    }
+
+    /// Whether this is a raster image.
+    pub fn is_image(self) -> bool {
+        matches!(self, Kind::Jpeg | Kind::Png | Kind::Gif | Kind::Webp)
+    }
+
+    /// Typst's name for the format.
+    pub fn typst_format(self) -> Option<&'static str> {
+        Some(match self {
+            Kind::Pdf => "pdf",
+            Kind::Jpeg => "jpg",
+            Kind::Png => "png",
+            Kind::Gif => "gif",
+            Kind::Webp => "webp",
+            Kind::Other => return None,
+        })
+    }
+
+    /// A name for messages.
+    pub fn label(self) -> &'static str {
+        match self {
+            Kind::Pdf => "PDF",
+            Kind::Jpeg => "JPEG 图片",
+            Kind::Png => "PNG 图片",
+            Kind::Gif => "GIF 图片",
+            Kind::Webp => "WebP 图片",
+            Kind::Other => "其他文件",
+        }
+    }
+
+    /// Detects the kind from the first bytes of a file.
+    pub fn sniff(head: &[u8]) -> Kind {
+        if head.starts_with(b"%PDF-")
+            || head.len() > 5
+                && head[..head.len().min(1024)]
+                    .windows(5)
+                    .any(|w| w == b"%PDF-")
+        {
+            Kind::Pdf
+        } else if head.starts_with(&[0xFF, 0xD8, 0xFF]) {
+            Kind::Jpeg
+        } else if head.starts_with(b"\x89PNG\r\n\x1a\n") {
+            Kind::Png
+        } else if head.starts_with(b"GIF87a") || head.starts_with(b"GIF89a") {
+            Kind::Gif
+        } else if head.len() >= 12 && &head[..4] == b"RIFF" && &head[8..12] == b"WEBP" {
+            Kind::Webp
+        } else {
+            Kind::Other
+        }
+    }
+}
+
+/// What inspecting a file found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Inspected {
+    /// Content kind.
+    pub kind: Kind,
+    /// Size in bytes.
+    pub size: u64,
+    /// Pages: a PDF's page count, 1 for an image, 0 for other files.
+    pub pages: u32,
+    /// Pixel size of an image.
+    pub pixels: Option<(u32, u32)>,
+}
+
+/// Why a file cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Problem {
+    /// The file is empty.
+    Empty,
+    /// A PDF that needs a password to open.
+    Encrypted,
+    /// A PDF that opens but carries an owner password (restrictions).
+    Restricted,
+    /// A PDF without pages.
+    NoPages,
+    /// A PDF or image that cannot be read; the detail says why.
+    Unreadable(String),
+    /// The extension says one kind, the content another.
+    Mismatch {
+        /// Kind by extension.
+        named: &'static str,
+        /// Kind by content.
+        found: Kind,
+    },
+    /// Not a regular file (a folder, a device).
+    NotAFile,
+    /// The file could not be opened or read.
+    Io(String),
+}
+
+/// Inspects the file at `path` (read-only).
+pub fn inspect(path: &Path) -> Result<Inspected, Problem> {
+    let meta = std::fs::metadata(path).map_err(|e| Problem::Io(e.to_string()))?;
+    if !meta.is_file() {
+        return Err(Problem::NotAFile);
+    }
+    let size = meta.len();
+    if size == 0 {
+        return Err(Problem::Empty);
+    }
+    let mut head = [0u8; 1024];
+    let n = {
+        let mut f = File::open(path).map_err(|e| Problem::Io(e.to_string()))?;
+        read_up_to(&mut f, &mut head).map_err(|e| Problem::Io(e.to_string()))?
+    };
+    let kind = Kind::sniff(&head[..n]);
+    let named = extension_kind(path);
+    if let Some(named) = named
+        && named.0 != kind
+        && (named.0 == Kind::Pdf || kind == Kind::Pdf || kind == Kind::Other)
+    {
+        return Err(Problem::Mismatch {
+            named: named.1,
+            found: kind,
+        });
+    }
+    match kind {
+        Kind::Pdf => {
+            let data = std::fs::read(path).map_err(|e| Problem::Io(e.to_string()))?;
+            let pages = pdf_pages(data)?;
+            Ok(Inspected {
+                kind,
+                size,
+                pages,
+                pixels: None,
+            })
+        }
+        Kind::Jpeg | Kind::Png | Kind::Gif | Kind::Webp => {
+            let file = File::open(path).map_err(|e| Problem::Io(e.to_string()))?;
+            let reader = image::ImageReader::new(BufReader::new(file))
+                .with_guessed_format()
+                .map_err(|e| Problem::Io(e.to_string()))?;
+            let (w, h) = reader
+                .into_dimensions()
+                .map_err(|e| Problem::Unreadable(e.to_string()))?;
+            if w == 0 || h == 0 {
+                return Err(Problem::Unreadable("图片尺寸为 0".into()));
+            }
+            Ok(Inspected {
+                kind,
+                size,
+                pages: 1,
+                pixels: Some((w, h)),
+            })
+        }
+        Kind::Other => Ok(Inspected {
+            kind,
+            size,
+            pages: 0,
+            pixels: None,
+        }),
+    }
+}
+
+/// Counts the pages of a PDF, refusing encrypted ones.
+pub fn pdf_pages(data: Vec<u8>) -> Result<u32, Problem> {
+    use hayro_syntax::{LoadPdfError, Pdf};
+    let data = std::sync::Arc::new(data);
+    let pdf = match Pdf::new(data.clone()) {
+        Ok(pdf) => pdf,
+        Err(LoadPdfError::Decryption(_)) => return Err(Problem::Encrypted),
+        Err(LoadPdfError::Invalid) => {
+            return Err(Problem::Unreadable("文件结构损坏，PDF 阅读器打不开".into()));
+        }
+    };
+    // A PDF with only an owner password opens with the empty user password; with any other
+    // password it fails. An unencrypted PDF ignores the password.
+    if let Err(LoadPdfError::Decryption(_)) = Pdf::new_with_password(data, "\u{1}dossier-probe") {
+        return Err(Problem::Restricted);
+    }
+    let pages = pdf.pages().len();
+    if pages == 0 {
+        return Err(Problem::NoPages);
+    }
+    Ok(u32::try_from(pages).unwrap_or(u32::MAX))
+}
+
+fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..])? {
+            0 => break,
+            k => n += k,
+        }
+    }
+    Ok(n)
+}
+
+fn extension_kind(path: &Path) -> Option<(Kind, &'static str)> {
+    let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+    Some(match ext.as_str() {
+        "pdf" => (Kind::Pdf, "PDF"),
+        "jpg" | "jpeg" => (Kind::Jpeg, "JPEG 图片"),
+        "png" => (Kind::Png, "PNG 图片"),
+        "gif" => (Kind::Gif, "GIF 图片"),
+        "webp" => (Kind::Webp, "WebP 图片"),
+        _ => return None,
+    })
+}
+
+/// Why a written path may not be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PathError {
+    /// Nothing written.
+    Empty,
+    /// `/…`, `C:\…`, `\\server\…`.
+    Absolute,
+    /// A `..` component.
+    Parent,
+    /// A symlink (somewhere on the way) leads outside the root.
+    OutsideRoot(PathBuf),
+    /// No file there.
+    Missing,
+}
+
+/// Normalises a path as written in a record: `\` becomes `/`, `.` and empty components are
+/// dropped. Absolute paths and `..` are refused.
+pub fn normalise(written: &str) -> Result<String, PathError> {
+    let w = written.trim().replace('\\', "/");
+    if w.is_empty() {
+        return Err(PathError::Empty);
+    }
+    let bytes = w.as_bytes();
+    if w.starts_with('/')
+        || (bytes.len() >= 2 && bytes[1] == b':' && bytes[0].is_ascii_alphabetic())
+    {
+        return Err(PathError::Absolute);
+    }
+    let mut parts = Vec::new();
+    for c in w.split('/') {
+        match c {
+            "" | "." => {}
+            ".." => return Err(PathError::Parent),
+            c => parts.push(c),
+        }
+    }
+    if parts.is_empty() {
+        return Err(PathError::Empty);
+    }
+    Ok(parts.join("/"))
+}
+
+/// Resolves a normalised relative path under `root` (already canonical), following symlinks
+/// and refusing any that leave the root.
+pub fn resolve(canonical_root: &Path, rel: &str) -> Result<PathBuf, PathError> {
+    let joined = canonical_root.join(rel);
+    match std::fs::symlink_metadata(&joined) {
+        Err(_) => {
+            // A dangling symlink on the way also lands here; report it as missing.
+            return Err(PathError::Missing);
+        }
+        Ok(_) => {}
+    }
+    let real = std::fs::canonicalize(&joined).map_err(|_| PathError::Missing)?;
+    if !real.starts_with(canonical_root) {
+        return Err(PathError::OutsideRoot(real));
+    }
+    Ok(real)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_are_normalised_and_escapes_refused() {
+        assert_eq!(
+            normalise("evidence\\05\\a.pdf").unwrap(),
+            "evidence/05/a.pdf"
+        );
+        assert_eq!(normalise("./evidence//a.pdf").unwrap(), "evidence/a.pdf");
+        assert_eq!(normalise("../x.pdf"), Err(PathError::Parent));
+        assert_eq!(normalise("evidence/../../x.pdf"), Err(PathError::Parent));
+        assert_eq!(normalise("/etc/passwd"), Err(PathError::Absolute));
+        assert_eq!(normalise("C:\\x.pdf"), Err(PathError::Absolute));
+        assert_eq!(normalise("\\\\server\\x.pdf"), Err(PathError::Absolute));
+        assert_eq!(normalise("  "), Err(PathError::Empty));
+    }
+
+    #[test]
+    fn kinds_are_sniffed_from_content() {
+        assert_eq!(Kind::sniff(b"%PDF-1.7\n"), Kind::Pdf);
+        assert_eq!(Kind::sniff(&[0xFF, 0xD8, 0xFF, 0xE1]), Kind::Jpeg);
+        assert_eq!(Kind::sniff(b"\x89PNG\r\n\x1a\n...."), Kind::Png);
+        assert_eq!(Kind::sniff(b"PK\x03\x04"), Kind::Other);
+        assert_eq!(Kind::sniff(b""), Kind::Other);
+    }
+
+    #[test]
+    fn garbage_pdfs_are_unreadable_not_a_panic() {
+        assert!(matches!(
+            pdf_pages(b"%PDF-1.4\nnot really".to_vec()),
+            Err(Problem::Unreadable(_) | Problem::NoPages)
+        ));
+        assert!(pdf_pages(Vec::new()).is_err());
+    }
+}

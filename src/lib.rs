@@ -1,0 +1,19 @@
+//! The `dossier` library: every stage of turning a dossier folder into the acceptance dossier.
+//! The binary (`main.rs`) only wires these stages to the command line.
+//!
+//! Data flows one way: [`load`] reads the YAML files, [`validate`] checks them against the
+//! [`catalog`], the [`units`] registry and the [`evidence`] files and produces a checked
+//! dossier; later stages only read that.
+
+pub mod catalog;
+pub mod cli;
+pub mod cmd;
+pub mod diag;
+pub mod evidence;
+pub mod init;
+pub mod load;
+pub mod model;
+pub mod typeset;
+pub mod units;
+pub mod validate;
+pub mod yaml;

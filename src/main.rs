@@ -1,0 +1,36 @@
+//! `dossier`: turns a county's evidence records into the acceptance dossier for the
+//! 河南省质量强县示范县 review. `main` only parses arguments, runs one command and maps its
+//! outcome to the exit code (0 ok, 1 the dossier has errors, 2 usage, I/O or internal error).
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use dossier::cli::{Cli, Command};
+use dossier::cmd::{self, Status};
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    let result = match &cli.command {
+        Command::Check(args) => cmd::check::run(args),
+        Command::Init(args) => cmd::init::run(args),
+    };
+    match result {
+        Ok(Status::Ok) => ExitCode::SUCCESS,
+        Ok(Status::DataErrors) => ExitCode::from(1),
+        Err(e) => {
+            cmd::status(&format!("错误：{e:#}"));
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,351 @@
+//! Typesetting: a Typst [`World`] over in-memory sources (the rendered templates), the fonts
+//! embedded from `fonts/`, and the evidence files under the dossier root, with the date pinned
+//! so the same input gives the same document; plus PDF export with a fixed identifier and
+//! timestamp.
+//!
+//! Fonts are loaded once per process ([`Fonts`]) and shared by every compilation; a font's
+//! data is parsed only when Typst first asks for it. No system font is ever looked up.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use typst::diag::{FileError, FileResult, SourceDiagnostic, Warned};
+use typst::foundations::{Bytes, Datetime, Duration, Smart};
+use typst::syntax::{FileId, RootedPath, Source, VirtualPath, VirtualRoot};
+use typst::text::{Font, FontBook, FontInfo};
+use typst::utils::LazyHash;
+use typst::{Library, LibraryExt, World};
+use typst_kit::fonts::{FontSource, FontStore};
+use typst_layout::PagedDocument;
+
+use crate::model::Date;
+
+/// The fonts compiled into the binary: file name and data. See `fonts/README.md`.
+pub const EMBEDDED_FONTS: [(&str, &[u8]); 5] = [
+    (
+        "NotoSerifCJKsc-Regular-GBK.otf",
+        include_bytes!("../fonts/NotoSerifCJKsc-Regular-GBK.otf"),
+    ),
+    (
+        "NotoSerifCJKsc-Bold-GB2312.otf",
+        include_bytes!("../fonts/NotoSerifCJKsc-Bold-GB2312.otf"),
+    ),
+    (
+        "NotoSansCJKsc-Regular-GB2312.otf",
+        include_bytes!("../fonts/NotoSansCJKsc-Regular-GB2312.otf"),
+    ),
+    (
+        "NotoSansCJKsc-Bold-GB2312.otf",
+        include_bytes!("../fonts/NotoSansCJKsc-Bold-GB2312.otf"),
+    ),
+    (
+        "DossierKai-Regular.ttf",
+        include_bytes!("../fonts/DossierKai-Regular.ttf"),
+    ),
+];
+
+/// A font embedded in the binary, parsed on first use.
+struct Embedded {
+    data: &'static [u8],
+    index: u32,
+}
+
+impl FontSource for Embedded {
+    fn load(&self) -> Option<Font> {
+        Font::new(Bytes::new(self.data), self.index)
+    }
+}
+
+/// A font file named by the dossier, read on first use.
+struct External {
+    path: PathBuf,
+    index: u32,
+}
+
+impl FontSource for External {
+    fn load(&self) -> Option<Font> {
+        let data = std::fs::read(&self.path).ok()?;
+        Font::new(Bytes::new(data), self.index)
+    }
+}
+
+/// The fonts every compilation uses: the embedded ones, then any the dossier adds.
+pub struct Fonts {
+    store: FontStore,
+}
+
+impl Fonts {
+    /// Only the embedded fonts.
+    pub fn embedded() -> Fonts {
+        let mut store = FontStore::new();
+        for (_, data) in EMBEDDED_FONTS {
+            for (index, info) in FontInfo::iter(data).enumerate() {
+                store.push((
+                    Embedded {
+                        data,
+                        index: index as u32,
+                    },
+                    info,
+                ));
+            }
+        }
+        Fonts { store }
+    }
+
+    /// Adds the fonts of one file (a `.ttf`, `.otf`, `.ttc` or `.otc`); returns how many faces
+    /// it had, or `None` if it is not a font Typst can read.
+    pub fn add_file(&mut self, path: &Path) -> std::io::Result<Option<usize>> {
+        let data = std::fs::read(path)?;
+        let infos: Vec<FontInfo> = FontInfo::iter(&data).collect();
+        if infos.is_empty() {
+            return Ok(None);
+        }
+        let n = infos.len();
+        for (index, info) in infos.into_iter().enumerate() {
+            self.store.push((
+                External {
+                    path: path.to_path_buf(),
+                    index: index as u32,
+                },
+                info,
+            ));
+        }
+        Ok(Some(n))
+    }
+
+    /// The font book (metadata of every face).
+    pub fn book(&self) -> &LazyHash<FontBook> {
+        self.store.book()
+    }
+
+    /// Family names, sorted and deduplicated.
+    pub fn families(&self) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .book()
+            .families()
+            .map(|(name, _)| name.to_string())
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+}
+
+/// One compilation's world: the main source and other in-memory files, the fonts, the
+/// evidence root and the pinned date.
+pub struct DossierWorld {
+    library: LazyHash<Library>,
+    fonts: Arc<Fonts>,
+    main: FileId,
+    sources: HashMap<FileId, Source>,
+    root: Option<PathBuf>,
+    files: Mutex<HashMap<FileId, FileResult<Bytes>>>,
+    today: Datetime,
+}
+
+/// The id of a project file at `path` (e.g. `/main.typ`, `/evidence/05/a.pdf`).
+pub fn file_id(path: &str) -> FileId {
+    let vpath =
+        VirtualPath::new(path).unwrap_or_else(|_| VirtualPath::new("/invalid").expect("valid"));
+    RootedPath::new(VirtualRoot::Project, vpath).intern()
+}
+
+impl DossierWorld {
+    /// A world whose main file is `main` (Typst source), with further in-memory `sources`
+    /// (path → text), reading other files from `root` (canonical; files must stay inside it)
+    /// and with `today` as the date.
+    pub fn new(
+        fonts: Arc<Fonts>,
+        main: String,
+        sources: Vec<(String, String)>,
+        root: Option<PathBuf>,
+        today: Date,
+    ) -> DossierWorld {
+        let main_id = file_id("/main.typ");
+        let mut map = HashMap::new();
+        map.insert(main_id, Source::new(main_id, main));
+        for (path, text) in sources {
+            let id = file_id(&path);
+            map.insert(id, Source::new(id, text));
+        }
+        let today = Datetime::from_ymd(i32::from(today.year), today.month, today.day)
+            .unwrap_or_else(|| Datetime::from_ymd(2022, 1, 1).expect("valid date"));
+        DossierWorld {
+            library: LazyHash::new(Library::builder().build()),
+            fonts,
+            main: main_id,
+            sources: map,
+            root,
+            files: Mutex::new(HashMap::new()),
+            today,
+        }
+    }
+
+    /// The text of an in-memory source (for mapping diagnostics back).
+    pub fn source_text(&self, id: FileId) -> Option<&str> {
+        self.sources.get(&id).map(|s| s.text())
+    }
+
+    fn read(&self, id: FileId) -> FileResult<Bytes> {
+        let Some(root) = &self.root else {
+            return Err(FileError::AccessDenied);
+        };
+        let rooted = id.get();
+        if !matches!(rooted.root(), VirtualRoot::Project) {
+            return Err(FileError::AccessDenied);
+        }
+        let path = rooted
+            .vpath()
+            .realize(root)
+            .map_err(|_| FileError::AccessDenied)?;
+        let real = std::fs::canonicalize(&path).map_err(|e| FileError::from_io(e, &path))?;
+        if !real.starts_with(root) {
+            return Err(FileError::AccessDenied);
+        }
+        let data = std::fs::read(&real).map_err(|e| FileError::from_io(e, &path))?;
+        Ok(Bytes::new(data))
+    }
+}
+
+impl World for DossierWorld {
+    fn library(&self) -> &LazyHash<Library> {
+        &self.library
+    }
+
+    fn book(&self) -> &LazyHash<FontBook> {
+        self.fonts.book()
+    }
+
+    fn main(&self) -> FileId {
+        self.main
+    }
+
+    fn source(&self, id: FileId) -> FileResult<Source> {
+        match self.sources.get(&id) {
+            Some(s) => Ok(s.clone()),
+            None => Err(FileError::NotSource),
+        }
+    }
+
+    fn file(&self, id: FileId) -> FileResult<Bytes> {
+        if let Some(s) = self.sources.get(&id) {
+            return Ok(Bytes::from_string(s.clone()));
+        }
+        let mut files = self.files.lock().unwrap_or_else(|e| e.into_inner());
+        files.entry(id).or_insert_with(|| self.read(id)).clone()
+    }
+
+    fn font(&self, index: usize) -> Option<Font> {
+        self.fonts.store.font(index)
+    }
+
+    fn today(&self, _offset: Option<Duration>) -> Option<Datetime> {
+        Some(self.today)
+    }
+}
+
+/// The outcome of a compilation: the pages or the errors, and the warnings either way.
+pub struct Compiled {
+    /// Pages, or the errors that stopped the compilation.
+    pub output: Result<PagedDocument, Vec<SourceDiagnostic>>,
+    /// Warnings.
+    pub warnings: Vec<SourceDiagnostic>,
+}
+
+/// Compiles the world's main file into pages.
+pub fn compile(world: &DossierWorld) -> Compiled {
+    let Warned { output, warnings } = typst::compile::<PagedDocument>(world);
+    Compiled {
+        output: output.map_err(|e| e.to_vec()),
+        warnings: warnings.to_vec(),
+    }
+}
+
+/// Exports pages as PDF, with a document id derived from `ident` and the timestamp `date`
+/// (noon UTC), so equal input gives equal bytes.
+pub fn export_pdf(
+    doc: &PagedDocument,
+    ident: &str,
+    date: Date,
+) -> Result<Vec<u8>, Vec<SourceDiagnostic>> {
+    let datetime = Datetime::from_ymd_hms(i32::from(date.year), date.month, date.day, 12, 0, 0);
+    let options = typst_pdf::PdfOptions {
+        ident: Smart::Custom(ident.to_string()),
+        creator: Smart::Custom(Some(format!("dossier {}", env!("CARGO_PKG_VERSION")))),
+        timestamp: datetime.map(typst_pdf::Timestamp::new_utc),
+        ..typst_pdf::PdfOptions::default()
+    };
+    typst_pdf::pdf(doc, &options).map_err(|e| e.to_vec())
+}
+
+/// Renders Typst diagnostics as plain text (for internal sources, where there is no user
+/// file to point at).
+pub fn describe(world: &DossierWorld, diags: &[SourceDiagnostic]) -> String {
+    use typst::WorldExt;
+    let mut out = String::new();
+    for d in diags {
+        let place = match (d.span.id(), world.range(d.span)) {
+            (Some(id), Some(range)) => {
+                let text = world.source_text(id).unwrap_or("");
+                let (line, col) = crate::diag::line_col(text, range.start);
+                format!("{:?}:{line}:{col}: ", id.get().vpath())
+            }
+            _ => String::new(),
+        };
+        out.push_str(&format!("{place}{}\n", d.message));
+        for h in &d.hints {
+            out.push_str(&format!("  提示：{}\n", h.v));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn world(src: &str) -> DossierWorld {
+        DossierWorld::new(
+            Arc::new(Fonts::embedded()),
+            src.into(),
+            vec![],
+            None,
+            Date::parse("2022-05-20").unwrap(),
+        )
+    }
+
+    #[test]
+    fn embedded_fonts_have_the_four_roles() {
+        let fams = Fonts::embedded().families();
+        for want in ["Noto Serif CJK SC", "Noto Sans CJK SC", "Dossier Kai"] {
+            assert!(
+                fams.iter().any(|f| f.eq_ignore_ascii_case(want)),
+                "{want} missing in {fams:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn compiles_chinese_with_a_pinned_date_to_identical_pdfs() {
+        let src = "#set text(font: \"Noto Serif CJK SC\", lang: \"zh\")\n民权县 #datetime.today().display()";
+        let w = world(src);
+        let doc = compile(&w).output.expect("compiles");
+        assert_eq!(doc.pages().len(), 1);
+        let a = export_pdf(&doc, "x", Date::parse("2022-05-20").unwrap()).unwrap();
+        let b = export_pdf(
+            &compile(&world(src)).output.unwrap(),
+            "x",
+            Date::parse("2022-05-20").unwrap(),
+        )
+        .unwrap();
+        assert_eq!(a, b);
+        assert!(a.starts_with(b"%PDF-"));
+    }
+
+    #[test]
+    fn files_outside_a_root_are_denied() {
+        let w = world("#read(\"/etc/passwd\")");
+        assert!(compile(&w).output.is_err());
+    }
+}
