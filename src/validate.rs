@@ -337,7 +337,10 @@ pub fn validate(sources: Sources) -> Validated {
             out.push(rec);
         }
         out.sort_by_key(|r| r.number);
-        check_coverage(cat, &file_name, file.is_some(), &out, &mut diags);
+        let at = by_item
+            .get(&number)
+            .map(|(f, d)| Place::at(f, pos_of(&d.item)));
+        check_coverage(cat, at, &out, &mut diags);
         items_out.push(ItemEvidence {
             number,
             file,
@@ -1045,16 +1048,10 @@ fn check_file(
     Some(rf)
 }
 
-fn check_coverage(
-    cat: &Item,
-    file: &str,
-    has_file: bool,
-    recs: &[Rec],
-    diags: &mut Vec<Diagnostic>,
-) {
-    if !has_file {
-        return;
-    }
+/// Warns about every criterion of an item (whose file's `指标:` is at `at`) that no record
+/// supports.
+fn check_coverage(cat: &Item, at: Option<Place>, recs: &[Rec], diags: &mut Vec<Diagnostic>) {
+    let Some(at) = at else { return };
     let covered: BTreeSet<usize> = recs
         .iter()
         .flat_map(|r| r.criteria.iter().copied())
@@ -1073,7 +1070,7 @@ fn check_coverage(
                     "指标{}第{k}条考核内容没有材料：{short}{ellipsis}",
                     cat.number
                 ))
-                .at(Place::file(file))
+                .at(at.clone())
                 .hint(format!("补充材料，并在材料里写“考核内容: [{k}]”。")),
             );
         }
