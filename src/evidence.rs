@@ -279,12 +279,9 @@ pub fn normalise(written: &str) -> Result<String, PathError> {
 /// and refusing any that leave the root.
 pub fn resolve(canonical_root: &Path, rel: &str) -> Result<PathBuf, PathError> {
     let joined = canonical_root.join(rel);
-    match std::fs::symlink_metadata(&joined) {
-        Err(_) => {
-            // A dangling symlink on the way also lands here; report it as missing.
-            return Err(PathError::Missing);
-        }
-        Ok(_) => {}
+    // A dangling symlink on the way also fails here; it is reported as missing.
+    if std::fs::symlink_metadata(&joined).is_err() {
+        return Err(PathError::Missing);
     }
     let real = std::fs::canonicalize(&joined).map_err(|_| PathError::Missing)?;
     if !real.starts_with(canonical_root) {

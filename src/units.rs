@@ -182,36 +182,40 @@ impl Registry {
         }
     }
 
-    /// Up to three registry names close to `name`, closest first.
+    /// Up to three units or groups whose names are close to `name`, closest first, each
+    /// shown by its short name (one suggestion per unit, however many of its spellings match).
     pub fn suggest(&self, name: &str) -> Vec<String> {
         let wanted = normalise(name);
         let len = wanted.chars().count();
-        let mut scored: Vec<(usize, String)> = Vec::new();
+        let mut best: BTreeMap<(u8, usize), usize> = BTreeMap::new();
         for (spelling, r) in &self.spellings {
             let s = normalise(spelling);
             let d = strsim::levenshtein(&wanted, &s);
             let contains = len >= 2 && (s.contains(&wanted) || wanted.contains(&s));
             if d <= (len.max(s.chars().count()) / 3).max(1) || contains {
-                let shown = match r {
-                    Resolved::Unit(u) if self.units[*u].short != *spelling => {
-                        format!("{}（{}）", spelling, self.units[*u].short)
-                    }
-                    _ => spelling.clone(),
+                let score = if contains { d.min(2) } else { d };
+                let key = match r {
+                    Resolved::Unit(u) => (0, *u),
+                    Resolved::Group(g) => (1, *g),
                 };
-                scored.push((if contains { d.min(2) } else { d }, shown));
+                let e = best.entry(key).or_insert(score);
+                *e = (*e).min(score);
             }
         }
-        scored.sort();
-        let mut out: Vec<String> = Vec::new();
-        for (_, s) in scored {
-            if !out.contains(&s) {
-                out.push(s);
-            }
-            if out.len() == 3 {
-                break;
-            }
-        }
-        out
+        let mut ranked: Vec<(usize, (u8, usize))> = best.into_iter().map(|(k, d)| (d, k)).collect();
+        ranked.sort();
+        ranked
+            .into_iter()
+            .take(3)
+            .map(|(_, (kind, i))| {
+                let r = if kind == 0 {
+                    Resolved::Unit(i)
+                } else {
+                    Resolved::Group(i)
+                };
+                self.display(r).to_string()
+            })
+            .collect()
     }
 
     /// The diagnostic for a name that is not in the registry, with suggestions.

@@ -900,9 +900,10 @@ fn inspect_all(
             })
             .collect();
         for h in handles {
-            match h.join() {
-                Ok(v) => out.extend(v),
-                Err(_) => {} // a panic inside a decoder: the files of this chunk stay unknown
+            // A panic inside a decoder leaves this chunk's files unknown; they are reported
+            // as unreadable below.
+            if let Ok(v) = h.join() {
+                out.extend(v);
             }
         }
     });

@@ -31,7 +31,7 @@ pub fn decode(file: &str, bytes: &[u8]) -> Result<Arc<str>, Diagnostic> {
 pub fn parse<T: DeserializeOwned>(file: &str, text: &str) -> Result<T, Diagnostic> {
     // Node-count and alias budgets stay at their defaults: they stop "billion laughs".
     let options: Options = serde_saphyr::options! { with_snippet: false };
-    serde_saphyr::from_str_with_options(text, options).map_err(|e| to_diagnostic(file, text, &e))
+    serde_saphyr::from_str_with_options(text, options).map_err(|e| to_diagnostic(file, &e))
 }
 
 /// The position of a spanned value.
@@ -49,12 +49,12 @@ pub fn pos(l: &Location) -> Pos {
 }
 
 /// Translates a serde-saphyr error into a diagnostic at its place.
-pub fn to_diagnostic(file: &str, text: &str, err: &Error) -> Diagnostic {
+pub fn to_diagnostic(file: &str, err: &Error) -> Diagnostic {
     let err = err.without_snippet();
     let place = err
         .location()
         .map_or_else(|| Place::file(file), |l| Place::at(file, pos(&l)));
-    let (message, hint) = describe(err, text);
+    let (message, hint) = describe(err);
     let mut d = Diagnostic::error(message).at(place);
     if let Some(hint) = hint {
         d = d.hint(hint);
@@ -62,7 +62,7 @@ pub fn to_diagnostic(file: &str, text: &str, err: &Error) -> Diagnostic {
     d
 }
 
-fn describe(err: &Error, text: &str) -> (String, Option<String>) {
+fn describe(err: &Error) -> (String, Option<String>) {
     match err {
         Error::SerdeUnknownField {
             field, expected, ..
@@ -150,8 +150,8 @@ fn describe(err: &Error, text: &str) -> (String, Option<String>) {
             "文件结构过于复杂（别名展开过多），已停止读取".to_string(),
             Some("请不要用“&”“*”别名反复引用大段内容。".to_string()),
         ),
-        Error::AliasError { error, .. } => describe(error, text),
-        Error::WithSnippet { error, .. } => describe(error, text),
+        Error::AliasError { error, .. } => describe(error),
+        Error::WithSnippet { error, .. } => describe(error),
         other => (format!("YAML 格式错误：{}", english(other)), None),
     }
 }

@@ -1,0 +1,151 @@
+//! Helpers shared by the end-to-end tests: build a dossier in a temporary folder from the
+//! fixtures, run the `dossier` binary on it, and read its diagnostics back.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The test fixtures folder.
+pub fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+/// Runs the binary with `args`, in `cwd`.
+pub fn dossier(cwd: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_dossier"))
+        .args(args)
+        .current_dir(cwd)
+        .env("NO_COLOR", "1")
+        .env("SOURCE_DATE_EPOCH", "1653004800")
+        .output()
+        .expect("the dossier binary runs")
+}
+
+/// Copies every file under `from` into `to`, keeping relative paths (overwriting).
+pub fn overlay(from: &Path, to: &Path) {
+    for entry in walkdir::WalkDir::new(from).sort_by_file_name() {
+        let entry = entry.expect("fixture readable");
+        let rel = entry.path().strip_prefix(from).expect("under from");
+        let dest = to.join(rel);
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&dest).expect("mkdir");
+        } else {
+            std::fs::copy(entry.path(), &dest).expect("copy fixture");
+        }
+    }
+}
+
+/// A temporary folder holding a dossier at `d/`: `dossier init`, then the base fixture, then
+/// the named case's files (under `tests/fixtures/check/CASE`) on top.
+pub fn dossier_with(case: Option<&str>) -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let out = dossier(tmp.path(), &["init", "d"]);
+    assert!(
+        out.status.success(),
+        "init failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let root = tmp.path().join("d");
+    overlay(&fixtures().join("base"), &root);
+    if let Some(case) = case {
+        let dir = fixtures().join("check").join(case);
+        assert!(dir.is_dir(), "no fixture {case}");
+        overlay(&dir, &root);
+    }
+    (tmp, root)
+}
+
+/// One diagnostic as printed.
+#[derive(Debug, Clone)]
+pub struct Printed {
+    /// "错误" or "警告".
+    pub severity: String,
+    /// The message line.
+    pub message: String,
+    /// File relative to the dossier root (empty if none).
+    pub file: String,
+    /// Line, 0 if none.
+    pub line: usize,
+    /// Column, 0 if none.
+    pub col: usize,
+    /// The hint, if any.
+    pub hint: String,
+}
+
+/// Parses the diagnostics printed on stderr. `root` is the dossier folder as passed to the
+/// binary (relative to its working directory).
+pub fn printed(stderr: &str, root: &str) -> Vec<Printed> {
+    let mut out: Vec<Printed> = Vec::new();
+    for line in stderr.lines() {
+        let (sev, rest) = if let Some(r) = line.strip_prefix("错误：") {
+            ("错误", r)
+        } else if let Some(r) = line.strip_prefix("警告：") {
+            ("警告", r)
+        } else {
+            if let Some(d) = out.last_mut() {
+                let t = line.trim_start();
+                if let Some(loc) = t.strip_prefix("--> ") {
+                    if d.file.is_empty() {
+                        let loc = loc.split('（').next().unwrap_or(loc);
+                        let loc = loc.strip_prefix(&format!("{root}/")).unwrap_or(loc);
+                        let mut parts = loc.rsplitn(3, ':');
+                        let (c, l, f) = (parts.next(), parts.next(), parts.next());
+                        match (
+                            f,
+                            l.and_then(|l| l.parse().ok()),
+                            c.and_then(|c| c.parse().ok()),
+                        ) {
+                            (Some(f), Some(l), Some(c)) => {
+                                d.file = f.to_string();
+                                d.line = l;
+                                d.col = c;
+                            }
+                            _ => d.file = loc.to_string(),
+                        }
+                    }
+                } else if let Some(h) = t.strip_prefix("= 提示：") {
+                    d.hint = h.to_string();
+                }
+            }
+            continue;
+        };
+        out.push(Printed {
+            severity: sev.into(),
+            message: rest.into(),
+            file: String::new(),
+            line: 0,
+            col: 0,
+            hint: String::new(),
+        });
+    }
+    out
+}
+
+/// Runs `dossier check d` on a case and returns the exit code and the diagnostics.
+pub fn check_case(case: &str) -> (i32, Vec<Printed>, String) {
+    let (tmp, _) = dossier_with(Some(case));
+    check_in(tmp.path())
+}
+
+/// Runs `dossier check d` in `dir`.
+pub fn check_in(dir: &Path) -> (i32, Vec<Printed>, String) {
+    let out = dossier(dir, &["check", "d"]);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    (
+        out.status.code().unwrap_or(-1),
+        printed(&stderr, "d"),
+        stderr,
+    )
+}
+
+/// The single error of a run, or a panic showing everything that was printed.
+pub fn the_error(diags: &[Printed], stderr: &str) -> Printed {
+    let errors: Vec<&Printed> = diags.iter().filter(|d| d.severity == "错误").collect();
+    assert_eq!(
+        errors.len(),
+        1,
+        "expected exactly one error, got:\n{stderr}"
+    );
+    errors[0].clone()
+}
