@@ -267,7 +267,7 @@ fn compile(fonts: &Arc<Fonts>, source: String, date: Date) -> Result<typst_layou
 
 fn pdf(fonts: &Arc<Fonts>, source: &str, date: Date) -> Result<Vec<u8>> {
     let doc = compile(fonts, source.to_string(), date)?;
-    typeset::export_pdf(&doc, "dossier-sample", date)
+    typeset::export_pdf(&doc, "dossier-sample", date, false)
         .map_err(|e| anyhow::anyhow!("pdf: {} errors", e.len()))
 }
 

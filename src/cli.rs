@@ -36,6 +36,9 @@ pub enum Command {
     /// 新建资料目录：写入 dossier.yaml、单位名录和 21 个指标文件
     #[command(help_template = HELP_TEMPLATE, next_help_heading = "选项")]
     Init(InitArgs),
+    /// 生成汇编：检查资料，排版成一个 PDF（带目录、书签、索引），写入输出目录
+    #[command(help_template = HELP_TEMPLATE, next_help_heading = "选项")]
+    Build(BuildArgs),
 }
 
 /// Arguments shared by every command that reads a dossier.
@@ -51,6 +54,19 @@ pub struct DossierArg {
 pub struct CheckArgs {
     #[command(flatten)]
     pub dossier: DossierArg,
+}
+
+/// `dossier build`.
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    #[command(flatten)]
+    pub dossier: DossierArg,
+    /// 输出目录（默认 out；不存在则新建）
+    #[arg(long, value_name = "目录", default_value = "out")]
+    pub out: PathBuf,
+    /// 草稿：在汇编末尾列出缺少材料的考核内容
+    #[arg(long)]
+    pub draft: bool,
 }
 
 /// `dossier init`.

@@ -8,6 +8,7 @@
 // Diagnostics are returned by value on the error path of parsing; they are not hot.
 #![allow(clippy::result_large_err)]
 
+pub mod build;
 pub mod catalog;
 pub mod cli;
 pub mod cmd;
@@ -16,6 +17,9 @@ pub mod evidence;
 pub mod init;
 pub mod load;
 pub mod model;
+pub mod output;
+pub mod plan;
+pub mod render;
 pub mod typeset;
 pub mod units;
 pub mod validate;

@@ -24,6 +24,7 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Check(args) => cmd::check::run(args),
         Command::Init(args) => cmd::init::run(args),
+        Command::Build(args) => cmd::build::run(args),
     };
     match result {
         Ok(Status::Ok) => ExitCode::SUCCESS,

@@ -40,6 +40,34 @@ pub struct Config {
     /// File name (without extension) of the outputs.
     #[serde(rename = "输出文件名", default)]
     pub output_name: Option<Spanned<String>>,
+    /// Extra fonts and the families to use for each role.
+    #[serde(rename = "字体", default)]
+    pub fonts: Option<FontConfig>,
+    /// Export PDF/A-3b (archival). Not possible when evidence PDFs are embedded.
+    #[serde(rename = "PDF/A", default)]
+    pub pdfa: Option<Spanned<YesNo>>,
+}
+
+/// `字体`: fonts an office adds (its own 仿宋_GB2312, 方正小标宋 …) and which family each role
+/// uses. Without it only the embedded fonts are used.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FontConfig {
+    /// Font files or folders, relative to the dossier root.
+    #[serde(rename = "文件", default)]
+    pub files: Vec<Spanned<String>>,
+    /// Family for body text (宋体 role), e.g. 仿宋_GB2312.
+    #[serde(rename = "正文", default)]
+    pub song: Option<Spanned<String>>,
+    /// Family for headings and tables (黑体 role).
+    #[serde(rename = "黑体", default)]
+    pub hei: Option<Spanned<String>>,
+    /// Family for notes (楷体 role).
+    #[serde(rename = "楷体", default)]
+    pub kai: Option<Spanned<String>>,
+    /// Family for the cover and group titles (小标宋 role).
+    #[serde(rename = "标题", default)]
+    pub title: Option<Spanned<String>>,
 }
 
 /// The creation period (创建期).

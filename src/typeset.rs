@@ -263,17 +263,25 @@ pub fn compile(world: &DossierWorld) -> Compiled {
 }
 
 /// Exports pages as PDF, with a document id derived from `ident` and the timestamp `date`
-/// (noon UTC), so equal input gives equal bytes.
+/// (noon UTC), so equal input gives equal bytes; PDF/A-3b when `pdfa`.
 pub fn export_pdf(
     doc: &PagedDocument,
     ident: &str,
     date: Date,
+    pdfa: bool,
 ) -> Result<Vec<u8>, Vec<SourceDiagnostic>> {
     let datetime = Datetime::from_ymd_hms(i32::from(date.year), date.month, date.day, 12, 0, 0);
+    let standards = if pdfa {
+        typst_pdf::PdfStandards::new(&[typst_pdf::PdfStandard::A_3b])
+            .expect("PDF/A-3b alone is a valid configuration")
+    } else {
+        typst_pdf::PdfStandards::default()
+    };
     let options = typst_pdf::PdfOptions {
         ident: Smart::Custom(ident.to_string()),
         creator: Smart::Custom(Some(format!("dossier {}", env!("CARGO_PKG_VERSION")))),
         timestamp: datetime.map(typst_pdf::Timestamp::new_utc),
+        standards,
         ..typst_pdf::PdfOptions::default()
     };
     typst_pdf::pdf(doc, &options).map_err(|e| e.to_vec())
@@ -332,11 +340,12 @@ mod tests {
         let w = world(src);
         let doc = compile(&w).output.expect("compiles");
         assert_eq!(doc.pages().len(), 1);
-        let a = export_pdf(&doc, "x", Date::parse("2022-05-20").unwrap()).unwrap();
+        let a = export_pdf(&doc, "x", Date::parse("2022-05-20").unwrap(), false).unwrap();
         let b = export_pdf(
             &compile(&world(src)).output.unwrap(),
             "x",
             Date::parse("2022-05-20").unwrap(),
+            false,
         )
         .unwrap();
         assert_eq!(a, b);

@@ -2,13 +2,37 @@
 
 use crate::cli::CheckArgs;
 use crate::cmd::{Status, print_report, status};
-use crate::{load, validate};
+use crate::plan::{self, PlanOptions};
+use crate::{build, load, render, validate};
 
 /// Runs the check.
 pub fn run(args: &CheckArgs) -> anyhow::Result<Status> {
     let root = &args.dossier.dir;
     let sources = load::load(root)?;
-    let checked = validate::validate(sources);
+    let mut checked = validate::validate(sources);
+    // A valid dossier also needs its fonts and templates to work.
+    if let Some(d) = &checked.dossier {
+        let mut found = Vec::new();
+        match build::dossier_fonts(d) {
+            Ok((_, roles)) => {
+                let plan = plan::plan(
+                    d,
+                    &PlanOptions {
+                        draft: false,
+                        fonts: roles,
+                    },
+                );
+                if let Err(e) = render::render(&plan, Some(&d.root)) {
+                    found.push(e);
+                }
+            }
+            Err(diags) => found.extend(diags),
+        }
+        for d in found {
+            checked.report.push(d);
+        }
+        checked.report.sort();
+    }
     print_report(&checked.report, root);
     let c = checked.counts;
     let (errors, warnings) = (checked.report.errors(), checked.report.warnings());

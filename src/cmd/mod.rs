@@ -1,6 +1,7 @@
 //! One file per command. Each takes its parsed arguments and returns the exit status; only
 //! `main` turns that into a process exit code.
 
+pub mod build;
 pub mod check;
 pub mod init;
 

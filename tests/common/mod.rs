@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod pdf;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -148,4 +150,31 @@ pub fn the_error(diags: &[Printed], stderr: &str) -> Printed {
         "expected exactly one error, got:\n{stderr}"
     );
     errors[0].clone()
+}
+
+/// Runs `dossier build d --out o` (plus `extra` arguments) in `dir` and asserts it succeeded.
+pub fn build_ok(dir: &Path, extra: &[&str]) -> Output {
+    let mut args = vec!["build", "d", "--out", "o"];
+    args.extend_from_slice(extra);
+    let run = dossier(dir, &args);
+    assert_eq!(
+        run.status.code(),
+        Some(0),
+        "build failed:\n{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    run
+}
+
+/// Runs `dossier build d --out o` in `dir`, asserts exit code 1 and one error, returns it.
+pub fn build_error(dir: &Path) -> Printed {
+    let run = dossier(dir, &["build", "d", "--out", "o"]);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(1), "{stderr}");
+    the_error(&printed(&stderr, "d"), &stderr)
+}
+
+/// All text of a PDF, without whitespace.
+pub fn pdf_text(path: &Path) -> String {
+    pdf::compact(&pdf::Pdf::load(path).all_text().concat())
 }

@@ -1,0 +1,347 @@
+//! Building documents: plan → render → typeset → export, for the whole dossier (and, through
+//! the same function, for any other plan). Typst's errors and warnings are mapped back to
+//! the record and the YAML line they come from, using the `// @record` markers the templates
+//! leave in the generated source.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use typst::WorldExt;
+use typst::diag::{Severity as TypstSeverity, SourceDiagnostic};
+use typst::syntax::FileId;
+
+use crate::diag::{Diagnostic, Place, Pos};
+use crate::model::Date;
+use crate::plan::Plan;
+use crate::render::{self, Rendered};
+use crate::typeset::{self, DossierWorld, Fonts};
+use crate::validate::Dossier;
+
+/// A typeset document.
+pub struct Document {
+    /// The PDF.
+    pub pdf: Vec<u8>,
+    /// Number of pages.
+    pub pages: usize,
+    /// Typst warnings, mapped to places in the dossier.
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// The identifier and timestamp that make a PDF reproducible.
+#[derive(Debug, Clone)]
+pub struct Stamp {
+    /// Stable document identifier (hashed into the PDF's /ID).
+    pub ident: String,
+    /// The document date (PDF creation date, `datetime.today()`).
+    pub date: Date,
+    /// Export PDF/A-3b.
+    pub pdfa: bool,
+}
+
+impl Stamp {
+    /// The stamp of a dossier: its title and version, dated by `SOURCE_DATE_EPOCH` when set,
+    /// otherwise by `dossier.yaml`'s 日期.
+    pub fn of(d: &Dossier, kind: &str) -> Stamp {
+        let date = std::env::var("SOURCE_DATE_EPOCH")
+            .ok()
+            .and_then(|s| s.trim().parse::<i64>().ok())
+            .map(|secs| crate::init::civil_from_days(secs.div_euclid(86_400)))
+            .unwrap_or(d.config.date.value);
+        let pdfa = d.config.pdfa.as_ref().is_some_and(|p| p.value.0);
+        Stamp {
+            ident: format!(
+                "dossier/{kind}/{}/{}",
+                d.config.title.trim(),
+                d.config.version.0.trim()
+            ),
+            date,
+            pdfa,
+        }
+    }
+}
+
+/// Renders, typesets and exports one plan. Errors are diagnostics pointing at the record (or
+/// template) that caused them.
+pub fn build(
+    plan: &Plan,
+    dossier: &Dossier,
+    fonts: Arc<Fonts>,
+    stamp: &Stamp,
+) -> Result<Document, Vec<Diagnostic>> {
+    let rendered = render::render(plan, Some(&dossier.root)).map_err(|d| vec![d])?;
+    typeset_rendered(&rendered, dossier, fonts, stamp)
+}
+
+/// Typesets and exports rendered sources.
+pub fn typeset_rendered(
+    rendered: &Rendered,
+    dossier: &Dossier,
+    fonts: Arc<Fonts>,
+    stamp: &Stamp,
+) -> Result<Document, Vec<Diagnostic>> {
+    let world = DossierWorld::new(
+        fonts,
+        rendered.main.clone(),
+        rendered.files.clone(),
+        Some(dossier.canonical_root.clone()),
+        stamp.date,
+    );
+    let compiled = typeset::compile(&world);
+    let warnings: Vec<Diagnostic> = compiled
+        .warnings
+        .iter()
+        .map(|w| map_diagnostic(&world, dossier, w))
+        .collect();
+    let doc = compiled.output.map_err(|errors| {
+        errors
+            .iter()
+            .map(|e| map_diagnostic(&world, dossier, e))
+            .collect::<Vec<_>>()
+    })?;
+    let pdf =
+        typeset::export_pdf(&doc, &stamp.ident, stamp.date, stamp.pdfa).map_err(|errors| {
+            errors
+                .iter()
+                .map(|e| map_diagnostic(&world, dossier, e))
+                .collect::<Vec<_>>()
+        })?;
+    Ok(Document {
+        pages: doc.pages().len(),
+        pdf,
+        warnings,
+    })
+}
+
+/// What a place in the generated source belongs to.
+enum Owner {
+    Record(String),
+    Item(u32),
+    Other,
+}
+
+fn owner_at(text: &str, offset: usize) -> Owner {
+    let offset = offset.min(text.len());
+    let before = text.get(..offset).unwrap_or(text);
+    for line in before.lines().rev() {
+        if let Some(id) = line.strip_prefix("// @record ") {
+            return Owner::Record(id.trim().to_string());
+        }
+        if let Some(n) = line.strip_prefix("// @item ") {
+            return n.trim().parse().map_or(Owner::Other, Owner::Item);
+        }
+    }
+    Owner::Other
+}
+
+/// Maps a Typst diagnostic to the record, item or template it belongs to.
+fn map_diagnostic(world: &DossierWorld, dossier: &Dossier, d: &SourceDiagnostic) -> Diagnostic {
+    let main = typeset::file_id("/main.typ");
+    // The place in the main source: the diagnostic's own span, or the first call in the trace
+    // that is in the main source (for errors inside lib.typ functions).
+    let spans = std::iter::once(d.span).chain(d.trace.iter().map(|t| t.span.into()));
+    let mut in_main = None;
+    let mut first_other: Option<(FileId, std::ops::Range<usize>)> = None;
+    for span in spans {
+        let (Some(id), Some(range)) = (span.id(), world.range(span)) else {
+            continue;
+        };
+        if id == main {
+            in_main = Some(range.start);
+            break;
+        }
+        first_other.get_or_insert((id, range));
+    }
+    let detail = {
+        let mut s = chinese(&d.message);
+        for h in &d.hints {
+            s.push_str(&format!("（{}）", h.v));
+        }
+        s
+    };
+    let base = match d.severity {
+        TypstSeverity::Error => Diagnostic::error,
+        TypstSeverity::Warning => Diagnostic::warning,
+    };
+    let owner = in_main.map(|o| owner_at(world.source_text(main).unwrap_or(""), o));
+    match owner {
+        Some(Owner::Record(id)) => {
+            let rec = dossier
+                .items
+                .iter()
+                .flat_map(|i| &i.records)
+                .find(|r| r.label() == id);
+            let files = rec.map(|r| {
+                r.files
+                    .iter()
+                    .filter(|f| !f.package_only)
+                    .map(|f| f.rel.as_str())
+                    .collect::<Vec<_>>()
+                    .join("、")
+            });
+            let title = rec.map(|r| r.title.as_str()).unwrap_or("");
+            let mut diag = base(format!("排版第 {id} 件材料《{title}》时出错：{detail}"));
+            if let Some(r) = rec {
+                diag = diag.at(r.origin.clone());
+            }
+            if let Some(files) = files.filter(|f| !f.is_empty()) {
+                diag = diag.hint(format!("这件材料的文件：{files}。请用看图或 PDF 软件打开检查，文件损坏时请重新扫描或导出。"));
+            }
+            diag
+        }
+        Some(Owner::Item(n)) => {
+            let file = dossier
+                .items
+                .iter()
+                .find(|i| i.number == n)
+                .and_then(|i| i.file.clone());
+            let diag = base(format!("排版指标{n}时出错：{detail}"));
+            match file {
+                Some(f) => diag.at(Place::file(f)),
+                None => diag,
+            }
+        }
+        _ => {
+            let mut diag = base(format!("排版出错：{detail}"));
+            if let Some((id, range)) = first_other {
+                let path = id.get().vpath().get_without_slash().to_string();
+                if let Some(text) = world.source_text(id) {
+                    let (line, col) = crate::diag::line_col(text, range.start);
+                    diag = diag.at(Place::at(
+                        format!("templates/{path}"),
+                        Pos::new(line, col, 0),
+                    ));
+                } else {
+                    diag = diag.at(Place::file(path));
+                }
+            }
+            diag.hint("错误出在模板或汇编的固定部分。如果资料目录里有自定义模板（templates/），请检查它；否则请把这条信息报告给维护者。")
+        }
+    }
+}
+
+/// Typst's message with a Chinese summary in front for the errors users meet; the original
+/// follows in brackets (it has the technical detail).
+fn chinese(message: &str) -> String {
+    const KNOWN: [(&str, &str); 6] = [
+        ("failed to decode image", "图片无法解码"),
+        ("failed to load PDF", "PDF 无法读取"),
+        ("file not found", "找不到文件"),
+        ("failed to load file", "文件无法读取"),
+        ("unknown font family", "字体不存在"),
+        ("page index out of range", "页码超出范围"),
+    ];
+    match KNOWN.iter().find(|(en, _)| message.starts_with(en)) {
+        Some((_, cn)) => format!("{cn}（{message}）"),
+        None => message.to_string(),
+    }
+}
+
+/// Lists the font files of a dossier's `字体: 文件:` entries (files, or folders searched
+/// recursively), sorted.
+pub fn font_files(root: &Path, entries: &[String]) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in entries {
+        let p = root.join(e);
+        if p.is_dir() {
+            for f in walkdir::WalkDir::new(&p)
+                .sort_by_file_name()
+                .into_iter()
+                .filter_map(Result::ok)
+            {
+                let ext = f
+                    .path()
+                    .extension()
+                    .and_then(|x| x.to_str())
+                    .map(str::to_ascii_lowercase);
+                if f.file_type().is_file()
+                    && matches!(ext.as_deref(), Some("ttf" | "otf" | "ttc" | "otc"))
+                {
+                    out.push(f.path().to_path_buf());
+                }
+            }
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+/// The fonts of a dossier: the embedded ones plus the files `dossier.yaml` names, and the
+/// family of each role. Unreadable files and unknown family names are errors in
+/// `dossier.yaml`.
+pub fn dossier_fonts(d: &Dossier) -> Result<(Arc<Fonts>, crate::plan::FontRoles), Vec<Diagnostic>> {
+    use crate::load::CONFIG_FILE;
+    use crate::yaml::pos_of;
+    let mut fonts = Fonts::embedded();
+    let mut roles = crate::plan::FontRoles::default();
+    let Some(fc) = &d.config.fonts else {
+        return Ok((Arc::new(fonts), roles));
+    };
+    let mut diags = Vec::new();
+    for entry in &fc.files {
+        let at = Place::at(CONFIG_FILE, pos_of(entry));
+        let rel = match crate::evidence::normalise(&entry.value) {
+            Ok(rel) => rel,
+            Err(_) => {
+                diags.push(
+                    Diagnostic::error(format!("字体路径“{}”不可用", entry.value))
+                        .at(at)
+                        .hint("字体文件要放在资料目录里，路径从资料目录写起，如 fonts/仿宋_GB2312.ttf。"),
+                );
+                continue;
+            }
+        };
+        if crate::evidence::resolve(&d.canonical_root, &rel).is_err() {
+            diags
+                .push(Diagnostic::error(format!("找不到字体文件或文件夹“{}”", entry.value)).at(at));
+            continue;
+        }
+        let files = font_files(&d.canonical_root, std::slice::from_ref(&rel));
+        if files.is_empty() {
+            diags.push(
+                Diagnostic::error(format!("{rel} 里没有字体文件（.ttf .otf .ttc .otc）"))
+                    .at(at.clone()),
+            );
+        }
+        for f in files {
+            let shown = f
+                .strip_prefix(&d.canonical_root)
+                .unwrap_or(&f)
+                .display()
+                .to_string();
+            match fonts.add_file(&f) {
+                Ok(Some(_)) => {}
+                Ok(None) => diags
+                    .push(Diagnostic::error(format!("{shown} 不是可用的字体文件")).at(at.clone())),
+                Err(e) => diags
+                    .push(Diagnostic::error(format!("无法读取字体 {shown}：{e}")).at(at.clone())),
+            }
+        }
+    }
+    let families = fonts.families();
+    let mut pick =
+        |want: &Option<crate::model::Spanned<String>>, list: &mut Vec<String>, role: &str| {
+            let Some(want) = want else { return };
+            let name = want.value.trim();
+            match families.iter().find(|f| f.eq_ignore_ascii_case(name)) {
+                Some(f) => list.insert(0, f.clone()),
+                None => diags.push(
+                    Diagnostic::error(format!("{role}字体“{name}”没有找到"))
+                        .at(Place::at(CONFIG_FILE, pos_of(want)))
+                        .hint(format!(
+                            "字体名要写字体文件里的英文族名。现有的字体：{}",
+                            families.join("、")
+                        )),
+                ),
+            }
+        };
+    pick(&fc.song, &mut roles.song, "正文");
+    pick(&fc.hei, &mut roles.hei, "黑体");
+    pick(&fc.kai, &mut roles.kai, "楷体");
+    pick(&fc.title, &mut roles.title, "标题");
+    if diags.is_empty() {
+        Ok((Arc::new(fonts), roles))
+    } else {
+        Err(diags)
+    }
+}

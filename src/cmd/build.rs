@@ -1,0 +1,162 @@
+//! `dossier build`: check, then typeset the whole dossier into one PDF in the output folder.
+//! Nothing is written unless the dossier has no errors, and the PDF replaces the previous one
+//! only when it is complete.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use crate::build::{self, Stamp};
+use crate::cli::BuildArgs;
+use crate::cmd::{Status, print_report, status};
+use crate::diag::{Diagnostic, Place, Report};
+use crate::load::CONFIG_FILE;
+use crate::plan::{self, PlanOptions};
+use crate::validate::Dossier;
+use crate::yaml::pos_of;
+use crate::{evidence, load, output, validate};
+
+/// Default output name when dossier.yaml has none.
+pub const DEFAULT_OUTPUT_NAME: &str = "验收资料汇编";
+
+/// Runs the build.
+pub fn run(args: &BuildArgs) -> anyhow::Result<Status> {
+    let start = Instant::now();
+    let root = &args.dossier.dir;
+    status(&format!("检查资料目录 {} ……", root.display()));
+    let checked = validate::validate(load::load(root)?);
+    print_report(&checked.report, root);
+    let Some(dossier) = checked.dossier else {
+        status(&format!(
+            "资料有 {} 个错误，没有生成汇编。请改正后重新生成。",
+            checked.report.errors()
+        ));
+        return Ok(Status::DataErrors);
+    };
+    let fail = |diags: Vec<Diagnostic>| {
+        let mut report = Report::new();
+        for d in diags {
+            report.push(d);
+        }
+        if let Ok(text) = std::fs::read_to_string(root.join(CONFIG_FILE)) {
+            report.add_source(CONFIG_FILE, text.into());
+        }
+        for item in &dossier.items {
+            if let Some(f) = &item.file
+                && let Ok(text) = std::fs::read_to_string(root.join(f))
+            {
+                report.add_source(f.clone(), text.into());
+            }
+        }
+        report.sort();
+        print_report(&report, root);
+        status(&format!(
+            "排版出错（{} 个错误），没有生成汇编；上一次生成的文件保持不变。",
+            report.errors()
+        ));
+        Ok(Status::DataErrors)
+    };
+    let (fonts, roles) = match build::dossier_fonts(&dossier) {
+        Ok(f) => f,
+        Err(diags) => return fail(diags),
+    };
+    let mut plan = plan::plan(
+        &dossier,
+        &PlanOptions {
+            draft: args.draft,
+            fonts: roles,
+        },
+    );
+    if let Some(d) = pdfa_conflict(&dossier, &plan) {
+        return fail(vec![d]);
+    }
+    hash_package_files(&dossier, &mut plan)?;
+    status(&format!(
+        "排版 {} 件材料、{} 页证据……",
+        plan.totals.records, plan.totals.pages
+    ));
+    let stamp = Stamp::of(&dossier, "dossier");
+    let doc = match build::build(&plan, &dossier, fonts, &stamp) {
+        Ok(doc) => doc,
+        Err(diags) => return fail(diags),
+    };
+    if !doc.warnings.is_empty() {
+        let mut report = Report::new();
+        for w in doc.warnings {
+            report.push(w);
+        }
+        report.sort();
+        print_report(&report, root);
+    }
+    let path = pdf_path(&args.out, &dossier);
+    output::write_atomic(&path, &doc.pdf)?;
+    status(&format!(
+        "已生成 {}：{} 项指标，{} 件材料，{} 页，用时 {:.1} 秒",
+        path.display(),
+        plan.summary.len(),
+        plan.totals.records,
+        doc.pages,
+        start.elapsed().as_secs_f64()
+    ));
+    Ok(Status::Ok)
+}
+
+/// Where the dossier PDF goes.
+pub fn pdf_path(out: &std::path::Path, d: &Dossier) -> PathBuf {
+    out.join(format!("{}.pdf", output_name(d)))
+}
+
+/// The output file name (without extension).
+pub fn output_name(d: &Dossier) -> String {
+    d.config
+        .output_name
+        .as_ref()
+        .map(|n| n.value.trim().to_string())
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| DEFAULT_OUTPUT_NAME.to_string())
+}
+
+/// PDF/A cannot embed PDF pages (Typst 0.15): a clear error when both are asked for.
+fn pdfa_conflict(d: &Dossier, plan: &plan::Plan) -> Option<Diagnostic> {
+    let asked = d.config.pdfa.as_ref().filter(|p| p.value.0)?;
+    let with_pdf: Vec<String> = plan
+        .groups
+        .iter()
+        .flat_map(|g| &g.items)
+        .flat_map(|i| &i.records)
+        .filter(|r| r.entries.iter().any(|e| e.kind == "pdf"))
+        .map(|r| r.id.clone())
+        .collect();
+    if with_pdf.is_empty() {
+        return None;
+    }
+    let shown: Vec<&str> = with_pdf.iter().take(5).map(String::as_str).collect();
+    let more = if with_pdf.len() > 5 {
+        format!(" 等 {} 件", with_pdf.len())
+    } else {
+        String::new()
+    };
+    Some(
+        Diagnostic::error(format!(
+            "要求生成 PDF/A，但有材料是 PDF 文件（{}{more}）：PDF/A 模式下不能嵌入 PDF 页面",
+            shown.join("、")
+        ))
+        .at(Place::at(CONFIG_FILE, pos_of(asked)))
+        .hint("排版引擎 Typst 0.15 在 PDF/A 模式下不支持嵌入 PDF。请去掉“PDF/A: 是”，或把这些 PDF 材料转换为图片后再登记。"),
+    )
+}
+
+/// Fills in the SHA-256 of every package-only file shown on placeholder pages.
+fn hash_package_files(d: &Dossier, plan: &mut plan::Plan) -> anyhow::Result<()> {
+    for g in &mut plan.groups {
+        for i in &mut g.items {
+            for r in &mut i.records {
+                for f in &mut r.package_files {
+                    let path = d.canonical_root.join(&f.path);
+                    f.sha256 = evidence::sha256_file(&path)
+                        .map_err(|e| anyhow::anyhow!("无法读取 {}：{e}", path.display()))?;
+                }
+            }
+        }
+    }
+    Ok(())
+}

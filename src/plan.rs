@@ -1,0 +1,707 @@
+//! The plan of one document: what goes into the whole dossier, in which order, with which
+//! labels and page entries. The templates only lay out what the plan says; they compute
+//! nothing but page numbers. A unit's binder is the same plan filtered to one unit.
+//!
+//! Everything here is derived from the checked [`Dossier`] and the embedded [`Catalog`], in a
+//! fixed order, so equal input gives an equal plan (and an equal PDF).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+
+use crate::catalog::{Catalog, METHODS};
+use crate::evidence::Kind;
+use crate::validate::{Dossier, Rec};
+
+/// Everything the templates need for one document.
+#[derive(Debug, Clone, Serialize)]
+pub struct Plan {
+    /// Title page and PDF metadata.
+    pub meta: Meta,
+    /// Font families by role.
+    pub fonts: FontRoles,
+    /// Groups in table order, each with its items.
+    pub groups: Vec<GroupPlan>,
+    /// One summary row per item.
+    pub summary: Vec<SummaryRow>,
+    /// Index by responsible unit.
+    pub units: Vec<UnitIndex>,
+    /// Index by acceptance method.
+    pub methods: Vec<MethodIndex>,
+    /// Criteria without evidence (printed only in a draft).
+    pub gaps: Vec<Gap>,
+    /// Totals.
+    pub totals: Totals,
+}
+
+/// Metadata of the document.
+#[derive(Debug, Clone, Serialize)]
+pub struct Meta {
+    /// Cover title and PDF title.
+    pub title: String,
+    /// The county.
+    pub county: String,
+    /// 申报单位.
+    pub applicant: String,
+    /// 编制单位 (PDF author).
+    pub author: String,
+    /// Version.
+    pub version: String,
+    /// Date in Chinese (2022年5月20日).
+    pub date: String,
+    /// PDF subject.
+    pub subject: String,
+    /// PDF keywords.
+    pub keywords: Vec<String>,
+    /// Draft: the gap list is printed.
+    pub draft: bool,
+}
+
+/// Font family lists by role; each ends with the embedded body font.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct FontRoles {
+    /// 宋体: body text.
+    pub song: Vec<String>,
+    /// 黑体: headings, tables, running heads.
+    pub hei: Vec<String>,
+    /// 楷体: notes.
+    pub kai: Vec<String>,
+    /// 标题: cover and group titles (小标宋).
+    pub title: Vec<String>,
+}
+
+impl Default for FontRoles {
+    fn default() -> Self {
+        let v = |xs: &[&str]| xs.iter().map(|s| s.to_string()).collect();
+        FontRoles {
+            song: v(&["Noto Serif CJK SC"]),
+            hei: v(&["Noto Sans CJK SC", "Noto Serif CJK SC"]),
+            kai: v(&["Dossier Kai", "Noto Serif CJK SC"]),
+            title: v(&["Noto Serif CJK SC"]),
+        }
+    }
+}
+
+/// A group of items.
+#[derive(Debug, Clone, Serialize)]
+pub struct GroupPlan {
+    /// 一 … 五, 加分项.
+    pub id: String,
+    /// Heading: 一、质量发展战略规划明确清晰.
+    pub heading: String,
+    /// Items.
+    pub items: Vec<ItemPlan>,
+}
+
+/// An item's section.
+#[derive(Debug, Clone, Serialize)]
+pub struct ItemPlan {
+    /// Number.
+    pub number: u32,
+    /// Title as in the table.
+    pub title: String,
+    /// Typst label of the section.
+    pub label: String,
+    /// Acceptance methods, normalised, joined.
+    pub methods: String,
+    /// The methods cell as written, if it says more.
+    pub methods_text: Option<String>,
+    /// Criteria with tasks, targets and supporting records.
+    pub criteria: Vec<CriterionPlan>,
+    /// Records in 件号 order.
+    pub records: Vec<RecordPlan>,
+}
+
+/// A criterion in an item's section.
+#[derive(Debug, Clone, Serialize)]
+pub struct CriterionPlan {
+    /// 1-based.
+    pub index: usize,
+    /// Text as written.
+    pub text: String,
+    /// The row shares the tasks of the row above.
+    pub merged: bool,
+    /// Tasks of the row.
+    pub tasks: Vec<TaskPlan>,
+    /// 责任单位 as written.
+    pub units: String,
+    /// Targets with measured values.
+    pub targets: Vec<TargetPlan>,
+    /// Bonus rules, as text.
+    pub bonus: Vec<String>,
+    /// Records that support it.
+    pub records: Vec<RefPlan>,
+}
+
+/// A task.
+#[derive(Debug, Clone, Serialize)]
+pub struct TaskPlan {
+    /// Number as printed ("1", or "" for an unnumbered task).
+    pub number: String,
+    /// Text.
+    pub text: String,
+}
+
+/// A target and what was measured against it.
+#[derive(Debug, Clone, Serialize)]
+pub struct TargetPlan {
+    /// What is measured.
+    pub name: String,
+    /// The goal: "≥ 97%".
+    pub goal: String,
+    /// Measurements.
+    pub measured: Vec<MeasurePlan>,
+}
+
+/// One measured value.
+#[derive(Debug, Clone, Serialize)]
+pub struct MeasurePlan {
+    /// "98.2%".
+    pub value: String,
+    /// Reference value of a relative target, "4.2".
+    pub reference: Option<String>,
+    /// 达标 / 未达标 / 无法判断.
+    pub verdict: String,
+    /// Whether met (None: unknown).
+    pub met: Option<bool>,
+    /// Where the number comes from.
+    pub note: Option<String>,
+    /// The record.
+    pub record: RefPlan,
+}
+
+/// A reference to a record.
+#[derive(Debug, Clone, Serialize)]
+pub struct RefPlan {
+    /// 05-03.
+    pub id: String,
+    /// Label of its first page.
+    pub label: String,
+}
+
+/// A record with its pages.
+#[derive(Debug, Clone, Serialize)]
+pub struct RecordPlan {
+    /// 05-03.
+    pub id: String,
+    /// Label of the first page.
+    pub label: String,
+    /// Label of the last page.
+    pub end_label: String,
+    /// Item.
+    pub item: u32,
+    /// 件号 within the item.
+    pub number: u32,
+    /// 题名.
+    pub title: String,
+    /// 文号.
+    pub doc_number: String,
+    /// 责任者.
+    pub issuer: String,
+    /// 日期, 2021-03-05 (DA/T 22 writes 20210305; ISO is easier to read).
+    pub date: String,
+    /// Responsible units (short names), joined with 、.
+    pub units: String,
+    /// 备注 for the catalog (remark, package-only files, page selections).
+    pub remark: String,
+    /// Number of pages in the dossier.
+    pub pages: usize,
+    /// The record's pages, in order.
+    pub entries: Vec<PageEntry>,
+    /// Files that only go into the package.
+    pub package_files: Vec<PackageFile>,
+    /// The filing stamp's cells (label, value).
+    pub stamp: Vec<(String, String)>,
+    /// Where the record is written, "items/05.yaml:12".
+    pub origin: String,
+}
+
+/// One page of a record.
+#[derive(Debug, Clone, Serialize)]
+pub struct PageEntry {
+    /// Path for Typst ("/evidence/05/a.pdf").
+    pub path: String,
+    /// "pdf" or "image" or "placeholder".
+    pub kind: String,
+    /// Page of the PDF (1-based).
+    pub page: u32,
+    /// Typst image format.
+    pub format: String,
+    /// n of the record's pages (1-based).
+    pub seq: usize,
+}
+
+/// A package-only file, as shown on the record's placeholder page and in the catalog.
+#[derive(Debug, Clone, Serialize)]
+pub struct PackageFile {
+    /// File name.
+    pub name: String,
+    /// Path in the dossier.
+    pub path: String,
+    /// Human size.
+    pub size: String,
+    /// SHA-256 (hex), filled in by the caller that hashes files.
+    pub sha256: String,
+}
+
+/// One row of the summary table.
+#[derive(Debug, Clone, Serialize)]
+pub struct SummaryRow {
+    /// Item number.
+    pub number: u32,
+    /// Title.
+    pub title: String,
+    /// Label of the item's section.
+    pub label: String,
+    /// Records.
+    pub records: usize,
+    /// Evidence pages.
+    pub pages: usize,
+    /// "2/3".
+    pub criteria: String,
+    /// "1/1", or "—" when the item has no targets.
+    pub targets: String,
+}
+
+/// One unit in the index.
+#[derive(Debug, Clone, Serialize)]
+pub struct UnitIndex {
+    /// Short name.
+    pub short: String,
+    /// Official name.
+    pub name: String,
+    /// Head and title.
+    pub head: String,
+    /// Items and task numbers assigned: ("指标5", label, "任务 1、2").
+    pub tasks: Vec<(String, String, String)>,
+    /// Records it supplied.
+    pub records: Vec<RefTitle>,
+}
+
+/// A record reference with its title.
+#[derive(Debug, Clone, Serialize)]
+pub struct RefTitle {
+    /// 05-03.
+    pub id: String,
+    /// Label.
+    pub label: String,
+    /// Title.
+    pub title: String,
+}
+
+/// One acceptance method in the index.
+#[derive(Debug, Clone, Serialize)]
+pub struct MethodIndex {
+    /// 听取汇报 / 查阅文件资料 / 现场检查.
+    pub method: String,
+    /// Items: (number, title, label).
+    pub items: Vec<(u32, String, String)>,
+}
+
+/// A criterion without evidence.
+#[derive(Debug, Clone, Serialize)]
+pub struct Gap {
+    /// Item.
+    pub item: u32,
+    /// Criterion index.
+    pub criterion: usize,
+    /// Text.
+    pub text: String,
+    /// Units responsible.
+    pub units: String,
+    /// Label of the item.
+    pub label: String,
+}
+
+/// Totals.
+#[derive(Debug, Clone, Copy, Serialize, Default)]
+pub struct Totals {
+    /// Records.
+    pub records: usize,
+    /// Evidence pages (placeholders included).
+    pub pages: usize,
+    /// Items with at least one record.
+    pub items_with_records: usize,
+}
+
+/// The Typst label of a record's first page.
+pub fn record_label(item: u32, number: u32) -> String {
+    format!("rec-{item:02}-{number:02}")
+}
+
+/// Human-readable size.
+pub fn human_size(bytes: u64) -> String {
+    if bytes >= 1 << 20 {
+        format!("{:.1} MB", bytes as f64 / (1u64 << 20) as f64)
+    } else if bytes >= 1 << 10 {
+        format!("{:.0} KB", bytes as f64 / 1024.0)
+    } else {
+        format!("{bytes} 字节")
+    }
+}
+
+fn number_text(v: f64) -> String {
+    let s = format!("{v:.4}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    s.to_string()
+}
+
+/// Options for planning.
+#[derive(Debug, Clone, Default)]
+pub struct PlanOptions {
+    /// Print the gap list.
+    pub draft: bool,
+    /// Font roles.
+    pub fonts: FontRoles,
+}
+
+/// Plans the whole dossier.
+pub fn plan(d: &Dossier, opts: &PlanOptions) -> Plan {
+    let catalog = Catalog::get();
+    let reg = &d.registry;
+    let cfg = &d.config;
+    let mut groups = Vec::new();
+    let mut summary = Vec::new();
+    let mut gaps = Vec::new();
+    let mut totals = Totals::default();
+    // unit index → (tasks by item, records)
+    let mut unit_tasks: BTreeMap<usize, BTreeMap<u32, BTreeSet<u32>>> = BTreeMap::new();
+    let mut unit_records: BTreeMap<usize, Vec<RefTitle>> = BTreeMap::new();
+
+    for g in &catalog.groups {
+        let mut items = Vec::new();
+        for &n in &g.items {
+            let Some(cat) = catalog.item(n) else { continue };
+            let ev = d.items.iter().find(|i| i.number == n);
+            let recs: &[Rec] = ev.map_or(&[], |e| e.records.as_slice());
+            let label = format!("item-{n:02}");
+            for t in cat.tasks() {
+                for name in t.units {
+                    for u in reg.units_of(name) {
+                        unit_tasks
+                            .entry(u)
+                            .or_default()
+                            .entry(n)
+                            .or_default()
+                            .insert(t.task.number);
+                    }
+                }
+            }
+            let records: Vec<RecordPlan> = recs.iter().map(|r| record_plan(d, r)).collect();
+            for r in recs {
+                for &u in &r.units {
+                    unit_records.entry(u).or_default().push(RefTitle {
+                        id: r.label(),
+                        label: record_label(r.item, r.number),
+                        title: r.title.clone(),
+                    });
+                }
+            }
+            let mut criteria = Vec::new();
+            let (mut covered, mut targets_total, mut targets_met) = (0, 0, 0);
+            for (i, c) in cat.criteria.iter().enumerate() {
+                let k = i + 1;
+                let refs: Vec<RefPlan> = recs
+                    .iter()
+                    .filter(|r| r.criteria.contains(&k))
+                    .map(|r| RefPlan {
+                        id: r.label(),
+                        label: record_label(r.item, r.number),
+                    })
+                    .collect();
+                if refs.is_empty() {
+                    gaps.push(Gap {
+                        item: n,
+                        criterion: k,
+                        text: c.text.clone(),
+                        units: cat
+                            .effective_row(k)
+                            .map_or(String::new(), |r| r.units_text.replace('\n', "")),
+                        label: label.clone(),
+                    });
+                } else {
+                    covered += 1;
+                }
+                let targets: Vec<TargetPlan> = c
+                    .targets
+                    .iter()
+                    .enumerate()
+                    .map(|(ti, t)| {
+                        let unit = t.unit.clone().unwrap_or_default();
+                        let goal = match (t.value, &t.reference) {
+                            (Some(v), _) => format!("{} {}{unit}", t.op.symbol(), number_text(v)),
+                            (None, Some(r)) => format!("{} {r}", t.op.symbol()),
+                            (None, None) => String::new(),
+                        };
+                        let measured: Vec<MeasurePlan> = recs
+                            .iter()
+                            .flat_map(|r| r.measures.iter().map(move |m| (r, m)))
+                            .filter(|(_, m)| m.criterion == k && m.target == ti)
+                            .map(|(r, m)| MeasurePlan {
+                                value: format!("{}{unit}", number_text(m.value)),
+                                reference: m.reference.map(|x| format!("{}{unit}", number_text(x))),
+                                verdict: match m.met {
+                                    Some(true) => "达标",
+                                    Some(false) => "未达标",
+                                    None => "无法判断",
+                                }
+                                .to_string(),
+                                met: m.met,
+                                note: m.note.clone(),
+                                record: RefPlan {
+                                    id: r.label(),
+                                    label: record_label(r.item, r.number),
+                                },
+                            })
+                            .collect();
+                        targets_total += 1;
+                        if !measured.is_empty() && measured.iter().all(|m| m.met == Some(true)) {
+                            targets_met += 1;
+                        }
+                        TargetPlan {
+                            name: t.name.clone(),
+                            goal,
+                            measured,
+                        }
+                    })
+                    .collect();
+                criteria.push(CriterionPlan {
+                    index: k,
+                    text: c.text.clone(),
+                    merged: c.merged_with_previous,
+                    tasks: c
+                        .tasks
+                        .iter()
+                        .map(|t| TaskPlan {
+                            number: if t.unnumbered {
+                                String::new()
+                            } else {
+                                t.number.to_string()
+                            },
+                            text: t.text.clone(),
+                        })
+                        .collect(),
+                    units: c.units_text.replace('\n', ""),
+                    targets,
+                    bonus: c
+                        .bonus
+                        .iter()
+                        .map(|b| format!("{}，加{}分", b.condition, b.points))
+                        .collect(),
+                    records: refs,
+                });
+            }
+            let pages: usize = records.iter().map(|r| r.pages).sum();
+            totals.records += records.len();
+            totals.pages += pages;
+            if !records.is_empty() {
+                totals.items_with_records += 1;
+            }
+            summary.push(SummaryRow {
+                number: n,
+                title: cat.title.clone(),
+                label: label.clone(),
+                records: records.len(),
+                pages,
+                criteria: format!("{covered}/{}", cat.criteria.len()),
+                targets: if targets_total == 0 {
+                    "—".into()
+                } else {
+                    format!("{targets_met}/{targets_total}")
+                },
+            });
+            let methods = cat.methods.join("、");
+            let compact = |s: &str| s.replace(['\n', '、', ' '], "");
+            items.push(ItemPlan {
+                number: n,
+                title: cat.title.clone(),
+                label,
+                methods_text: (compact(&cat.methods_text) != compact(&methods))
+                    .then(|| cat.methods_text.replace('\n', "")),
+                methods,
+                criteria,
+                records,
+            });
+        }
+        groups.push(GroupPlan {
+            id: g.id.clone(),
+            heading: g.source_text.clone(),
+            items,
+        });
+    }
+
+    let units = reg
+        .units
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| unit_tasks.contains_key(i) || unit_records.contains_key(i))
+        .map(|(i, u)| UnitIndex {
+            short: u.short.clone(),
+            name: u.name.clone(),
+            head: match (&u.head, &u.head_title) {
+                (Some(h), Some(t)) => format!("{h}（{t}）"),
+                (Some(h), None) => h.clone(),
+                _ => String::new(),
+            },
+            tasks: unit_tasks
+                .get(&i)
+                .map(|m| {
+                    m.iter()
+                        .map(|(n, ts)| {
+                            let list = ts.iter().map(u32::to_string).collect::<Vec<_>>().join("、");
+                            (
+                                format!("指标{n}"),
+                                format!("item-{n:02}"),
+                                format!("工作任务 {list}"),
+                            )
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+            records: unit_records.get(&i).cloned().unwrap_or_default(),
+        })
+        .collect();
+
+    let methods = METHODS
+        .iter()
+        .map(|m| MethodIndex {
+            method: m.to_string(),
+            items: catalog
+                .items
+                .iter()
+                .filter(|i| i.methods.iter().any(|x| x == m))
+                .map(|i| (i.number, i.title.clone(), format!("item-{:02}", i.number)))
+                .collect(),
+        })
+        .collect();
+
+    Plan {
+        meta: Meta {
+            title: cfg.title.trim().to_string(),
+            county: cfg.county.trim().to_string(),
+            applicant: cfg.applicant.trim().to_string(),
+            author: cfg.compiler.trim().to_string(),
+            version: cfg.version.0.trim().to_string(),
+            date: cfg.date.value.chinese(),
+            subject: format!("{}创建“河南省质量强县示范县”验收资料", cfg.county.trim()),
+            keywords: vec![
+                "质量强县".into(),
+                "示范县".into(),
+                "验收资料".into(),
+                cfg.county.trim().to_string(),
+            ],
+            draft: opts.draft,
+        },
+        fonts: opts.fonts.clone(),
+        groups,
+        summary,
+        units,
+        methods,
+        gaps,
+        totals,
+    }
+}
+
+fn record_plan(d: &Dossier, r: &Rec) -> RecordPlan {
+    let reg = &d.registry;
+    let mut entries = Vec::new();
+    let mut package_files = Vec::new();
+    let mut notes = Vec::new();
+    for f in &r.files {
+        let name = f.rel.rsplit('/').next().unwrap_or(&f.rel).to_string();
+        if f.package_only {
+            package_files.push(PackageFile {
+                name: name.clone(),
+                path: f.rel.clone(),
+                size: human_size(f.size),
+                sha256: String::new(),
+            });
+            notes.push(format!("{name} 仅入资料包"));
+            continue;
+        }
+        if let Some(sel) = &f.selection {
+            notes.push(format!("{name} 选第 {sel} 页（共 {} 页）", f.page_count));
+        }
+        for &p in &f.pages {
+            entries.push(PageEntry {
+                path: format!("/{}", f.rel),
+                kind: if f.kind == Kind::Pdf {
+                    "pdf".into()
+                } else {
+                    "image".into()
+                },
+                page: p,
+                format: f.kind.typst_format().unwrap_or("").to_string(),
+                seq: 0,
+            });
+        }
+    }
+    if entries.is_empty() {
+        entries.push(PageEntry {
+            path: String::new(),
+            kind: "placeholder".into(),
+            page: 0,
+            format: String::new(),
+            seq: 0,
+        });
+    }
+    for (i, e) in entries.iter_mut().enumerate() {
+        e.seq = i + 1;
+    }
+    let unit_short: Vec<String> = r
+        .unit_names
+        .iter()
+        .map(|n| {
+            reg.resolve(n)
+                .map_or(n.clone(), |x| reg.display(x).to_string())
+        })
+        .collect();
+    let mut remark = r.remark.clone().unwrap_or_default();
+    if !notes.is_empty() {
+        if !remark.is_empty() {
+            remark.push('；');
+        }
+        remark.push_str(&notes.join("；"));
+    }
+    let pages = entries.len();
+    let id = r.label();
+    let origin = r.origin.pos.map_or(r.origin.file.clone(), |p| {
+        format!("{}:{}", r.origin.file, p.line)
+    });
+    RecordPlan {
+        label: record_label(r.item, r.number),
+        end_label: format!("{}-end", record_label(r.item, r.number)),
+        item: r.item,
+        number: r.number,
+        title: r.title.clone(),
+        doc_number: r.doc_number.clone().unwrap_or_default(),
+        issuer: r.issuer.clone().unwrap_or_default(),
+        date: r.date.map(|d| d.to_string()).unwrap_or_default(),
+        units: unit_short.join("、"),
+        remark,
+        pages,
+        stamp: vec![
+            ("件号".into(), id.clone()),
+            (
+                "年度".into(),
+                r.date.map_or("—".into(), |d| d.year.to_string()),
+            ),
+            ("页数".into(), pages.to_string()),
+            ("指标".into(), format!("指标{}", r.item)),
+            (
+                "责任单位".into(),
+                unit_short.first().cloned().unwrap_or_default(),
+            ),
+            (
+                "日期".into(),
+                r.date.map_or("—".into(), |d| {
+                    format!("{:04}{:02}{:02}", d.year, d.month, d.day)
+                }),
+            ),
+        ],
+        id,
+        entries,
+        package_files,
+        origin,
+    }
+}

@@ -1,0 +1,256 @@
+//! Rendering: minijinja templates (`templates/*.typ`, embedded; a dossier may override any of
+//! them with a file of the same name in its own `templates/` folder) filled with a [`Plan`]
+//! into Typst sources.
+//!
+//! Every value printed with `{{ … }}` in a `.typ` template is escaped for Typst markup by the
+//! auto-escape formatter: a backslash goes before every ASCII punctuation character and a
+//! line break becomes a forced break, so no text from the YAML can become Typst markup or code.
+//! Values that must go into code use the `str` filter (a string literal) or `typst` (any
+//! value as a Typst literal); `label` makes a checked `<label>`.
+
+use std::path::Path;
+
+use minijinja::value::Value;
+use minijinja::{AutoEscape, Environment, Error, ErrorKind, State};
+
+use crate::diag::{Diagnostic, Place, Pos};
+use crate::plan::Plan;
+
+/// The templates compiled into the binary: name and text.
+pub const TEMPLATES: [(&str, &str); 2] = [
+    ("dossier.typ", include_str!("../templates/dossier.typ")),
+    ("lib.typ", include_str!("../templates/lib.typ")),
+];
+
+/// The Typst files of one document.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    /// The main file (`/main.typ`).
+    pub main: String,
+    /// Other files by Typst path (`/lib.typ`).
+    pub files: Vec<(String, String)>,
+}
+
+/// Escapes text for Typst markup.
+pub fn escape_markup(text: &str, out: &mut String) {
+    for c in text.chars() {
+        match c {
+            '\r' => {}
+            '\n' => out.push_str("\\\n"),
+            c if c.is_ascii_punctuation() => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+}
+
+/// A Typst string literal.
+pub fn string_literal(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+fn typst_literal(v: &Value, out: &mut String) -> Result<(), Error> {
+    use minijinja::value::ValueKind;
+    match v.kind() {
+        ValueKind::Undefined | ValueKind::None => out.push_str("none"),
+        ValueKind::Bool => out.push_str(if v.is_true() { "true" } else { "false" }),
+        ValueKind::Number => out.push_str(&v.to_string()),
+        ValueKind::String => out.push_str(&string_literal(v.as_str().unwrap_or_default())),
+        ValueKind::Seq | ValueKind::Iterable => {
+            out.push('(');
+            for item in v.try_iter()? {
+                typst_literal(&item, out)?;
+                out.push_str(", ");
+            }
+            out.push(')');
+        }
+        ValueKind::Map => {
+            out.push('(');
+            let mut empty = true;
+            for key in v.try_iter()? {
+                let name = key.as_str().unwrap_or_default();
+                if !name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+                    || name.is_empty()
+                {
+                    return Err(Error::new(
+                        ErrorKind::InvalidOperation,
+                        format!("key {name:?} cannot be a Typst identifier"),
+                    ));
+                }
+                out.push_str(name);
+                out.push_str(": ");
+                typst_literal(&v.get_item(&key)?, out)?;
+                out.push_str(", ");
+                empty = false;
+            }
+            if empty {
+                out.push(':');
+            }
+            out.push(')');
+        }
+        _ => out.push_str(&string_literal(&v.to_string())),
+    }
+    Ok(())
+}
+
+fn environment(root: Option<&Path>) -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_auto_escape_callback(|name| {
+        if name.ends_with(".typ") {
+            AutoEscape::Custom("typst".into())
+        } else {
+            AutoEscape::None
+        }
+    });
+    env.set_formatter(|out, state, value| {
+        let typst = matches!(state.auto_escape(), AutoEscape::Custom(n) if n == "typst");
+        if typst && !value.is_safe() && !value.is_none() {
+            let mut s = String::new();
+            if let Some(text) = value.as_str() {
+                escape_markup(text, &mut s);
+            } else {
+                escape_markup(&value.to_string(), &mut s);
+            }
+            out.write_str(&s).map_err(Error::from)
+        } else {
+            minijinja::escape_formatter(out, state, value)
+        }
+    });
+    env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+    env.add_filter("str", |_: &State, v: Value| -> Value {
+        Value::from_safe_string(string_literal(&v.to_string()))
+    });
+    env.add_filter("typst", |v: Value| -> Result<Value, Error> {
+        let mut out = String::new();
+        typst_literal(&v, &mut out)?;
+        Ok(Value::from_safe_string(out))
+    });
+    env.add_filter("label", |v: Value| -> Result<Value, Error> {
+        let s = v.to_string();
+        if s.is_empty()
+            || !s
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            return Err(Error::new(
+                ErrorKind::InvalidOperation,
+                format!("{s:?} is not a label"),
+            ));
+        }
+        Ok(Value::from_safe_string(format!("<{s}>")))
+    });
+    let overrides = root.map(|r| r.join("templates"));
+    env.set_loader(move |name| {
+        if let Some(dir) = &overrides {
+            let path = dir.join(name);
+            if path.is_file() {
+                return std::fs::read_to_string(&path).map(Some).map_err(|e| {
+                    Error::new(
+                        ErrorKind::InvalidOperation,
+                        format!("{}: {e}", path.display()),
+                    )
+                });
+            }
+        }
+        Ok(TEMPLATES
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, t)| t.to_string()))
+    });
+    env
+}
+
+/// Renders the dossier's Typst sources from a plan. `root` is the dossier folder (for
+/// template overrides).
+pub fn render(plan: &Plan, root: Option<&Path>) -> Result<Rendered, Diagnostic> {
+    let env = environment(root);
+    let ctx = Value::from(minijinja::value::Serde(plan));
+    let render_one = |name: &str| -> Result<String, Diagnostic> {
+        let t = env
+            .get_template(name)
+            .map_err(|e| template_error(name, root, &e))?;
+        t.render(&ctx).map_err(|e| template_error(name, root, &e))
+    };
+    Ok(Rendered {
+        main: render_one("dossier.typ")?,
+        files: vec![("/lib.typ".into(), render_one("lib.typ")?)],
+    })
+}
+
+fn template_error(name: &str, root: Option<&Path>, e: &Error) -> Diagnostic {
+    let overridden = root.is_some_and(|r| r.join("templates").join(name).is_file());
+    let file = if overridden {
+        format!("templates/{name}")
+    } else {
+        format!("(内置模板) templates/{name}")
+    };
+    let place = match e.line() {
+        Some(line) => Place::at(file, Pos::new(line, 1, 0)),
+        None => Place::file(file),
+    };
+    let mut detail = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        detail.push_str(&format!("：{s}"));
+        source = s.source();
+    }
+    Diagnostic::error(format!("模板 {name} 出错：{detail}"))
+        .at(place)
+        .hint(if overridden {
+            "这是资料目录 templates/ 里自定义的模板；请修正它，或删去它改用内置模板。"
+        } else {
+            "内置模板出错是程序的问题，请把这条信息报告给维护者。"
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markup_escape_covers_every_special_character() {
+        let mut out = String::new();
+        escape_markup(
+            "# [x] *y* _z_ `c` $m$ @r <l> // /* \\ \"q\" 'q'\n= h\n- l\n+ e 1. ~",
+            &mut out,
+        );
+        // No unescaped special character remains.
+        let mut chars = out.chars().peekable();
+        while let Some(c) = chars.next() {
+            if c == '\\' {
+                chars.next();
+                continue;
+            }
+            assert!(!c.is_ascii_punctuation(), "unescaped {c:?} in {out:?}");
+        }
+        assert!(out.contains("\\\n\\= h"));
+    }
+
+    #[test]
+    fn typst_literals() {
+        let v = Value::from(minijinja::value::Serde(
+            serde_json::json!({"a": ["x\"y", 1, null, true], "b": {}}),
+        ));
+        let mut out = String::new();
+        typst_literal(&v, &mut out).unwrap();
+        assert_eq!(out, "(a: (\"x\\\"y\", 1, none, true, ), b: (:), )");
+        assert_eq!(string_literal("a\\b\n"), "\"a\\\\b\\n\"");
+    }
+}

@@ -1,0 +1,496 @@
+//! End-to-end tests of `dossier build`: the sample dossier's PDF read back with lopdf (pages,
+//! bookmarks, links, printed page numbers, metadata), literal rendering of special
+//! characters, reproducibility, error mapping and safe output.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use common::pdf::{Bookmark, Pdf, compact};
+use common::*;
+use serde_json::Value;
+
+fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The sample dossier built once for all tests of this file: (temp dir, PDF path).
+fn sample() -> &'static (tempfile::TempDir, PathBuf) {
+    static SAMPLE: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
+    SAMPLE.get_or_init(|| {
+        let out = tempfile::tempdir().unwrap();
+        let run = dossier(repo(), &["build", "--out", out.path().to_str().unwrap()]);
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(0), "{stderr}");
+        assert!(stderr.contains("已生成"), "{stderr}");
+        let pdf = out.path().join("民权县质量强县示范县验收资料.pdf");
+        assert!(pdf.is_file(), "{stderr}");
+        (out, pdf)
+    })
+}
+
+/// A record of the sample as the test reads it from the YAML itself.
+#[derive(Debug)]
+struct SampleRecord {
+    item: u64,
+    id: String,
+    title: String,
+    /// Pages counted here, independently of the tool: PDF pages by lopdf, selections parsed
+    /// here, one per image, one placeholder for a record with only package files.
+    pages: usize,
+}
+
+fn count_selection(sel: &str, total: usize) -> usize {
+    sel.split([',', '，'])
+        .map(|part| {
+            let part = part.trim();
+            match part.split_once('-') {
+                Some((a, b)) => {
+                    let a: usize = a.trim().parse().unwrap();
+                    let b: usize = if b.trim().is_empty() {
+                        total
+                    } else {
+                        b.trim().parse().unwrap()
+                    };
+                    b - a + 1
+                }
+                None => 1,
+            }
+        })
+        .sum()
+}
+
+fn sample_records() -> Vec<SampleRecord> {
+    let root = repo().join("dossier");
+    let mut out = Vec::new();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(root.join("items"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    for f in files {
+        let v: Value = serde_saphyr::from_str(&std::fs::read_to_string(&f).unwrap()).unwrap();
+        let item = v["指标"].as_u64().unwrap();
+        for r in v["材料"].as_array().into_iter().flatten() {
+            let entries: Vec<Value> = match &r["文件"] {
+                Value::Array(a) => a.clone(),
+                other => vec![other.clone()],
+            };
+            let mut pages = 0;
+            for e in entries {
+                let (path, sel, pkg) = match &e {
+                    Value::String(p) => (p.clone(), None, false),
+                    Value::Object(m) => (
+                        m["路径"].as_str().unwrap().to_string(),
+                        m.get("页码").and_then(|s| s.as_str()).map(str::to_string),
+                        m.get("仅入包")
+                            .is_some_and(|p| p.as_str() == Some("是") || p.as_bool() == Some(true)),
+                    ),
+                    _ => panic!("unexpected 文件 entry {e}"),
+                };
+                if pkg {
+                    continue;
+                }
+                if path.ends_with(".pdf") {
+                    let total = lopdf::Document::load(root.join(&path))
+                        .unwrap()
+                        .get_pages()
+                        .len();
+                    pages += sel.map_or(total, |s| count_selection(&s, total));
+                } else {
+                    pages += 1;
+                }
+            }
+            let number = r["件号"].as_u64().unwrap();
+            out.push(SampleRecord {
+                item,
+                id: format!("{item:02}-{number:02}"),
+                title: r["题名"].as_str().unwrap().to_string(),
+                pages: pages.max(1),
+            });
+        }
+    }
+    out
+}
+
+#[test]
+fn sample_page_count_is_front_matter_plus_evidence_plus_sections_plus_indexes() {
+    let pdf = Pdf::load(&sample().1);
+    let marks = pdf.bookmarks();
+    let records = sample_records();
+    let total = pdf.page_count();
+    // The bookmarks in page order, with the page where the next one starts.
+    let starts: Vec<&Bookmark> = marks.iter().collect();
+    let next_start = |i: usize| starts.get(i + 1).map_or(total + 1, |b| b.page);
+    let mut evidence_pages = 0;
+    let mut section_pages = 0;
+    for (i, b) in starts.iter().enumerate() {
+        let span = next_start(i) - b.page;
+        if b.depth == 2 {
+            let id = b.title.split(' ').next().unwrap();
+            let r = records
+                .iter()
+                .find(|r| r.id == id)
+                .unwrap_or_else(|| panic!("no record {id}"));
+            assert_eq!(span, r.pages, "pages of record {id} ({})", r.title);
+            evidence_pages += span;
+        } else if (b.depth == 0 && b.title.starts_with(['一', '二', '三', '四', '五', '加']))
+            || (b.depth == 1 && b.title.starts_with("指标"))
+        {
+            // A group's divider page, or an item's criteria and catalog.
+            section_pages += span;
+        }
+    }
+    let independent: usize = records.iter().map(|r| r.pages).sum();
+    assert_eq!(
+        evidence_pages, independent,
+        "evidence pages in the PDF vs counted from the files"
+    );
+    let first_group = marks
+        .iter()
+        .find(|b| b.title.starts_with("一、"))
+        .unwrap()
+        .page;
+    let index = marks.iter().find(|b| b.title == "索引").unwrap().page;
+    let front = first_group - 1;
+    let back = total - index + 1;
+    assert_eq!(
+        total,
+        front + section_pages + independent + back,
+        "front {front}, sections {section_pages}, back {back}"
+    );
+    assert!(front >= 3, "cover, contents, summary");
+}
+
+#[test]
+fn every_title_is_in_the_text_and_every_group_item_and_record_has_a_bookmark() {
+    let pdf = Pdf::load(&sample().1);
+    let text = compact(&pdf.all_text().concat());
+    let marks = pdf.bookmarks();
+    let catalog = dossier::catalog::Catalog::get();
+    for item in &catalog.items {
+        assert!(
+            text.contains(&compact(&item.title)),
+            "item {} title missing from the text",
+            item.number
+        );
+        let want = format!("指标{} {}", item.number, item.title);
+        let b = marks
+            .iter()
+            .find(|b| b.title == want)
+            .unwrap_or_else(|| panic!("no bookmark {want}"));
+        assert_eq!(b.depth, 1);
+    }
+    for g in &catalog.groups {
+        let b = marks
+            .iter()
+            .find(|b| b.title == g.source_text)
+            .unwrap_or_else(|| panic!("no bookmark {}", g.source_text));
+        assert_eq!(b.depth, 0);
+    }
+    let records = sample_records();
+    assert!(records.len() >= 60);
+    for r in &records {
+        let want = format!("{} {}", r.id, r.title);
+        let b = marks
+            .iter()
+            .find(|b| b.title == want)
+            .unwrap_or_else(|| panic!("no bookmark {want}"));
+        assert_eq!(b.depth, 2);
+        // The record's bookmark sits under its item's bookmark.
+        let parent = marks
+            .iter()
+            .rev()
+            .find(|p| p.depth == 1 && p.page <= b.page)
+            .unwrap();
+        assert!(
+            parent.title.starts_with(&format!("指标{} ", r.item)),
+            "{want} under {}",
+            parent.title
+        );
+    }
+}
+
+#[test]
+fn catalog_rows_link_to_the_first_page_of_each_record_and_printed_numbers_match() {
+    let pdf = Pdf::load(&sample().1);
+    let marks = pdf.bookmarks();
+    let texts = pdf.all_text();
+    let records = sample_records();
+    // Each record's first page from its bookmark.
+    let first: BTreeMap<String, usize> = marks
+        .iter()
+        .filter(|b| b.depth == 2)
+        .map(|b| (b.title.split(' ').next().unwrap().to_string(), b.page))
+        .collect();
+    for r in &records {
+        let page = first[&r.id];
+        // The printed page number equals the PDF page.
+        assert!(
+            texts[page - 1].contains(&format!("— {page} —")),
+            "page {page} does not print its number"
+        );
+        // The item's catalog: the pages between the item bookmark and its first record.
+        let item_page = marks
+            .iter()
+            .find(|b| b.depth == 1 && b.title.starts_with(&format!("指标{} ", r.item)))
+            .unwrap()
+            .page;
+        let catalog_pages = item_page
+            ..first
+                .values()
+                .copied()
+                .filter(|&p| p > item_page)
+                .min()
+                .unwrap_or(pdf.page_count());
+        let linked = catalog_pages.clone().any(|p| pdf.links(p).contains(&page));
+        assert!(
+            linked,
+            "no catalog link to {} (page {page}) on pages {catalog_pages:?}",
+            r.id
+        );
+        // The catalog prints the record's 页码 (first page, or first–last).
+        let shown = catalog_pages
+            .clone()
+            .map(|p| compact(&texts[p - 1]))
+            .collect::<String>();
+        let range = if r.pages == 1 {
+            format!("{page}")
+        } else {
+            format!("{page}–{}", page + r.pages - 1)
+        };
+        assert!(
+            shown.contains(&r.id) && shown.contains(&range),
+            "catalog of item {} lacks {range} for {}",
+            r.item,
+            r.id
+        );
+    }
+}
+
+#[test]
+fn sample_pdf_metadata_labels_and_language() {
+    let pdf = Pdf::load(&sample().1);
+    assert_eq!(
+        pdf.info("Title").as_deref(),
+        Some("民权县创建“河南省质量强县示范县”验收资料汇编")
+    );
+    assert_eq!(
+        pdf.info("Author").as_deref(),
+        Some("民权县创建河南省质量强县示范县工作领导小组办公室")
+    );
+    assert!(
+        pdf.info("Keywords")
+            .unwrap_or_default()
+            .contains("质量强县")
+    );
+    assert!(pdf.info("Subject").unwrap_or_default().contains("验收资料"));
+    assert_eq!(pdf.lang().as_deref(), Some("zh-CN"));
+    // Arabic labels whose number is the physical page: what the reader types into the
+    // viewer's page box is what is printed on the page.
+    let labels = pdf.page_labels();
+    assert_eq!(
+        labels.first().map(|l| l.0),
+        Some(0),
+        "the first page has a label"
+    );
+    for (idx, style, start) in &labels {
+        assert_eq!(
+            (style.as_str(), *start),
+            ("D", idx + 1),
+            "label of page index {idx}"
+        );
+    }
+    // Every page prints its number.
+    for (i, t) in pdf.all_text().iter().enumerate() {
+        assert!(
+            t.contains(&format!("— {} —", i + 1)),
+            "page {} has no printed number",
+            i + 1
+        );
+    }
+}
+
+#[test]
+fn building_twice_gives_identical_bytes() {
+    let (tmp, _) = dossier_with(None);
+    for out in ["o1", "o2"] {
+        let run = dossier(tmp.path(), &["build", "d", "--out", out]);
+        assert_eq!(
+            run.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+    }
+    let a = std::fs::read(tmp.path().join("o1/测试资料.pdf")).unwrap();
+    let b = std::fs::read(tmp.path().join("o2/测试资料.pdf")).unwrap();
+    assert_eq!(
+        dossier::evidence::hex(&sha(&a)),
+        dossier::evidence::hex(&sha(&b))
+    );
+    // And the sample too: the same bytes as the shared build.
+    let again = tempfile::tempdir().unwrap();
+    let run = dossier(repo(), &["build", "--out", again.path().to_str().unwrap()]);
+    assert_eq!(run.status.code(), Some(0));
+    let first = std::fs::read(&sample().1).unwrap();
+    let second = std::fs::read(again.path().join("民权县质量强县示范县验收资料.pdf")).unwrap();
+    assert!(first == second, "the sample PDF differs between two builds");
+}
+
+fn sha(bytes: &[u8]) -> Vec<u8> {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).to_vec()
+}
+
+#[test]
+fn special_characters_render_literally() {
+    let (tmp, root) = dossier_with(None);
+    overlay(&fixtures().join("build/special-chars"), &root);
+    build_ok(tmp.path(), &[]);
+    let pdf = Pdf::load(&tmp.path().join("o/特殊字符.pdf"));
+    let text = compact(&pdf.all_text().concat());
+    let read = |file: &str| -> Value {
+        serde_saphyr::from_str(&std::fs::read_to_string(root.join(file)).unwrap()).unwrap()
+    };
+    let config = read("dossier.yaml");
+    let item = read("items/06.yaml");
+    let rec = &item["材料"][0];
+    let mut fields: Vec<String> = ["标题", "申报单位", "编制单位", "版本"]
+        .iter()
+        .map(|k| config[k].as_str().unwrap().to_string())
+        .collect();
+    for k in ["题名", "文号", "责任者"] {
+        fields.push(rec[k].as_str().unwrap().to_string());
+    }
+    fields.extend(rec["备注"].as_str().unwrap().lines().map(str::to_string));
+    for f in &fields {
+        assert!(text.contains(&compact(f)), "not rendered literally: {f:?}");
+    }
+    // The title is also the PDF title and the record's bookmark.
+    assert_eq!(pdf.info("Title").as_deref(), config["标题"].as_str());
+    let want = format!("06-01 {}", rec["题名"].as_str().unwrap());
+    assert!(
+        pdf.bookmarks().iter().any(|b| b.title == want),
+        "bookmark {want:?}"
+    );
+}
+
+#[test]
+fn a_broken_image_names_the_record_and_keeps_the_previous_pdf() {
+    let (tmp, root) = dossier_with(None);
+    build_ok(tmp.path(), &[]);
+    let pdf = tmp.path().join("o/测试资料.pdf");
+    let before = std::fs::read(&pdf).unwrap();
+    overlay(&fixtures().join("build/broken-image"), &root);
+    let e = build_error(tmp.path());
+    assert!(
+        e.message.contains("06-01") && e.message.contains("质量月活动签到表扫描件"),
+        "{e:?}"
+    );
+    assert_eq!((e.file.as_str(), e.line), ("items/06.yaml", 3));
+    assert!(e.hint.contains("evidence/06/损坏的扫描件.png"), "{e:?}");
+    assert_eq!(
+        std::fs::read(&pdf).unwrap(),
+        before,
+        "the previous PDF changed"
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(tmp.path().join("o"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(leftovers.len(), 1, "temporary files left: {leftovers:?}");
+}
+
+#[test]
+fn a_dossier_with_errors_writes_nothing() {
+    let (tmp, _) = dossier_with(Some("missing-file"));
+    let run = dossier(tmp.path(), &["build", "d", "--out", "o"]);
+    assert_eq!(run.status.code(), Some(1));
+    assert!(!tmp.path().join("o").exists());
+}
+
+#[test]
+fn pdfa_with_images_only_and_a_clear_error_with_pdf_pages() {
+    let (tmp, root) = dossier_with(None);
+    std::fs::copy(
+        fixtures().join("build/pdfa/dossier.yaml"),
+        root.join("dossier.yaml"),
+    )
+    .unwrap();
+    let e = build_error(tmp.path());
+    assert!(
+        e.message.contains("PDF/A") && e.message.contains("05-01"),
+        "{e:?}"
+    );
+    assert_eq!((e.file.as_str(), e.line), ("dossier.yaml", 10));
+
+    overlay(&fixtures().join("build/pdfa"), &root);
+    build_ok(tmp.path(), &[]);
+    let bytes = std::fs::read(tmp.path().join("o/测试资料.pdf")).unwrap();
+    let xmp = String::from_utf8_lossy(&bytes);
+    assert!(
+        xmp.contains("<pdfaid:part>3</pdfaid:part>")
+            && xmp.contains("<pdfaid:conformance>B</pdfaid:conformance>")
+    );
+}
+
+#[test]
+fn draft_lists_the_criteria_without_evidence() {
+    let (tmp, _) = dossier_with(None);
+    build_ok(tmp.path(), &["--draft"]);
+    let text = pdf_text(&tmp.path().join("o/测试资料.pdf"));
+    assert!(text.contains("缺少材料的考核内容（草稿）"));
+    assert!(
+        text.contains(&compact("宣传成效明显，群众知晓度高。")),
+        "item 5's third criterion is a gap"
+    );
+    build_ok(tmp.path(), &[]);
+    let text = pdf_text(&tmp.path().join("o/测试资料.pdf"));
+    assert!(!text.contains("缺少材料的考核内容"));
+}
+
+#[test]
+fn a_dossier_can_override_a_template() {
+    let (tmp, root) = dossier_with(None);
+    overlay(&fixtures().join("build/template-override"), &root);
+    build_ok(tmp.path(), &[]);
+    let pdf = Pdf::load(&tmp.path().join("o/测试资料.pdf"));
+    assert_eq!(pdf.page_count(), 1);
+    assert!(compact(&pdf.text(1)).contains("自定义模板：测试县创建“河南省质量强县示范县”验收资料"));
+}
+
+#[test]
+fn a_broken_template_override_is_named_with_its_line() {
+    let (tmp, root) = dossier_with(None);
+    overlay(&fixtures().join("build/template-broken"), &root);
+    for cmd in ["check", "build"] {
+        let run = dossier(tmp.path(), &[cmd, "d"]);
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(1), "{cmd}: {stderr}");
+        let e = the_error(&printed(&stderr, "d"), &stderr);
+        assert_eq!(
+            (e.file.as_str(), e.line),
+            ("templates/dossier.typ", 2),
+            "{cmd}: {e:?}"
+        );
+        assert!(e.message.contains("模板 dossier.typ 出错"), "{e:?}");
+    }
+}
+
+#[test]
+fn an_unknown_font_family_is_an_error_in_dossier_yaml() {
+    let (tmp, root) = dossier_with(None);
+    overlay(&fixtures().join("build/unknown-font"), &root);
+    let (code, diags, stderr) = check_in(tmp.path());
+    assert_eq!(code, 1, "{stderr}");
+    let e = the_error(&diags, &stderr);
+    assert_eq!((e.file.as_str(), e.line), ("dossier.yaml", 9));
+    assert!(e.message.contains("正文字体“仿宋_GB2312”没有找到"), "{e:?}");
+    assert!(
+        e.hint.contains("Noto Serif CJK SC"),
+        "the hint lists the fonts there are: {e:?}"
+    );
+}
