@@ -36,9 +36,15 @@ pub enum Command {
     /// 新建资料目录：写入 dossier.yaml、单位名录和 21 个指标文件
     #[command(help_template = HELP_TEMPLATE, next_help_heading = "选项")]
     Init(InitArgs),
-    /// 生成汇编：检查资料，排版成一个 PDF（带目录、书签、索引），写入输出目录
+    /// 生成汇编：检查资料，排版成一个 PDF（带目录、书签、索引），并把 PDF、证据原件、清单打成资料包
     #[command(help_template = HELP_TEMPLATE, next_help_heading = "选项")]
     Build(BuildArgs),
+    /// 核对资料包：逐个重新计算 SHA-256，与清单比对，报告缺少、多出和被改动的文件
+    #[command(help_template = HELP_TEMPLATE, next_help_heading = "选项")]
+    Verify(VerifyArgs),
+    /// 还原资料包：把登记文件和证据原件按原路径放回一个新目录，可以再次生成汇编
+    #[command(help_template = HELP_TEMPLATE, next_help_heading = "选项")]
+    Unpack(UnpackArgs),
 }
 
 /// Arguments shared by every command that reads a dossier.
@@ -67,6 +73,28 @@ pub struct BuildArgs {
     /// 草稿：在汇编末尾列出缺少材料的考核内容
     #[arg(long)]
     pub draft: bool,
+    /// 把 evidence 里没有被任何材料引用的文件也放进资料包（单独的文件夹）
+    #[arg(long)]
+    pub include_unreferenced: bool,
+}
+
+/// `dossier verify`.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// 要核对的资料包（.zip）
+    #[arg(value_name = "资料包")]
+    pub package: PathBuf,
+}
+
+/// `dossier unpack`.
+#[derive(Debug, Args)]
+pub struct UnpackArgs {
+    /// 资料包（.zip）
+    #[arg(value_name = "资料包")]
+    pub package: PathBuf,
+    /// 还原到的新目录（必须不存在或为空）
+    #[arg(value_name = "目录")]
+    pub dir: PathBuf,
 }
 
 /// `dossier init`.

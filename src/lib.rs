@@ -18,6 +18,7 @@ pub mod init;
 pub mod load;
 pub mod model;
 pub mod output;
+pub mod package;
 pub mod plan;
 pub mod render;
 pub mod typeset;

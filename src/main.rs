@@ -25,6 +25,8 @@ fn main() -> ExitCode {
         Command::Check(args) => cmd::check::run(args),
         Command::Init(args) => cmd::init::run(args),
         Command::Build(args) => cmd::build::run(args),
+        Command::Verify(args) => cmd::verify::run(args),
+        Command::Unpack(args) => cmd::verify::unpack(args),
     };
     match result {
         Ok(Status::Ok) => ExitCode::SUCCESS,

@@ -18,7 +18,24 @@ pub fn write_with(
     path: &Path,
     fill: impl FnOnce(&mut std::fs::File) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
-    let dir = match path.parent() {
+    stage(path, fill)?.0.commit()
+}
+
+/// A complete output waiting in a temporary file next to its destination. Dropping it removes
+/// the temporary file; [`Staged::commit`] renames it into place.
+pub struct Staged {
+    tmp: tempfile::NamedTempFile,
+    dest: std::path::PathBuf,
+}
+
+/// Writes an output to a temporary file beside `dest` with `fill` and flushes it to disk, but
+/// does not put it in place yet: outputs that belong together are committed together, after
+/// all of them were written.
+pub fn stage<T>(
+    dest: &Path,
+    fill: impl FnOnce(&mut std::fs::File) -> anyhow::Result<T>,
+) -> anyhow::Result<(Staged, T)> {
+    let dir = match dest.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
@@ -28,14 +45,36 @@ pub fn write_with(
         .suffix(".tmp")
         .tempfile_in(dir)
         .with_context(|| format!("无法在 {} 创建临时文件", dir.display()))?;
-    fill(tmp.as_file_mut()).with_context(|| format!("写入 {} 失败", path.display()))?;
+    let value = fill(tmp.as_file_mut()).with_context(|| format!("写入 {} 失败", dest.display()))?;
+    // Temporary files are private (0600); an output is an ordinary readable file.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o644))
+            .with_context(|| format!("写入 {} 失败", dest.display()))?;
+    }
     tmp.as_file()
         .sync_all()
-        .with_context(|| format!("写入 {} 失败", path.display()))?;
-    tmp.persist(path)
-        .map_err(|e| e.error)
-        .with_context(|| format!("无法保存 {}", path.display()))?;
-    Ok(())
+        .with_context(|| format!("写入 {} 失败", dest.display()))?;
+    Ok((
+        Staged {
+            tmp,
+            dest: dest.to_path_buf(),
+        },
+        value,
+    ))
+}
+
+impl Staged {
+    /// Renames the temporary file into place.
+    pub fn commit(self) -> anyhow::Result<()> {
+        let dest = self.dest;
+        self.tmp
+            .persist(&dest)
+            .map_err(|e| e.error)
+            .with_context(|| format!("无法保存 {}", dest.display()))?;
+        Ok(())
+    }
 }
 
 #[cfg(test)]

@@ -238,10 +238,10 @@ pub struct PackageFile {
     pub name: String,
     /// Path in the dossier.
     pub path: String,
+    /// Path in the submission package.
+    pub package_path: String,
     /// Human size.
     pub size: String,
-    /// SHA-256 (hex), filled in by the caller that hashes files.
-    pub sha256: String,
 }
 
 /// One row of the summary table.
@@ -613,8 +613,8 @@ fn record_plan(d: &Dossier, r: &Rec) -> RecordPlan {
             package_files.push(PackageFile {
                 name: name.clone(),
                 path: f.rel.clone(),
+                package_path: crate::package::evidence_path(r.item, &r.label(), &r.title, &f.rel),
                 size: human_size(f.size),
-                sha256: String::new(),
             });
             notes.push(format!("{name} 仅入资料包"));
             continue;

@@ -353,6 +353,18 @@ mod tests {
     }
 
     #[test]
+    fn font_files_add_their_faces_and_other_files_are_refused() {
+        let mut fonts = Fonts::embedded();
+        let before = fonts.book().families().count();
+        let kai = Path::new(env!("CARGO_MANIFEST_DIR")).join("fonts/DossierKai-Regular.ttf");
+        assert_eq!(fonts.add_file(&kai).unwrap(), Some(1));
+        assert!(fonts.book().families().count() >= before);
+        let not_a_font = Path::new(env!("CARGO_MANIFEST_DIR")).join("fonts/OFL-1.1.txt");
+        assert_eq!(fonts.add_file(&not_a_font).unwrap(), None);
+        assert!(fonts.add_file(Path::new("/no/such/font.ttf")).is_err());
+    }
+
+    #[test]
     fn files_outside_a_root_are_denied() {
         let w = world("#read(\"/etc/passwd\")");
         assert!(compile(&w).output.is_err());

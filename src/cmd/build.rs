@@ -2,7 +2,7 @@
 //! Nothing is written unless the dossier has no errors, and the PDF replaces the previous one
 //! only when it is complete.
 
-use std::path::PathBuf;
+use std::io::Write;
 use std::time::Instant;
 
 use crate::build::{self, Stamp};
@@ -13,7 +13,7 @@ use crate::load::CONFIG_FILE;
 use crate::plan::{self, PlanOptions};
 use crate::validate::Dossier;
 use crate::yaml::pos_of;
-use crate::{evidence, load, output, validate};
+use crate::{load, output, package, validate};
 
 /// Default output name when dossier.yaml has none.
 pub const DEFAULT_OUTPUT_NAME: &str = "验收资料汇编";
@@ -59,7 +59,7 @@ pub fn run(args: &BuildArgs) -> anyhow::Result<Status> {
         Ok(f) => f,
         Err(diags) => return fail(diags),
     };
-    let mut plan = plan::plan(
+    let plan = plan::plan(
         &dossier,
         &PlanOptions {
             draft: args.draft,
@@ -69,7 +69,6 @@ pub fn run(args: &BuildArgs) -> anyhow::Result<Status> {
     if let Some(d) = pdfa_conflict(&dossier, &plan) {
         return fail(vec![d]);
     }
-    hash_package_files(&dossier, &mut plan)?;
     status(&format!(
         "排版 {} 件材料、{} 页证据……",
         plan.totals.records, plan.totals.pages
@@ -87,22 +86,49 @@ pub fn run(args: &BuildArgs) -> anyhow::Result<Status> {
         report.sort();
         print_report(&report, root);
     }
-    let path = pdf_path(&args.out, &dossier);
-    output::write_atomic(&path, &doc.pdf)?;
+    // Both outputs are written completely before either replaces the previous one.
+    let name = output_name(&dossier);
+    let pdf_path = args.out.join(format!("{name}.pdf"));
+    let zip_path = args.out.join(format!("{name}.zip"));
+    let (pdf_staged, ()) = output::stage(&pdf_path, |f| Ok(f.write_all(&doc.pdf)?))?;
+    status("打包证据原件……");
+    let input = package::PackageInput {
+        dossier: &dossier,
+        pdf_name: format!("{name}.pdf"),
+        pdf: &doc.pdf,
+        pdf_pages: doc.pages,
+        include_unreferenced: args.include_unreferenced,
+        date: stamp.date,
+    };
+    let (zip_staged, manifest) = output::stage(&zip_path, |f| {
+        package::write(std::io::BufWriter::new(f), &input)
+    })?;
+    pdf_staged.commit()?;
+    zip_staged.commit()?;
+    if !dossier.unreferenced.is_empty() {
+        let what = if args.include_unreferenced {
+            format!("已放入资料包的“{}”文件夹", package::UNREFERENCED_FOLDER)
+        } else {
+            "没有放入资料包（需要时加 --include-unreferenced）".to_string()
+        };
+        status(&format!(
+            "注意：evidence 里有 {} 个文件没有被任何材料引用，{what}。",
+            dossier.unreferenced.len()
+        ));
+    }
+    let bytes: u64 = manifest.files.iter().map(|f| f.size).sum();
     status(&format!(
-        "已生成 {}：{} 项指标，{} 件材料，{} 页，用时 {:.1} 秒",
-        path.display(),
+        "已生成 {}：{} 项指标，{} 件材料，{} 页；资料包 {}（{} 个文件，{}），用时 {:.1} 秒",
+        pdf_path.display(),
         plan.summary.len(),
         plan.totals.records,
         doc.pages,
+        zip_path.display(),
+        manifest.files.len() + 2,
+        plan::human_size(bytes),
         start.elapsed().as_secs_f64()
     ));
     Ok(Status::Ok)
-}
-
-/// Where the dossier PDF goes.
-pub fn pdf_path(out: &std::path::Path, d: &Dossier) -> PathBuf {
-    out.join(format!("{}.pdf", output_name(d)))
 }
 
 /// The output file name (without extension).
@@ -143,20 +169,4 @@ fn pdfa_conflict(d: &Dossier, plan: &plan::Plan) -> Option<Diagnostic> {
         .at(Place::at(CONFIG_FILE, pos_of(asked)))
         .hint("排版引擎 Typst 0.15 在 PDF/A 模式下不支持嵌入 PDF。请去掉“PDF/A: 是”，或把这些 PDF 材料转换为图片后再登记。"),
     )
-}
-
-/// Fills in the SHA-256 of every package-only file shown on placeholder pages.
-fn hash_package_files(d: &Dossier, plan: &mut plan::Plan) -> anyhow::Result<()> {
-    for g in &mut plan.groups {
-        for i in &mut g.items {
-            for r in &mut i.records {
-                for f in &mut r.package_files {
-                    let path = d.canonical_root.join(&f.path);
-                    f.sha256 = evidence::sha256_file(&path)
-                        .map_err(|e| anyhow::anyhow!("无法读取 {}：{e}", path.display()))?;
-                }
-            }
-        }
-    }
-    Ok(())
 }

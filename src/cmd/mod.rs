@@ -4,6 +4,7 @@
 pub mod build;
 pub mod check;
 pub mod init;
+pub mod verify;
 
 use std::io::{IsTerminal, Write};
 

@@ -1,0 +1,45 @@
+//! `dossier verify` re-hashes every file of a package against its manifest; `dossier unpack`
+//! restores a dossier folder from a package so it can be rebuilt.
+
+use crate::cli::{UnpackArgs, VerifyArgs};
+use crate::cmd::{Status, status};
+use crate::package::{self, Finding};
+
+/// Runs verify: exit 0 when every file matches the manifest, 1 otherwise.
+pub fn run(args: &VerifyArgs) -> anyhow::Result<Status> {
+    let v = package::verify(&args.package)?;
+    for f in &v.findings {
+        status(&match f {
+            Finding::Missing(p) => format!("缺少：{p}（清单里有，资料包里没有）"),
+            Finding::Extra(p) => format!("多出：{p}（资料包里有，清单里没有）"),
+            Finding::Altered(p, why) => format!("被改动：{p}（{why}）"),
+        });
+    }
+    let m = &v.manifest;
+    if v.findings.is_empty() {
+        status(&format!(
+            "资料包完好：{} 个文件全部与清单一致（{}，版本 {}，{}）",
+            v.checked, m.title, m.version, m.date
+        ));
+        Ok(Status::Ok)
+    } else {
+        status(&format!(
+            "资料包有问题：核对 {} 个文件，发现 {} 处不符",
+            v.checked,
+            v.findings.len()
+        ));
+        Ok(Status::DataErrors)
+    }
+}
+
+/// Runs unpack.
+pub fn unpack(args: &UnpackArgs) -> anyhow::Result<Status> {
+    let n = package::unpack(&args.package, &args.dir)?;
+    status(&format!(
+        "已还原 {} 个文件到 {}；用 dossier build {} 可重新生成汇编",
+        n,
+        args.dir.display(),
+        args.dir.display()
+    ));
+    Ok(Status::Ok)
+}

@@ -1,0 +1,684 @@
+//! The submission package: one zip with the dossier PDF, every evidence file byte for byte,
+//! the YAML sources (so the package can be rebuilt) and a manifest with the SHA-256 of every
+//! file, as JSON for tools and as CSV for Excel and WPS.
+//!
+//! Layout (justified in the README): `证据材料/指标05/05-03 题名/原文件名` puts each file where
+//! a reviewer holding the PDF looks for it (by item and 件号, the folder named after the title);
+//! the original file name is kept because it often says what the file is. The manifest maps
+//! every entry back to its original path, which is how `unpack` restores a buildable dossier.
+//!
+//! Reproducible: entries in a fixed order (说明, PDF, sources, evidence, unreferenced files, then
+//! the manifest, which lists the hashes of everything before it), the dossier's date as every
+//! entry's time, fixed permissions and system. Compressed formats are stored, text deflated.
+//! Evidence is streamed through the hasher into the zip, so memory does not grow with it.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{self, Read, Seek, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use serde::{Deserialize, Serialize};
+use sha2::Digest;
+use zip::write::SimpleFileOptions;
+use zip::{CompressionMethod, DateTime, ZipWriter};
+
+use crate::evidence::hex;
+use crate::load::{CONFIG_FILE, UNITS_FILE};
+use crate::model::Date;
+use crate::validate::Dossier;
+
+/// Folder of the evidence files in the package.
+pub const EVIDENCE_FOLDER: &str = "证据材料";
+/// Folder of the YAML sources.
+pub const SOURCES_FOLDER: &str = "源文件";
+/// Folder of unreferenced evidence files (only with `--include-unreferenced`).
+pub const UNREFERENCED_FOLDER: &str = "未引用的文件";
+/// The manifest, JSON.
+pub const MANIFEST_JSON: &str = "清单.json";
+/// The manifest, CSV (UTF-8 with BOM).
+pub const MANIFEST_CSV: &str = "清单.csv";
+/// The read-me.
+pub const README_TXT: &str = "说明.txt";
+/// Identifies the manifest format.
+pub const FORMAT: &str = "dossier-package/1";
+
+/// What a packaged file is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EntryKind {
+    /// The dossier PDF.
+    Dossier,
+    /// A YAML source or template.
+    Source,
+    /// An evidence file of a record.
+    Evidence,
+    /// An evidence file no record references.
+    Unreferenced,
+    /// The read-me.
+    Readme,
+}
+
+impl EntryKind {
+    /// The kind as shown in the CSV.
+    pub fn label(self) -> &'static str {
+        match self {
+            EntryKind::Dossier => "汇编",
+            EntryKind::Source => "源文件",
+            EntryKind::Evidence => "证据",
+            EntryKind::Unreferenced => "未引用",
+            EntryKind::Readme => "说明",
+        }
+    }
+}
+
+/// One file of the package as the manifest lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ManifestEntry {
+    /// Path in the zip.
+    pub path: String,
+    /// Path relative to the dossier root (empty for generated files).
+    pub source: String,
+    /// What it is.
+    pub kind: EntryKind,
+    /// Size in bytes.
+    pub size: u64,
+    /// SHA-256, lowercase hex.
+    pub sha256: String,
+    /// Item number, for evidence.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item: Option<u32>,
+    /// 件号 (05-03), for evidence.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record: Option<String>,
+    /// Title of the record (evidence) or of the dossier (PDF).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Pages of the file (PDF page count, 1 for an image).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pages: Option<u32>,
+}
+
+/// The manifest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// [`FORMAT`].
+    pub format: String,
+    /// Dossier title.
+    pub title: String,
+    /// County.
+    pub county: String,
+    /// Version.
+    pub version: String,
+    /// Date (YYYY-MM-DD).
+    pub date: String,
+    /// The program that wrote it.
+    pub generator: String,
+    /// Every file except the manifest itself, in package order.
+    pub files: Vec<ManifestEntry>,
+}
+
+/// A file to put into the package, before it is hashed.
+#[derive(Debug, Clone)]
+struct Planned {
+    path: String,
+    source: String,
+    kind: EntryKind,
+    item: Option<u32>,
+    record: Option<String>,
+    title: Option<String>,
+    pages: Option<u32>,
+}
+
+/// Replaces what Windows does not allow in a file name, collapses spaces and cuts the name to
+/// `max` characters (keeping an extension when `keep_ext`).
+pub fn safe_name(name: &str, max: usize, keep_ext: bool) -> String {
+    let cleaned: String = name
+        .chars()
+        .map(|c| {
+            if c.is_whitespace() {
+                ' '
+            } else if matches!(c, '\\' | '/' | ':' | '*' | '?' | '"' | '<' | '>' | '|')
+                || c.is_control()
+            {
+                '_'
+            } else {
+                c
+            }
+        })
+        .collect();
+    let cleaned = cleaned.split_whitespace().collect::<Vec<_>>().join(" ");
+    let (stem, ext) = match cleaned.rfind('.') {
+        Some(i) if keep_ext && i > 0 && cleaned.len() - i <= 8 => (&cleaned[..i], &cleaned[i..]),
+        _ => (cleaned.as_str(), ""),
+    };
+    let room = max.saturating_sub(ext.chars().count()).max(1);
+    let stem: String = stem.chars().take(room).collect();
+    let stem = stem.trim_end_matches(['.', ' ']).to_string();
+    let stem = if stem.is_empty() {
+        "_".to_string()
+    } else {
+        stem
+    };
+    format!("{stem}{ext}")
+}
+
+/// The package path of a record's evidence file.
+pub fn evidence_path(item: u32, record_id: &str, title: &str, rel: &str) -> String {
+    let file = rel.rsplit('/').next().unwrap_or(rel);
+    format!(
+        "{EVIDENCE_FOLDER}/指标{item:02}/{record_id} {}/{}",
+        safe_name(title, 30, false),
+        safe_name(file, 60, true)
+    )
+}
+
+fn plan_entries(d: &Dossier, pdf_name: &str, include_unreferenced: bool) -> Vec<Planned> {
+    let mut out = vec![Planned {
+        path: pdf_name.to_string(),
+        source: String::new(),
+        kind: EntryKind::Dossier,
+        item: None,
+        record: None,
+        title: Some(d.config.title.trim().to_string()),
+        pages: None,
+    }];
+    // Sources: dossier.yaml, units.yaml, the item files, template overrides.
+    let mut sources = vec![CONFIG_FILE.to_string(), UNITS_FILE.to_string()];
+    sources.extend(d.items.iter().filter_map(|i| i.file.clone()));
+    let templates = d.root.join("templates");
+    if templates.is_dir() {
+        for e in walkdir::WalkDir::new(&templates)
+            .sort_by_file_name()
+            .into_iter()
+            .filter_map(Result::ok)
+        {
+            if e.file_type().is_file()
+                && let Ok(rel) = e.path().strip_prefix(&d.root)
+            {
+                sources.push(rel.to_string_lossy().replace('\\', "/"));
+            }
+        }
+    }
+    sources.sort();
+    for s in sources {
+        out.push(Planned {
+            path: format!("{SOURCES_FOLDER}/{s}"),
+            source: s,
+            kind: EntryKind::Source,
+            item: None,
+            record: None,
+            title: None,
+            pages: None,
+        });
+    }
+    let mut evidence = Vec::new();
+    for item in &d.items {
+        for r in &item.records {
+            let mut used: BTreeMap<String, usize> = BTreeMap::new();
+            for f in &r.files {
+                let mut path = evidence_path(r.item, &r.label(), &r.title, &f.rel);
+                // Two files of one record with the same name: number the later ones.
+                let n = used.entry(path.clone()).or_insert(0);
+                *n += 1;
+                if *n > 1 {
+                    let (stem, ext) = path
+                        .rsplit_once('.')
+                        .map_or((path.as_str(), ""), |(a, b)| (a, b));
+                    path = if ext.is_empty() {
+                        format!("{stem} ({n})")
+                    } else {
+                        format!("{stem} ({n}).{ext}")
+                    };
+                }
+                evidence.push(Planned {
+                    path,
+                    source: f.rel.clone(),
+                    kind: EntryKind::Evidence,
+                    item: Some(r.item),
+                    record: Some(r.label()),
+                    title: Some(r.title.clone()),
+                    pages: (f.page_count > 0).then_some(f.page_count),
+                });
+            }
+        }
+    }
+    evidence.sort_by(|a, b| a.path.cmp(&b.path));
+    out.extend(evidence);
+    if include_unreferenced {
+        for rel in &d.unreferenced {
+            out.push(Planned {
+                path: format!("{UNREFERENCED_FOLDER}/{rel}"),
+                source: rel.clone(),
+                kind: EntryKind::Unreferenced,
+                item: None,
+                record: None,
+                title: None,
+                pages: None,
+            });
+        }
+    }
+    out
+}
+
+/// Whether a file is stored (already compressed) or deflated, by its extension.
+fn stored(path: &str) -> bool {
+    const COMPRESSED: &[&str] = &[
+        "pdf", "jpg", "jpeg", "png", "gif", "webp", "heic", "zip", "docx", "xlsx", "pptx", "odt",
+        "ods", "odp", "ofd", "mp4", "mov", "avi", "mkv", "m4v", "mp3", "m4a", "aac", "7z", "rar",
+        "gz", "bz2", "xz", "zst",
+    ];
+    let ext = path.rsplit('.').next().unwrap_or("").to_ascii_lowercase();
+    path.contains('.') && COMPRESSED.contains(&ext.as_str())
+}
+
+/// Reads through to the inner reader, hashing and counting every byte.
+struct Hashing<R> {
+    inner: R,
+    hasher: sha2::Sha256,
+    len: u64,
+}
+
+impl<R: Read> Read for Hashing<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.len += n as u64;
+        Ok(n)
+    }
+}
+
+/// What goes into a package.
+pub struct PackageInput<'a> {
+    /// The checked dossier.
+    pub dossier: &'a Dossier,
+    /// File name of the PDF in the package.
+    pub pdf_name: String,
+    /// The PDF.
+    pub pdf: &'a [u8],
+    /// Pages of the PDF.
+    pub pdf_pages: usize,
+    /// Add unreferenced evidence files.
+    pub include_unreferenced: bool,
+    /// Date of every entry.
+    pub date: Date,
+}
+
+/// Writes the package to `out` and returns its manifest.
+pub fn write<W: Write + Seek>(out: W, input: &PackageInput<'_>) -> anyhow::Result<Manifest> {
+    let d = input.dossier;
+    let time =
+        DateTime::from_date_and_time(input.date.year, input.date.month, input.date.day, 0, 0, 0)
+            .unwrap_or_else(|_| DateTime::default());
+    let options = |path: &str, size: u64| {
+        SimpleFileOptions::default()
+            .compression_method(if stored(path) {
+                CompressionMethod::Stored
+            } else {
+                CompressionMethod::Deflated
+            })
+            .compression_level(if stored(path) { None } else { Some(6) })
+            .last_modified_time(time)
+            .unix_permissions(0o644)
+            .system(zip::System::Unix)
+            .large_file(size >= 1 << 31)
+    };
+    let mut zip = ZipWriter::new(out);
+    let readme = readme(input);
+    zip.start_file(README_TXT, options(README_TXT, readme.len() as u64))?;
+    zip.write_all(readme.as_bytes())?;
+
+    let mut files = vec![ManifestEntry {
+        path: README_TXT.into(),
+        source: String::new(),
+        kind: EntryKind::Readme,
+        size: readme.len() as u64,
+        sha256: hex(&sha2::Sha256::digest(readme.as_bytes())),
+        item: None,
+        record: None,
+        title: None,
+        pages: None,
+    }];
+    for p in plan_entries(d, &input.pdf_name, input.include_unreferenced) {
+        let (size, sha256) = if p.kind == EntryKind::Dossier {
+            zip.start_file(p.path.as_str(), options(&p.path, input.pdf.len() as u64))?;
+            zip.write_all(input.pdf)?;
+            (
+                input.pdf.len() as u64,
+                hex(&sha2::Sha256::digest(input.pdf)),
+            )
+        } else {
+            let path = d.canonical_root.join(&p.source);
+            let file = File::open(&path).with_context(|| format!("无法读取 {}", path.display()))?;
+            let expected = file.metadata().map(|m| m.len()).unwrap_or(0);
+            zip.start_file(p.path.as_str(), options(&p.path, expected))?;
+            let mut reader = Hashing {
+                inner: file,
+                hasher: sha2::Sha256::new(),
+                len: 0,
+            };
+            io::copy(&mut reader, &mut zip)
+                .with_context(|| format!("打包 {} 时出错", path.display()))?;
+            if reader.len != expected {
+                bail!(
+                    "{} 在打包过程中被改动了（大小从 {expected} 变为 {} 字节），请等文件复制完成后重新生成",
+                    p.source,
+                    reader.len
+                );
+            }
+            (reader.len, hex(&reader.hasher.finalize()))
+        };
+        files.push(ManifestEntry {
+            path: p.path,
+            source: p.source,
+            kind: p.kind,
+            size,
+            sha256,
+            item: p.item,
+            record: p.record,
+            title: p.title,
+            pages: if p.kind == EntryKind::Dossier {
+                u32::try_from(input.pdf_pages).ok()
+            } else {
+                p.pages
+            },
+        });
+    }
+    let manifest = Manifest {
+        format: FORMAT.into(),
+        title: d.config.title.trim().into(),
+        county: d.config.county.trim().into(),
+        version: d.config.version.0.trim().into(),
+        date: input.date.to_string(),
+        generator: format!("dossier {}", env!("CARGO_PKG_VERSION")),
+        files,
+    };
+    let csv = manifest_csv(&manifest);
+    zip.start_file(MANIFEST_CSV, options(MANIFEST_CSV, csv.len() as u64))?;
+    zip.write_all(csv.as_bytes())?;
+    let json = serde_json::to_string_pretty(&manifest)? + "\n";
+    zip.start_file(MANIFEST_JSON, options(MANIFEST_JSON, json.len() as u64))?;
+    zip.write_all(json.as_bytes())?;
+    zip.finish()?;
+    Ok(manifest)
+}
+
+/// The manifest as CSV: UTF-8 with a BOM and CRLF line ends, so Excel and WPS open it with the
+/// Chinese intact.
+pub fn manifest_csv(m: &Manifest) -> String {
+    fn field(s: &str) -> String {
+        if s.contains([',', '"', '\n', '\r']) {
+            format!("\"{}\"", s.replace('"', "\"\""))
+        } else {
+            s.to_string()
+        }
+    }
+    let mut out =
+        String::from("\u{feff}包内路径,原路径,类别,大小（字节）,SHA-256,指标,件号,题名,页数\r\n");
+    for f in &m.files {
+        let row = [
+            field(&f.path),
+            field(&f.source),
+            f.kind.label().to_string(),
+            f.size.to_string(),
+            f.sha256.clone(),
+            f.item.map(|n| n.to_string()).unwrap_or_default(),
+            f.record.clone().unwrap_or_default(),
+            field(f.title.as_deref().unwrap_or("")),
+            f.pages.map(|n| n.to_string()).unwrap_or_default(),
+        ];
+        out.push_str(&row.join(","));
+        out.push_str("\r\n");
+    }
+    out
+}
+
+fn readme(input: &PackageInput<'_>) -> String {
+    let c = &input.dossier.config;
+    let lines = [
+        format!("{}　资料包", c.title.trim()),
+        format!(
+            "版本 {}　日期 {}　由 dossier {} 生成",
+            c.version.0.trim(),
+            input.date.chinese(),
+            env!("CARGO_PKG_VERSION")
+        ),
+        String::new(),
+        "本资料包的内容：".into(),
+        format!(
+            "  {}　验收资料汇编（共 {} 页）",
+            input.pdf_name, input.pdf_pages
+        ),
+        format!(
+            "  {EVIDENCE_FOLDER}/　全部证据原件，未作任何改动，按“指标/件号 题名/原文件名”存放，件号与汇编一致"
+        ),
+        format!(
+            "  {SOURCES_FOLDER}/　生成汇编所用的登记文件（dossier.yaml、units.yaml、items/*.yaml）"
+        ),
+        format!(
+            "  {MANIFEST_CSV}、{MANIFEST_JSON}　每个文件的包内路径、原路径、大小、SHA-256、指标、件号、题名、页数"
+        ),
+        String::new(),
+        "核对：用 dossier verify 本资料包.zip 重新计算每个文件的 SHA-256 并与清单比对；".into(),
+        "      也可以用任何能计算 SHA-256 的工具逐个比对清单。".into(),
+        "重新生成汇编：dossier unpack 本资料包.zip 新目录，然后 dossier build 新目录。".into(),
+    ];
+    let mut s = String::from("\u{feff}");
+    for l in lines {
+        s.push_str(&l);
+        s.push_str("\r\n");
+    }
+    s
+}
+
+/// One problem `verify` found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Finding {
+    /// Listed in the manifest, not in the zip.
+    Missing(String),
+    /// In the zip, not in the manifest.
+    Extra(String),
+    /// Content differs from the manifest (size or SHA-256), or cannot be read.
+    Altered(String, String),
+}
+
+/// The result of verifying a package.
+#[derive(Debug, Clone)]
+pub struct Verified {
+    /// Files checked against the manifest.
+    pub checked: usize,
+    /// Problems, in package order.
+    pub findings: Vec<Finding>,
+    /// The manifest read from the package.
+    pub manifest: Manifest,
+}
+
+/// Reads the manifest of a package.
+pub fn read_manifest<R: Read + Seek>(zip: &mut zip::ZipArchive<R>) -> anyhow::Result<Manifest> {
+    let mut f = zip.by_name(MANIFEST_JSON).map_err(|_| {
+        anyhow::anyhow!("资料包里没有 {MANIFEST_JSON}，它不是 dossier 生成的资料包")
+    })?;
+    let mut text = String::new();
+    f.read_to_string(&mut text)
+        .with_context(|| format!("无法读取 {MANIFEST_JSON}"))?;
+    let m: Manifest =
+        serde_json::from_str(&text).with_context(|| format!("{MANIFEST_JSON} 格式不对"))?;
+    if m.format != FORMAT {
+        bail!("清单格式是 {}，本程序只认识 {FORMAT}", m.format);
+    }
+    Ok(m)
+}
+
+/// Re-hashes every entry of the package at `path` against its manifest.
+pub fn verify(path: &Path) -> anyhow::Result<Verified> {
+    let file = File::open(path).with_context(|| format!("无法打开 {}", path.display()))?;
+    let mut zip = zip::ZipArchive::new(io::BufReader::new(file))
+        .with_context(|| format!("{} 不是可读的 zip 文件", path.display()))?;
+    let manifest = read_manifest(&mut zip)?;
+    let mut findings = Vec::new();
+    let listed: BTreeMap<&str, &ManifestEntry> = manifest
+        .files
+        .iter()
+        .map(|f| (f.path.as_str(), f))
+        .collect();
+    let names: Vec<String> = zip
+        .file_names()
+        .map(|n| n.map_or_else(|e| format!("（无法读取的文件名：{e}）"), |n| n.into_owned()))
+        .collect();
+    for entry in &manifest.files {
+        let mut f = match zip.by_name(&entry.path) {
+            Ok(f) => f,
+            Err(_) => {
+                findings.push(Finding::Missing(entry.path.clone()));
+                continue;
+            }
+        };
+        let mut reader = Hashing {
+            inner: &mut f,
+            hasher: sha2::Sha256::new(),
+            len: 0,
+        };
+        match io::copy(&mut reader, &mut io::sink()) {
+            Err(e) => findings.push(Finding::Altered(
+                entry.path.clone(),
+                format!("读取出错（{e}）"),
+            )),
+            Ok(_) => {
+                let sha = hex(&reader.hasher.finalize());
+                if reader.len != entry.size {
+                    findings.push(Finding::Altered(
+                        entry.path.clone(),
+                        format!("大小 {} 字节，清单记为 {}", reader.len, entry.size),
+                    ));
+                } else if sha != entry.sha256 {
+                    findings.push(Finding::Altered(
+                        entry.path.clone(),
+                        "SHA-256 与清单不符".into(),
+                    ));
+                }
+            }
+        }
+    }
+    for name in names {
+        if name != MANIFEST_JSON
+            && name != MANIFEST_CSV
+            && !name.ends_with('/')
+            && !listed.contains_key(name.as_str())
+        {
+            findings.push(Finding::Extra(name));
+        }
+    }
+    Ok(Verified {
+        checked: manifest.files.len(),
+        findings,
+        manifest,
+    })
+}
+
+/// Restores a dossier folder from a package: sources and evidence at their original paths,
+/// each checked against the manifest. `dir` must be empty or missing.
+pub fn unpack(package: &Path, dir: &Path) -> anyhow::Result<usize> {
+    if dir.exists() && std::fs::read_dir(dir)?.next().is_some() {
+        bail!(
+            "{} 不是空文件夹；为了不覆盖已有文件，请换一个新文件夹名",
+            dir.display()
+        );
+    }
+    let file = File::open(package).with_context(|| format!("无法打开 {}", package.display()))?;
+    let mut zip = zip::ZipArchive::new(io::BufReader::new(file))
+        .with_context(|| format!("{} 不是可读的 zip 文件", package.display()))?;
+    let manifest = read_manifest(&mut zip)?;
+    let mut written: BTreeMap<String, String> = BTreeMap::new();
+    for entry in &manifest.files {
+        if !matches!(
+            entry.kind,
+            EntryKind::Source | EntryKind::Evidence | EntryKind::Unreferenced
+        ) {
+            continue;
+        }
+        let rel = crate::evidence::normalise(&entry.source)
+            .map_err(|_| anyhow::anyhow!("清单里的原路径“{}”不安全，已停止", entry.source))?;
+        if let Some(sha) = written.get(&rel) {
+            if *sha != entry.sha256 {
+                bail!("清单里 {rel} 出现两次且内容不同");
+            }
+            continue;
+        }
+        let target: PathBuf = dir.join(&rel);
+        std::fs::create_dir_all(target.parent().unwrap_or(dir))?;
+        let mut f = zip
+            .by_name(&entry.path)
+            .map_err(|_| anyhow::anyhow!("资料包缺少 {}", entry.path))?;
+        let mut reader = Hashing {
+            inner: &mut f,
+            hasher: sha2::Sha256::new(),
+            len: 0,
+        };
+        let mut out =
+            File::create(&target).with_context(|| format!("无法写入 {}", target.display()))?;
+        io::copy(&mut reader, &mut out)?;
+        if hex(&reader.hasher.finalize()) != entry.sha256 {
+            bail!(
+                "{} 与清单不符（SHA-256 不同），资料包可能已损坏",
+                entry.path
+            );
+        }
+        written.insert(rel, entry.sha256.clone());
+    }
+    Ok(written.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_safe_for_windows_and_short() {
+        assert_eq!(
+            safe_name("关于“质量月”的通知: 第1/2号?", 40, false),
+            "关于“质量月”的通知_ 第1_2号_"
+        );
+        assert_eq!(safe_name("a  b\tc", 10, false), "a b c");
+        let long = "很".repeat(80) + ".pdf";
+        let s = safe_name(&long, 60, true);
+        assert_eq!(s.chars().count(), 60);
+        assert!(s.ends_with(".pdf"));
+        assert_eq!(safe_name("...", 10, false), "_");
+        assert_eq!(
+            evidence_path(5, "05-03", "宣传方案（节选）", "evidence/05/方案.pdf"),
+            "证据材料/指标05/05-03 宣传方案（节选）/方案.pdf"
+        );
+    }
+
+    #[test]
+    fn compressed_formats_are_stored_and_text_deflated() {
+        assert!(stored("a/b.PDF") && stored("x.jpg") && stored("t.xlsx"));
+        assert!(!stored("dossier.yaml") && !stored("清单.csv") && !stored("README"));
+    }
+
+    #[test]
+    fn csv_quotes_and_has_a_bom() {
+        let m = Manifest {
+            format: FORMAT.into(),
+            title: "t".into(),
+            county: "c".into(),
+            version: "1".into(),
+            date: "2022-05-20".into(),
+            generator: "g".into(),
+            files: vec![ManifestEntry {
+                path: "证据材料/a,b.pdf".into(),
+                source: "evidence/a,b.pdf".into(),
+                kind: EntryKind::Evidence,
+                size: 3,
+                sha256: "00".into(),
+                item: Some(5),
+                record: Some("05-01".into()),
+                title: Some("关于\"x\"".into()),
+                pages: Some(2),
+            }],
+        };
+        let csv = manifest_csv(&m);
+        assert!(csv.starts_with('\u{feff}'));
+        assert!(csv.contains("\"证据材料/a,b.pdf\",\"evidence/a,b.pdf\",证据,3,00,5,05-01,\"关于\"\"x\"\"\",2\r\n"), "{csv}");
+    }
+}
