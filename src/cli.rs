@@ -39,6 +39,9 @@ pub enum Command {
     /// 生成汇编：检查资料，排版成一个 PDF（带目录、书签、索引），并把 PDF、证据原件、清单打成资料包
     #[command(help_template = HELP_TEMPLATE, next_help_heading = "选项")]
     Build(BuildArgs),
+    /// 生成各责任单位的证据册：只含本单位的任务和材料，件号与汇编一致，适合双面打印装盒
+    #[command(help_template = HELP_TEMPLATE, next_help_heading = "选项")]
+    Binder(BinderArgs),
     /// 核对资料包：逐个重新计算 SHA-256，与清单比对，报告缺少、多出和被改动的文件
     #[command(help_template = HELP_TEMPLATE, next_help_heading = "选项")]
     Verify(VerifyArgs),
@@ -76,6 +79,29 @@ pub struct BuildArgs {
     /// 把 evidence 里没有被任何材料引用的文件也放进资料包（单独的文件夹）
     #[arg(long)]
     pub include_unreferenced: bool,
+}
+
+/// `dossier binder`.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("which").required(true).args(["unit", "all"])))]
+pub struct BinderArgs {
+    #[command(flatten)]
+    pub dossier: DossierArg,
+    /// 单位名称（单位名录里的名称、简称或别名均可）
+    #[arg(long, value_name = "单位")]
+    pub unit: Option<String>,
+    /// 为每个有任务或有材料的单位各生成一本（并行）
+    #[arg(long)]
+    pub all: bool,
+    /// 输出目录（证据册写在其中的 binders 文件夹；默认 out）
+    #[arg(long, value_name = "目录", default_value = "out")]
+    pub out: PathBuf,
+    /// 双面打印（默认）：每件材料从右手页（奇数页）开始，装订边在内侧
+    #[arg(long, overrides_with = "simplex")]
+    pub duplex: bool,
+    /// 单面打印：不插空白页，装订边都在左侧
+    #[arg(long, overrides_with = "duplex")]
+    pub simplex: bool,
 }
 
 /// `dossier verify`.

@@ -25,6 +25,7 @@ fn main() -> ExitCode {
         Command::Check(args) => cmd::check::run(args),
         Command::Init(args) => cmd::init::run(args),
         Command::Build(args) => cmd::build::run(args),
+        Command::Binder(args) => cmd::binder::run(args),
         Command::Verify(args) => cmd::verify::run(args),
         Command::Unpack(args) => cmd::verify::unpack(args),
     };

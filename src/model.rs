@@ -46,6 +46,27 @@ pub struct Config {
     /// Export PDF/A-3b (archival). Not possible when evidence PDFs are embedded.
     #[serde(rename = "PDF/A", default)]
     pub pdfa: Option<Spanned<YesNo>>,
+    /// Archive data printed on the binders' box labels (DA/T 22-2015).
+    #[serde(rename = "归档", default)]
+    pub archive: Option<Archive>,
+}
+
+/// `归档`: what the archive box labels of the unit binders show.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Archive {
+    /// 全宗号.
+    #[serde(rename = "全宗号", default)]
+    pub fonds: Option<Scalar>,
+    /// 年度.
+    #[serde(rename = "年度", default)]
+    pub year: Option<Scalar>,
+    /// 保管期限 (永久, 30年, 10年).
+    #[serde(rename = "保管期限", default)]
+    pub retention: Option<Scalar>,
+    /// 盒号 of each unit's box: unit name → number.
+    #[serde(rename = "盒号", default)]
+    pub boxes: Option<Spanned<std::collections::BTreeMap<String, Scalar>>>,
 }
 
 /// `字体`: fonts an office adds (its own 仿宋_GB2312, 方正小标宋 …) and which family each role

@@ -32,6 +32,33 @@ pub struct Plan {
     pub gaps: Vec<Gap>,
     /// Totals.
     pub totals: Totals,
+    /// For a unit's binder: the unit and the archive box data.
+    pub binder: Option<BinderMeta>,
+}
+
+/// What a unit's binder prints besides the plan: the unit, and the box (DA/T 22-2015).
+#[derive(Debug, Clone, Serialize)]
+pub struct BinderMeta {
+    /// Short name.
+    pub short: String,
+    /// Official name.
+    pub name: String,
+    /// Head and title.
+    pub head: String,
+    /// 全宗号.
+    pub fonds: String,
+    /// 年度.
+    pub year: String,
+    /// 保管期限.
+    pub retention: String,
+    /// 盒号.
+    pub box_number: String,
+    /// 起止件号: first and last 件号 in the binder.
+    pub range: String,
+    /// Each record starts on an odd page.
+    pub duplex: bool,
+    /// Records in the binder, in order (the 卷内目录).
+    pub records: Vec<RecordPlan>,
 }
 
 /// Metadata of the document.
@@ -353,6 +380,10 @@ pub struct PlanOptions {
     pub draft: bool,
     /// Font roles.
     pub fonts: FontRoles,
+    /// Plan one unit's binder (index into the registry) instead of the whole dossier.
+    pub unit: Option<usize>,
+    /// Duplex printing: each record starts on a right-hand page (binders).
+    pub duplex: bool,
 }
 
 /// Plans the whole dossier.
@@ -373,7 +404,19 @@ pub fn plan(d: &Dossier, opts: &PlanOptions) -> Plan {
         for &n in &g.items {
             let Some(cat) = catalog.item(n) else { continue };
             let ev = d.items.iter().find(|i| i.number == n);
-            let recs: &[Rec] = ev.map_or(&[], |e| e.records.as_slice());
+            let all: &[Rec] = ev.map_or(&[], |e| e.records.as_slice());
+            // A binder keeps the unit's own records, and the criteria it has tasks or records in.
+            let recs: Vec<&Rec> = all
+                .iter()
+                .filter(|r| opts.unit.is_none_or(|u| r.units.contains(&u)))
+                .collect();
+            let row_has_unit = |k: usize| {
+                opts.unit.is_none_or(|u| {
+                    cat.effective_row(k).is_some_and(|row| {
+                        row.units.iter().any(|name| reg.units_of(name).contains(&u))
+                    })
+                })
+            };
             let label = format!("item-{n:02}");
             for t in cat.tasks() {
                 for name in t.units {
@@ -388,7 +431,7 @@ pub fn plan(d: &Dossier, opts: &PlanOptions) -> Plan {
                 }
             }
             let records: Vec<RecordPlan> = recs.iter().map(|r| record_plan(d, r)).collect();
-            for r in recs {
+            for r in &recs {
                 for &u in &r.units {
                     unit_records.entry(u).or_default().push(RefTitle {
                         id: r.label(),
@@ -401,6 +444,13 @@ pub fn plan(d: &Dossier, opts: &PlanOptions) -> Plan {
             let (mut covered, mut targets_total, mut targets_met) = (0, 0, 0);
             for (i, c) in cat.criteria.iter().enumerate() {
                 let k = i + 1;
+                let responsible = row_has_unit(k);
+                if opts.unit.is_some()
+                    && !responsible
+                    && !recs.iter().any(|r| r.criteria.contains(&k))
+                {
+                    continue;
+                }
                 let refs: Vec<RefPlan> = recs
                     .iter()
                     .filter(|r| r.criteria.contains(&k))
@@ -472,6 +522,7 @@ pub fn plan(d: &Dossier, opts: &PlanOptions) -> Plan {
                     tasks: c
                         .tasks
                         .iter()
+                        .filter(|_| responsible)
                         .map(|t| TaskPlan {
                             number: if t.unnumbered {
                                 String::new()
@@ -490,6 +541,9 @@ pub fn plan(d: &Dossier, opts: &PlanOptions) -> Plan {
                         .collect(),
                     records: refs,
                 });
+            }
+            if opts.unit.is_some() && criteria.is_empty() {
+                continue;
             }
             let pages: usize = records.iter().map(|r| r.pages).sum();
             totals.records += records.len();
@@ -523,6 +577,9 @@ pub fn plan(d: &Dossier, opts: &PlanOptions) -> Plan {
                 records,
             });
         }
+        if opts.unit.is_some() && items.is_empty() {
+            continue;
+        }
         groups.push(GroupPlan {
             id: g.id.clone(),
             heading: g.source_text.clone(),
@@ -538,11 +595,7 @@ pub fn plan(d: &Dossier, opts: &PlanOptions) -> Plan {
         .map(|(i, u)| UnitIndex {
             short: u.short.clone(),
             name: u.name.clone(),
-            head: match (&u.head, &u.head_title) {
-                (Some(h), Some(t)) => format!("{h}（{t}）"),
-                (Some(h), None) => h.clone(),
-                _ => String::new(),
-            },
+            head: u.head_line(),
             tasks: unit_tasks
                 .get(&i)
                 .map(|m| {
@@ -575,6 +628,42 @@ pub fn plan(d: &Dossier, opts: &PlanOptions) -> Plan {
         })
         .collect();
 
+    let binder = opts.unit.map(|u| {
+        let unit = &reg.units[u];
+        let records: Vec<RecordPlan> = groups
+            .iter()
+            .flat_map(|g| &g.items)
+            .flat_map(|i| i.records.iter().cloned())
+            .collect();
+        let archive = cfg.archive.as_ref();
+        let text = |v: Option<&crate::model::Scalar>| {
+            v.map(|s| s.0.trim().to_string()).unwrap_or_default()
+        };
+        BinderMeta {
+            short: unit.short.clone(),
+            name: unit.name.clone(),
+            head: unit.head_line(),
+            fonds: text(archive.and_then(|a| a.fonds.as_ref())),
+            year: text(archive.and_then(|a| a.year.as_ref())),
+            retention: text(archive.and_then(|a| a.retention.as_ref())),
+            box_number: archive
+                .and_then(|a| a.boxes.as_ref())
+                .and_then(|b| {
+                    b.value
+                        .iter()
+                        .find(|(k, _)| reg.units_of(k).contains(&u))
+                        .map(|(_, v)| v.0.trim().to_string())
+                })
+                .unwrap_or_default(),
+            range: match (records.first(), records.last()) {
+                (Some(a), Some(b)) if a.id != b.id => format!("{}～{}", a.id, b.id),
+                (Some(a), _) => a.id.clone(),
+                _ => String::new(),
+            },
+            duplex: opts.duplex,
+            records,
+        }
+    });
     Plan {
         meta: Meta {
             title: cfg.title.trim().to_string(),
@@ -599,6 +688,7 @@ pub fn plan(d: &Dossier, opts: &PlanOptions) -> Plan {
         methods,
         gaps,
         totals,
+        binder,
     }
 }
 
@@ -704,4 +794,22 @@ fn record_plan(d: &Dossier, r: &Rec) -> RecordPlan {
         package_files,
         origin,
     }
+}
+
+/// The units that have at least one task (directly or through a group) or one record, in
+/// registry order: the units that get a binder.
+pub fn units_with_work(d: &Dossier) -> Vec<usize> {
+    let reg = &d.registry;
+    let mut with: BTreeSet<usize> = BTreeSet::new();
+    for item in &Catalog::get().items {
+        for name in item.unit_names() {
+            with.extend(reg.units_of(name));
+        }
+    }
+    for item in &d.items {
+        for r in &item.records {
+            with.extend(r.units.iter().copied());
+        }
+    }
+    with.into_iter().collect()
 }

@@ -17,8 +17,10 @@ use crate::diag::{Diagnostic, Place, Pos};
 use crate::plan::Plan;
 
 /// The templates compiled into the binary: name and text.
-pub const TEMPLATES: [(&str, &str); 2] = [
+pub const TEMPLATES: [(&str, &str); 4] = [
     ("dossier.typ", include_str!("../templates/dossier.typ")),
+    ("binder.typ", include_str!("../templates/binder.typ")),
+    ("parts.typ", include_str!("../templates/parts.typ")),
     ("lib.typ", include_str!("../templates/lib.typ")),
 ];
 
@@ -177,8 +179,9 @@ fn environment(root: Option<&Path>) -> Environment<'static> {
     env
 }
 
-/// Renders the dossier's Typst sources from a plan. `root` is the dossier folder (for
-/// template overrides).
+/// Renders the Typst sources of a plan: the dossier (`dossier.typ`), or a unit's binder
+/// (`binder.typ`) when the plan is a binder's. `root` is the dossier folder (for template
+/// overrides).
 pub fn render(plan: &Plan, root: Option<&Path>) -> Result<Rendered, Diagnostic> {
     let env = environment(root);
     let ctx = Value::from(minijinja::value::Serde(plan));
@@ -188,13 +191,20 @@ pub fn render(plan: &Plan, root: Option<&Path>) -> Result<Rendered, Diagnostic> 
             .map_err(|e| template_error(name, root, &e))?;
         t.render(&ctx).map_err(|e| template_error(name, root, &e))
     };
+    let main = if plan.binder.is_some() {
+        "binder.typ"
+    } else {
+        "dossier.typ"
+    };
     Ok(Rendered {
-        main: render_one("dossier.typ")?,
+        main: render_one(main)?,
         files: vec![("/lib.typ".into(), render_one("lib.typ")?)],
     })
 }
 
 fn template_error(name: &str, root: Option<&Path>, e: &Error) -> Diagnostic {
+    // The error may be inside an imported template (parts.typ).
+    let name = e.name().unwrap_or(name);
     let overridden = root.is_some_and(|r| r.join("templates").join(name).is_file());
     let file = if overridden {
         format!("templates/{name}")

@@ -27,6 +27,17 @@ pub struct Unit {
     pub head_title: Option<String>,
 }
 
+impl Unit {
+    /// The head as printed: "金守旺（县市场监管局局长）", or empty when unknown.
+    pub fn head_line(&self) -> String {
+        match (&self.head, &self.head_title) {
+            (Some(h), Some(t)) => format!("{h}（{t}）"),
+            (Some(h), None) => h.clone(),
+            _ => String::new(),
+        }
+    }
+}
+
 /// A collective name and its members.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Group {

@@ -192,6 +192,26 @@ pub fn validate(sources: Sources) -> Validated {
         .map(|u| Registry::build(UNITS_FILE, u, &mut diags));
     if let Some(reg) = &registry {
         check_catalog_units(reg, catalog, &mut diags);
+        if let Some(boxes) = config
+            .as_ref()
+            .and_then(|c| c.archive.as_ref())
+            .and_then(|a| a.boxes.as_ref())
+        {
+            for name in boxes.value.keys() {
+                match reg.resolve(name) {
+                    Some(crate::units::Resolved::Unit(_)) => {}
+                    Some(crate::units::Resolved::Group(_)) => diags.push(
+                        Diagnostic::error(format!("盒号要按单位填写，“{name}”是单位组"))
+                            .at(Place::at(crate::load::CONFIG_FILE, pos_of(boxes))),
+                    ),
+                    None => diags.push(reg.unknown(
+                        name,
+                        Place::at(crate::load::CONFIG_FILE, pos_of(boxes)),
+                        "盒号里的单位",
+                    )),
+                }
+            }
+        }
     }
 
     // Items: one file per catalog item.

@@ -7,13 +7,13 @@ use std::time::Instant;
 
 use crate::build::{self, Stamp};
 use crate::cli::BuildArgs;
-use crate::cmd::{Status, print_report, status};
+use crate::cmd::{Status, checked_dossier, print_report, status};
 use crate::diag::{Diagnostic, Place, Report};
 use crate::load::CONFIG_FILE;
 use crate::plan::{self, PlanOptions};
 use crate::validate::Dossier;
 use crate::yaml::pos_of;
-use crate::{load, output, package, validate};
+use crate::{output, package};
 
 /// Default output name when dossier.yaml has none.
 pub const DEFAULT_OUTPUT_NAME: &str = "验收资料汇编";
@@ -23,13 +23,7 @@ pub fn run(args: &BuildArgs) -> anyhow::Result<Status> {
     let start = Instant::now();
     let root = &args.dossier.dir;
     status(&format!("检查资料目录 {} ……", root.display()));
-    let checked = validate::validate(load::load(root)?);
-    print_report(&checked.report, root);
-    let Some(dossier) = checked.dossier else {
-        status(&format!(
-            "资料有 {} 个错误，没有生成汇编。请改正后重新生成。",
-            checked.report.errors()
-        ));
+    let Some(dossier) = checked_dossier(root, "汇编")? else {
         return Ok(Status::DataErrors);
     };
     let fail = |diags: Vec<Diagnostic>| {
@@ -64,6 +58,7 @@ pub fn run(args: &BuildArgs) -> anyhow::Result<Status> {
         &PlanOptions {
             draft: args.draft,
             fonts: roles,
+            ..PlanOptions::default()
         },
     );
     if let Some(d) = pdfa_conflict(&dossier, &plan) {

@@ -20,6 +20,7 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<Status> {
                     &PlanOptions {
                         draft: false,
                         fonts: roles,
+                        ..PlanOptions::default()
                     },
                 );
                 if let Err(e) = render::render(&plan, Some(&d.root)) {

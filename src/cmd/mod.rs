@@ -1,6 +1,7 @@
 //! One file per command. Each takes its parsed arguments and returns the exit status; only
 //! `main` turns that into a process exit code.
 
+pub mod binder;
 pub mod build;
 pub mod check;
 pub mod init;
@@ -28,6 +29,23 @@ pub fn color() -> bool {
 pub fn print_report(report: &Report, root: &std::path::Path) {
     let text = report.render(root, color());
     let _ = std::io::stderr().write_all(text.as_bytes());
+}
+
+/// Loads and validates the dossier at `root` and prints the diagnostics. Without errors, the
+/// checked dossier; with errors, `None` after a line saying that `what` was not made.
+pub fn checked_dossier(
+    root: &std::path::Path,
+    what: &str,
+) -> anyhow::Result<Option<crate::validate::Dossier>> {
+    let checked = crate::validate::validate(crate::load::load(root)?);
+    print_report(&checked.report, root);
+    if checked.dossier.is_none() {
+        status(&format!(
+            "资料有 {} 个错误，没有生成{what}。请改正后重新生成。",
+            checked.report.errors()
+        ));
+    }
+    Ok(checked.dossier)
 }
 
 /// Prints one status line to stderr.

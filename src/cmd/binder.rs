@@ -1,0 +1,202 @@
+//! `dossier binder`: one PDF per responsible unit, with only that unit's tasks and records
+//! (the same 件号 and evidence pages as the dossier), a 卷内目录, a blank 备考表, the box cover
+//! and the spine label. `--all` builds the binders in parallel over one set of fonts.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use anyhow::bail;
+
+use crate::build::{self, Stamp};
+use crate::cli::BinderArgs;
+use crate::cmd::{Status, checked_dossier, print_report, status};
+use crate::diag::{Diagnostic, Report};
+use crate::plan::{self, FontRoles, PlanOptions};
+use crate::typeset::Fonts;
+use crate::units::Resolved;
+use crate::validate::Dossier;
+use crate::{output, package};
+
+/// Runs the binder command.
+pub fn run(args: &BinderArgs) -> anyhow::Result<Status> {
+    let start = Instant::now();
+    let root = &args.dossier.dir;
+    let Some(dossier) = checked_dossier(root, "证据册")? else {
+        return Ok(Status::DataErrors);
+    };
+    let with_work = plan::units_with_work(&dossier);
+    let units: Vec<usize> = match &args.unit {
+        Some(name) => {
+            let reg = &dossier.registry;
+            let u = match reg.resolve(name) {
+                Some(Resolved::Unit(u)) => u,
+                Some(Resolved::Group(g)) => bail!(
+                    "“{name}”是单位组（{}），不是一个单位；请写其中一个单位，或用 --all",
+                    reg.groups[g]
+                        .members
+                        .iter()
+                        .map(|&m| reg.units[m].short.as_str())
+                        .collect::<Vec<_>>()
+                        .join("、")
+                ),
+                None => {
+                    let near = reg.suggest(name);
+                    if near.is_empty() {
+                        bail!("单位名录里没有“{name}”；请写 units.yaml 里的名称、简称或别名");
+                    }
+                    bail!(
+                        "单位名录里没有“{name}”；是不是想写“{}”？",
+                        near.join("”或“")
+                    );
+                }
+            };
+            if !with_work.contains(&u) {
+                status(&format!(
+                    "{} 没有承担任务，也没有提供材料，不生成证据册。",
+                    reg.units[u].short
+                ));
+                return Ok(Status::Ok);
+            }
+            vec![u]
+        }
+        None => {
+            for (i, u) in dossier.registry.units.iter().enumerate() {
+                if !with_work.contains(&i) {
+                    status(&format!(
+                        "{} 没有承担任务，也没有提供材料，不生成证据册。",
+                        u.short
+                    ));
+                }
+            }
+            with_work
+        }
+    };
+    let (fonts, roles) = match build::dossier_fonts(&dossier) {
+        Ok(f) => f,
+        Err(diags) => {
+            report(diags, root);
+            return Ok(Status::DataErrors);
+        }
+    };
+    let dir = args.out.join("binders");
+    let duplex = !args.simplex;
+    let results = build_all(&dossier, &units, &fonts, &roles, duplex, &dir);
+    let mut failed = Vec::new();
+    let mut pages = 0;
+    for (u, result) in units.iter().zip(results) {
+        match result {
+            Ok((path, records, n)) => {
+                pages += n;
+                status(&format!(
+                    "已生成 {}：{records} 件材料，{n} 页",
+                    path.display()
+                ));
+            }
+            Err(diags) => {
+                status(&format!(
+                    "{} 的证据册生成失败：",
+                    dossier.registry.units[*u].short
+                ));
+                failed.extend(diags);
+            }
+        }
+    }
+    if !failed.is_empty() {
+        report(failed, root);
+        return Ok(Status::DataErrors);
+    }
+    status(&format!(
+        "共生成 {} 本证据册（{pages} 页，{}）到 {}，用时 {:.1} 秒",
+        units.len(),
+        if duplex {
+            "双面打印"
+        } else {
+            "单面打印"
+        },
+        dir.display(),
+        start.elapsed().as_secs_f64()
+    ));
+    Ok(Status::Ok)
+}
+
+type Built = Result<(PathBuf, usize, usize), Vec<Diagnostic>>;
+
+/// Builds the binders of `units`, in parallel, in the order given.
+fn build_all(
+    d: &Dossier,
+    units: &[usize],
+    fonts: &Arc<Fonts>,
+    roles: &FontRoles,
+    duplex: bool,
+    dir: &std::path::Path,
+) -> Vec<Built> {
+    let next = Mutex::new(0usize);
+    let results: Mutex<Vec<Option<Built>>> = Mutex::new(
+        vec![None; units.len()]
+            .into_iter()
+            .map(|_: Option<Built>| None)
+            .collect(),
+    );
+    let threads = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .min(units.len())
+        .max(1);
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| {
+                loop {
+                    let i = {
+                        let mut n = next.lock().unwrap_or_else(|e| e.into_inner());
+                        let i = *n;
+                        *n += 1;
+                        i
+                    };
+                    let Some(&u) = units.get(i) else { break };
+                    let r = build_one(d, u, fonts, roles, duplex, dir);
+                    results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(r);
+                }
+            });
+        }
+    });
+    results
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner())
+        .into_iter()
+        .map(|r| r.unwrap_or_else(|| Err(vec![Diagnostic::error("证据册生成中断")])))
+        .collect()
+}
+
+fn build_one(
+    d: &Dossier,
+    unit: usize,
+    fonts: &Arc<Fonts>,
+    roles: &FontRoles,
+    duplex: bool,
+    dir: &std::path::Path,
+) -> Built {
+    let plan = plan::plan(
+        d,
+        &PlanOptions {
+            draft: false,
+            fonts: roles.clone(),
+            unit: Some(unit),
+            duplex,
+        },
+    );
+    let short = &d.registry.units[unit].short;
+    let stamp = Stamp::of(d, &format!("binder/{short}"));
+    let doc = build::build(&plan, d, fonts.clone(), &stamp)?;
+    let path = dir.join(format!("{}.pdf", package::safe_name(short, 60, false)));
+    output::write_atomic(&path, &doc.pdf).map_err(|e| vec![Diagnostic::error(format!("{e:#}"))])?;
+    Ok((path, plan.totals.records, doc.pages))
+}
+
+fn report(diags: Vec<Diagnostic>, root: &std::path::Path) {
+    let mut report = Report::new();
+    for d in diags {
+        report.push(d);
+    }
+    report.sort();
+    print_report(&report, root);
+}

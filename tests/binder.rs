@@ -1,0 +1,221 @@
+//! End-to-end tests of `dossier binder`: one PDF per unit with tasks or records, holding exactly
+//! that unit's records under their dossier 件号, each starting on an odd page when duplex.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use common::pdf::Pdf;
+use common::*;
+use dossier::catalog::Catalog;
+use dossier::model::UnitsFile;
+use dossier::units::Registry;
+use serde_json::Value;
+
+fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The sample's binders (`binder --all`) and its dossier, built once.
+fn sample() -> &'static (tempfile::TempDir, PathBuf) {
+    static BUILT: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let out = tempfile::tempdir().unwrap();
+        let o = out.path().to_str().unwrap();
+        for args in [
+            vec!["binder", "--all", "--out", o],
+            vec!["build", "--out", o],
+        ] {
+            let run = dossier(repo(), &args);
+            assert_eq!(
+                run.status.code(),
+                Some(0),
+                "{args:?}: {}",
+                String::from_utf8_lossy(&run.stderr)
+            );
+        }
+        let binders = out.path().join("binders");
+        (out, binders)
+    })
+}
+
+fn registry() -> Registry {
+    let text = std::fs::read_to_string(repo().join("dossier/units.yaml")).unwrap();
+    let data: UnitsFile = serde_saphyr::from_str(&text).unwrap();
+    let mut diags = Vec::new();
+    let reg = Registry::build("units.yaml", &data, &mut diags);
+    assert!(diags.is_empty(), "{diags:?}");
+    reg
+}
+
+/// Every record of the sample: (件号, title, units as short names).
+fn records(reg: &Registry) -> Vec<(String, String, BTreeSet<String>)> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(repo().join("dossier/items")).unwrap() {
+        let v: Value =
+            serde_saphyr::from_str(&std::fs::read_to_string(e.unwrap().path()).unwrap()).unwrap();
+        let item = v["指标"].as_u64().unwrap();
+        for r in v["材料"].as_array().into_iter().flatten() {
+            let names: Vec<String> = match &r["责任单位"] {
+                Value::Array(a) => a.iter().map(|x| x.as_str().unwrap().to_string()).collect(),
+                Value::String(s) => vec![s.clone()],
+                _ => panic!(),
+            };
+            let units = names
+                .iter()
+                .flat_map(|n| reg.units_of(n))
+                .map(|u| reg.units[u].short.clone())
+                .collect();
+            let id = format!("{item:02}-{:02}", r["件号"].as_u64().unwrap());
+            out.push((id, r["题名"].as_str().unwrap().to_string(), units));
+        }
+    }
+    out
+}
+
+/// The record bookmarks of a PDF: 件号 → (title, page).
+fn record_marks(pdf: &Pdf) -> BTreeMap<String, (String, usize)> {
+    pdf.bookmarks()
+        .into_iter()
+        .filter_map(|b| {
+            let (id, title) = b.title.split_once(' ')?;
+            let ok = id.len() == 5
+                && id.as_bytes()[2] == b'-'
+                && id.chars().filter(|c| c.is_ascii_digit()).count() == 4;
+            ok.then(|| (id.to_string(), (title.to_string(), b.page)))
+        })
+        .collect()
+}
+
+#[test]
+fn the_binder_files_are_the_units_with_tasks_or_records() {
+    let reg = registry();
+    let mut expected = BTreeSet::new();
+    for item in &Catalog::get().items {
+        for c in &item.criteria {
+            for name in &c.units {
+                expected.extend(
+                    reg.units_of(name)
+                        .into_iter()
+                        .map(|u| reg.units[u].short.clone()),
+                );
+            }
+        }
+    }
+    for (_, _, units) in records(&reg) {
+        expected.extend(units);
+    }
+    let found: BTreeSet<String> = std::fs::read_dir(&sample().1)
+        .unwrap()
+        .map(|e| {
+            e.unwrap()
+                .file_name()
+                .to_string_lossy()
+                .trim_end_matches(".pdf")
+                .to_string()
+        })
+        .collect();
+    assert_eq!(found, expected);
+}
+
+#[test]
+fn each_binder_holds_exactly_its_units_records_with_the_dossier_numbers_on_odd_pages() {
+    let reg = registry();
+    let all = records(&reg);
+    let dossier_pdf = Pdf::load(&sample().0.path().join("民权县质量强县示范县验收资料.pdf"));
+    let in_dossier = record_marks(&dossier_pdf);
+    for entry in std::fs::read_dir(&sample().1).unwrap() {
+        let path = entry.unwrap().path();
+        let unit = path.file_stem().unwrap().to_string_lossy().into_owned();
+        let pdf = Pdf::load(&path);
+        let marks = record_marks(&pdf);
+        let text = pdf_text(&path);
+        for (id, title, units) in &all {
+            let mine = units.contains(&unit);
+            assert_eq!(marks.contains_key(id), mine, "{unit}: record {id} {title}");
+            assert_eq!(
+                text.contains(&common::pdf::compact(title)),
+                mine || other_mentions(&all, title),
+                "{unit}: title of {id}"
+            );
+            if let Some((t, page)) = marks.get(id) {
+                assert_eq!(t, title, "{unit}: title under {id}");
+                assert_eq!(page % 2, 1, "{unit}: {id} starts on page {page}");
+                assert_eq!(
+                    in_dossier.get(id).map(|d| &d.0),
+                    Some(title),
+                    "{id} has another title in the dossier"
+                );
+            }
+        }
+    }
+}
+
+/// Whether a title is contained in another record's title (then it may appear legitimately).
+fn other_mentions(all: &[(String, String, BTreeSet<String>)], title: &str) -> bool {
+    all.iter().any(|(_, t, _)| t != title && t.contains(title))
+}
+
+#[test]
+fn simplex_inserts_no_blank_pages_and_unknown_units_get_suggestions() {
+    let (tmp, root) = dossier_with(None);
+    for (flag, out) in [("--duplex", "d2"), ("--simplex", "s")] {
+        let run = dossier(
+            tmp.path(),
+            &["binder", "d", "--unit", "县创建办公室", flag, "--out", out],
+        );
+        assert_eq!(
+            run.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+    }
+    let duplex = Pdf::load(&tmp.path().join("d2/binders/县创建办公室.pdf"));
+    let simplex = Pdf::load(&tmp.path().join("s/binders/县创建办公室.pdf"));
+    assert!(
+        simplex.page_count() < duplex.page_count(),
+        "{} vs {}",
+        simplex.page_count(),
+        duplex.page_count()
+    );
+    // Simplex pages follow each other: the records take consecutive pages.
+    let pages: Vec<usize> = record_marks(&simplex).values().map(|v| v.1).collect();
+    assert!(pages.windows(2).all(|w| w[1] > w[0]));
+    assert!(
+        pages.iter().any(|p| p % 2 == 0),
+        "without duplex some record starts on an even page: {pages:?}"
+    );
+
+    let run = dossier(tmp.path(), &["binder", "d", "--unit", "市场监督局"]);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("是不是想写“市场监管局”"), "{stderr}");
+
+    // A unit with neither tasks nor records gets no binder and a line saying so.
+    let mut units = std::fs::read_to_string(root.join("units.yaml")).unwrap();
+    units = units.replace(
+        "单位组:",
+        "  - 名称: 测试县档案馆\n    简称: 档案馆\n\n单位组:",
+    );
+    std::fs::write(root.join("units.yaml"), units).unwrap();
+    let run = dossier(
+        tmp.path(),
+        &["binder", "d", "--unit", "档案馆", "--out", "x"],
+    );
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("档案馆 没有承担任务，也没有提供材料，不生成证据册"),
+        "{stderr}"
+    );
+    assert!(!tmp.path().join("x/binders/档案馆.pdf").exists());
+    let run = dossier(tmp.path(), &["binder", "d", "--all", "--out", "x"]);
+    assert!(String::from_utf8_lossy(&run.stderr).contains("档案馆 没有承担任务"));
+    assert!(
+        tmp.path().join("x/binders/县创建办公室.pdf").exists()
+            && !tmp.path().join("x/binders/档案馆.pdf").exists()
+    );
+}
