@@ -8,32 +8,20 @@ Prints the median wall time of each over N runs (default 3) and the ratios. `--a
 one set of fonts and one Typst cache and runs the binders on every core; the sequential runs
 start one process per unit, as a script calling `binder --unit` would.
 """
-import argparse
 import os
 import statistics
-import subprocess
-import sys
 import tempfile
-import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from common import binary, parser, timed
 
 
 def run(cmd):
-    start = time.perf_counter()
-    res = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ, "NO_COLOR": "1"})
-    if res.returncode != 0:
-        sys.exit(f"{' '.join(cmd)} failed:\n{res.stderr.decode('utf-8', 'replace')}")
-    return time.perf_counter() - start
+    return timed(cmd)[0]
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("dossier", nargs="?", default=os.path.join(ROOT, "dossier"))
-    ap.add_argument("--runs", type=int, default=3)
-    args = ap.parse_args()
-    subprocess.run(["cargo", "build", "--release", "--locked"], cwd=ROOT, check=True)
-    exe = os.path.join(ROOT, "target", "release", "dossier")
+    args = parser(__doc__, 3).parse_args()
+    exe = binary()
     with tempfile.TemporaryDirectory() as out:
         run([exe, "binder", args.dossier, "--all", "--out", out])
         units = sorted(f[:-4] for f in os.listdir(os.path.join(out, "binders")) if f.endswith(".pdf"))

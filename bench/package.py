@@ -15,23 +15,9 @@ import argparse
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
-import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def timed(cmd, cwd=None):
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            env={**os.environ, "NO_COLOR": "1"})
-    err = proc.stderr.read().decode("utf-8", "replace")
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    if os.waitstatus_to_exitcode(status) != 0:
-        sys.exit(f"{' '.join(cmd)} failed:\n{err}")
-    return wall, usage.ru_maxrss / 1024
+from common import binary, timed
 
 
 def main():
@@ -40,14 +26,13 @@ def main():
     ap.add_argument("--file-mib", type=int, default=64, help="size of each evidence file in MiB")
     ap.add_argument("--keep", help="write the dossier here and keep it (default: a temp folder)")
     args = ap.parse_args()
-    subprocess.run(["cargo", "build", "--release", "--locked"], cwd=ROOT, check=True)
-    binary = os.path.join(ROOT, "target", "release", "dossier")
+    exe = binary()
 
     work = args.keep or tempfile.mkdtemp(prefix="dossier-bench-")
     dossier = os.path.join(work, "d")
     if os.path.exists(dossier):
         shutil.rmtree(dossier)
-    subprocess.run([binary, "init", dossier], check=True, stderr=subprocess.DEVNULL)
+    subprocess.run([exe, "init", dossier], check=True, stderr=subprocess.DEVNULL)
     count = max(1, int(args.gib * 1024 / args.file_mib))
     size = args.file_mib << 20
     folder = os.path.join(dossier, "evidence", "01")
@@ -74,17 +59,17 @@ def main():
     print(f"evidence: {count} files × {args.file_mib} MiB = {total / (1 << 30):.2f} GiB")
 
     out = os.path.join(work, "out")
-    build_wall, build_peak = timed([binary, "build", dossier, "--out", out])
+    build_wall, build_peak, _ = timed([exe, "build", dossier, "--out", out])
     copy_dest = os.path.join(work, "copy")
     shutil.rmtree(copy_dest, ignore_errors=True)
-    copy_wall, _ = timed(["cp", "-r", os.path.join(dossier, "evidence"), copy_dest])
+    copy_wall, _, _ = timed(["cp", "-r", os.path.join(dossier, "evidence"), copy_dest])
     package = next(os.path.join(out, n) for n in os.listdir(out) if n.endswith(".zip"))
     zip_size = os.path.getsize(package)
     gib = total / (1 << 30)
     print(f"dossier build: {build_wall:.2f} s ({gib / build_wall:.2f} GiB/s), peak {build_peak:.0f} MiB, zip {zip_size / (1 << 30):.2f} GiB")
     print(f"cp -r:         {copy_wall:.2f} s ({gib / copy_wall:.2f} GiB/s)")
     print(f"ratio (copy time / build time): {copy_wall / build_wall:.2f}")
-    verify_wall, verify_peak = timed([binary, "verify", package])
+    verify_wall, verify_peak, _ = timed([exe, "verify", package])
     print(f"dossier verify: {verify_wall:.2f} s ({gib / verify_wall:.2f} GiB/s), peak {verify_peak:.0f} MiB")
     if not args.keep:
         shutil.rmtree(work)

@@ -14,7 +14,7 @@ use crate::diag::{Diagnostic, Place, Pos};
 use crate::model::Date;
 use crate::plan::Plan;
 use crate::render::{self, Rendered};
-use crate::typeset::{self, DossierWorld, Fonts};
+use crate::typeset::{self, DossierWorld, FileCache, Fonts};
 use crate::validate::Dossier;
 
 /// A typeset document.
@@ -25,6 +25,8 @@ pub struct Document {
     pub pages: usize,
     /// Typst warnings, mapped to places in the dossier.
     pub warnings: Vec<Diagnostic>,
+    /// First and last page of every record, by 件号 (05-03).
+    pub record_pages: std::collections::BTreeMap<String, (usize, usize)>,
 }
 
 /// The identifier and timestamp that make a PDF reproducible.
@@ -67,9 +69,10 @@ pub fn build(
     dossier: &Dossier,
     fonts: Arc<Fonts>,
     stamp: &Stamp,
+    cache: &Arc<FileCache>,
 ) -> Result<Document, Vec<Diagnostic>> {
     let rendered = render::render(plan, Some(&dossier.root)).map_err(|d| vec![d])?;
-    typeset_rendered(&rendered, dossier, fonts, stamp)
+    typeset_rendered(&rendered, dossier, fonts, stamp, cache)
 }
 
 /// Typesets and exports rendered sources.
@@ -78,6 +81,7 @@ pub fn typeset_rendered(
     dossier: &Dossier,
     fonts: Arc<Fonts>,
     stamp: &Stamp,
+    cache: &Arc<FileCache>,
 ) -> Result<Document, Vec<Diagnostic>> {
     let world = DossierWorld::new(
         fonts,
@@ -85,7 +89,8 @@ pub fn typeset_rendered(
         rendered.files.clone(),
         Some(dossier.canonical_root.clone()),
         stamp.date,
-    );
+    )
+    .with_cache(cache.clone());
     let compiled = typeset::compile(&world);
     let warnings: Vec<Diagnostic> = compiled
         .warnings
@@ -107,9 +112,44 @@ pub fn typeset_rendered(
         })?;
     Ok(Document {
         pages: doc.pages().len(),
+        record_pages: record_pages(&doc),
         pdf,
         warnings,
     })
+}
+
+/// First and last page of every record, from the labels the templates put on them
+/// (`rec-05-03` on the first page, `rec-05-03-end` on the last).
+fn record_pages(
+    doc: &typst_layout::PagedDocument,
+) -> std::collections::BTreeMap<String, (usize, usize)> {
+    use typst::introspection::Introspector;
+    let intro = doc.introspector();
+    let mut first = std::collections::BTreeMap::new();
+    let mut last = std::collections::BTreeMap::new();
+    for content in intro.query_labelled() {
+        let (Some(label), Some(loc)) = (content.label(), content.location()) else {
+            continue;
+        };
+        let name = label.resolve().to_string();
+        let Some(page) = intro.page(loc) else {
+            continue;
+        };
+        let Some(rest) = name.strip_prefix("rec-") else {
+            continue;
+        };
+        match rest.strip_suffix("-end") {
+            Some(id) => last.insert(id.to_string(), page.get()),
+            None => first.insert(rest.to_string(), page.get()),
+        };
+    }
+    first
+        .into_iter()
+        .map(|(id, a)| {
+            let b = last.get(&id).copied().unwrap_or(a);
+            (id, (a, b))
+        })
+        .collect()
 }
 
 /// What a place in the generated source belongs to.
@@ -270,26 +310,73 @@ pub fn font_files(root: &Path, entries: &[String]) -> Vec<std::path::PathBuf> {
 /// family of each role. Unreadable files and unknown family names are errors in
 /// `dossier.yaml`.
 pub fn dossier_fonts(d: &Dossier) -> Result<(Arc<Fonts>, crate::plan::FontRoles), Vec<Diagnostic>> {
+    dossier_fonts_with(d, None)
+}
+
+/// Like [`dossier_fonts`], but with fonts already loaded (by a `watch` session, when the font
+/// files did not change): only the roles are resolved again.
+pub fn dossier_fonts_with(
+    d: &Dossier,
+    loaded: Option<Arc<Fonts>>,
+) -> Result<(Arc<Fonts>, crate::plan::FontRoles), Vec<Diagnostic>> {
+    use crate::load::CONFIG_FILE;
+    use crate::yaml::pos_of;
+    let mut roles = crate::plan::FontRoles::default();
+    let mut diags = Vec::new();
+    let fonts = match loaded {
+        Some(fonts) => fonts,
+        None => Arc::new(load_font_files(d, &mut diags)),
+    };
+    let Some(fc) = &d.config.fonts else {
+        return Ok((fonts, roles));
+    };
+    let families = fonts.families();
+    let mut pick =
+        |want: &Option<crate::model::Spanned<String>>, list: &mut Vec<String>, role: &str| {
+            let Some(want) = want else { return };
+            let name = want.value.trim();
+            match families.iter().find(|f| f.eq_ignore_ascii_case(name)) {
+                Some(f) => list.insert(0, f.clone()),
+                None => diags.push(
+                    Diagnostic::error(format!("{role}字体“{name}”没有找到"))
+                        .at(Place::at(CONFIG_FILE, pos_of(want)))
+                        .hint(format!(
+                            "字体名要写字体文件里的英文族名。现有的字体：{}",
+                            families.join("、")
+                        )),
+                ),
+            }
+        };
+    pick(&fc.song, &mut roles.song, "正文");
+    pick(&fc.hei, &mut roles.hei, "黑体");
+    pick(&fc.kai, &mut roles.kai, "楷体");
+    pick(&fc.title, &mut roles.title, "标题");
+    if diags.is_empty() {
+        Ok((fonts, roles))
+    } else {
+        Err(diags)
+    }
+}
+
+/// The embedded fonts plus every font file dossier.yaml names; problems go to `diags`.
+fn load_font_files(d: &Dossier, diags: &mut Vec<Diagnostic>) -> Fonts {
     use crate::load::CONFIG_FILE;
     use crate::yaml::pos_of;
     let mut fonts = Fonts::embedded();
-    let mut roles = crate::plan::FontRoles::default();
     let Some(fc) = &d.config.fonts else {
-        return Ok((Arc::new(fonts), roles));
+        return fonts;
     };
-    let mut diags = Vec::new();
     for entry in &fc.files {
         let at = Place::at(CONFIG_FILE, pos_of(entry));
-        let rel = match crate::evidence::normalise(&entry.value) {
-            Ok(rel) => rel,
-            Err(_) => {
-                diags.push(
-                    Diagnostic::error(format!("字体路径“{}”不可用", entry.value))
-                        .at(at)
-                        .hint("字体文件要放在资料目录里，路径从资料目录写起，如 fonts/仿宋_GB2312.ttf。"),
-                );
-                continue;
-            }
+        let Ok(rel) = crate::evidence::normalise(&entry.value) else {
+            diags.push(
+                Diagnostic::error(format!("字体路径“{}”不可用", entry.value))
+                    .at(at)
+                    .hint(
+                        "字体文件要放在资料目录里，路径从资料目录写起，如 fonts/仿宋_GB2312.ttf。",
+                    ),
+            );
+            continue;
         };
         if crate::evidence::resolve(&d.canonical_root, &rel).is_err() {
             diags
@@ -318,30 +405,5 @@ pub fn dossier_fonts(d: &Dossier) -> Result<(Arc<Fonts>, crate::plan::FontRoles)
             }
         }
     }
-    let families = fonts.families();
-    let mut pick =
-        |want: &Option<crate::model::Spanned<String>>, list: &mut Vec<String>, role: &str| {
-            let Some(want) = want else { return };
-            let name = want.value.trim();
-            match families.iter().find(|f| f.eq_ignore_ascii_case(name)) {
-                Some(f) => list.insert(0, f.clone()),
-                None => diags.push(
-                    Diagnostic::error(format!("{role}字体“{name}”没有找到"))
-                        .at(Place::at(CONFIG_FILE, pos_of(want)))
-                        .hint(format!(
-                            "字体名要写字体文件里的英文族名。现有的字体：{}",
-                            families.join("、")
-                        )),
-                ),
-            }
-        };
-    pick(&fc.song, &mut roles.song, "正文");
-    pick(&fc.hei, &mut roles.hei, "黑体");
-    pick(&fc.kai, &mut roles.kai, "楷体");
-    pick(&fc.title, &mut roles.title, "标题");
-    if diags.is_empty() {
-        Ok((Arc::new(fonts), roles))
-    } else {
-        Err(diags)
-    }
+    fonts
 }

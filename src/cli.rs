@@ -39,6 +39,12 @@ pub enum Command {
     /// 生成汇编：检查资料，排版成一个 PDF（带目录、书签、索引），并把 PDF、证据原件、清单打成资料包
     #[command(help_template = HELP_TEMPLATE, next_help_heading = "选项")]
     Build(BuildArgs),
+    /// 边改边看：先生成一次，之后每当资料目录（含模板、字体）有变化就自动重新生成，并说明改了什么
+    #[command(help_template = HELP_TEMPLATE, next_help_heading = "选项")]
+    Watch(BuildArgs),
+    /// 比较两个资料包：列出新增、删除、修改的材料和页码变动
+    #[command(help_template = HELP_TEMPLATE, next_help_heading = "选项")]
+    Diff(DiffArgs),
     /// 生成各责任单位的证据册：只含本单位的任务和材料，件号与汇编一致，适合双面打印装盒
     #[command(help_template = HELP_TEMPLATE, next_help_heading = "选项")]
     Binder(BinderArgs),
@@ -110,6 +116,17 @@ pub struct VerifyArgs {
     /// 要核对的资料包（.zip）
     #[arg(value_name = "资料包")]
     pub package: PathBuf,
+}
+
+/// `dossier diff`.
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// 旧资料包（.zip）
+    #[arg(value_name = "旧资料包")]
+    pub old: PathBuf,
+    /// 新资料包（.zip）
+    #[arg(value_name = "新资料包")]
+    pub new: PathBuf,
 }
 
 /// `dossier unpack`.

@@ -21,6 +21,8 @@ pub mod output;
 pub mod package;
 pub mod plan;
 pub mod render;
+pub mod report;
+pub mod session;
 pub mod typeset;
 pub mod units;
 pub mod validate;

@@ -26,6 +26,8 @@ fn main() -> ExitCode {
         Command::Init(args) => cmd::init::run(args),
         Command::Build(args) => cmd::build::run(args),
         Command::Binder(args) => cmd::binder::run(args),
+        Command::Watch(args) => cmd::watch::run(args),
+        Command::Diff(args) => cmd::verify::diff(args),
         Command::Verify(args) => cmd::verify::run(args),
         Command::Unpack(args) => cmd::verify::unpack(args),
     };

@@ -49,6 +49,24 @@ pub struct Config {
     /// Archive data printed on the binders' box labels (DA/T 22-2015).
     #[serde(rename = "归档", default)]
     pub archive: Option<Archive>,
+    /// The revision history, printed as a 修订记录 page.
+    #[serde(rename = "修订记录", default)]
+    pub revisions: Vec<Revision>,
+}
+
+/// One entry of the revision history (修订记录).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Revision {
+    /// Version after the correction.
+    #[serde(rename = "版本")]
+    pub version: Scalar,
+    /// Date of the correction.
+    #[serde(rename = "日期")]
+    pub date: Date,
+    /// What was corrected.
+    #[serde(rename = "内容")]
+    pub note: String,
 }
 
 /// `归档`: what the archive box labels of the unit binders show.

@@ -57,6 +57,8 @@ pub enum EntryKind {
     Unreferenced,
     /// The read-me.
     Readme,
+    /// The build report.
+    Report,
 }
 
 impl EntryKind {
@@ -68,6 +70,7 @@ impl EntryKind {
             EntryKind::Evidence => "证据",
             EntryKind::Unreferenced => "未引用",
             EntryKind::Readme => "说明",
+            EntryKind::Report => "构建报告",
         }
     }
 }
@@ -305,7 +308,13 @@ pub struct PackageInput<'a> {
 }
 
 /// Writes the package to `out` and returns its manifest.
-pub fn write<W: Write + Seek>(out: W, input: &PackageInput<'_>) -> anyhow::Result<Manifest> {
+/// `after` makes further files from the entries written so far (the build report, which needs
+/// the evidence hashes); they go in just before the manifest, which lists them too.
+pub fn write<W: Write + Seek>(
+    out: W,
+    input: &PackageInput<'_>,
+    after: impl FnOnce(&[ManifestEntry]) -> anyhow::Result<Vec<(String, Vec<u8>)>>,
+) -> anyhow::Result<Manifest> {
     let d = input.dossier;
     let time =
         DateTime::from_date_and_time(input.date.year, input.date.month, input.date.day, 0, 0, 0)
@@ -382,6 +391,21 @@ pub fn write<W: Write + Seek>(out: W, input: &PackageInput<'_>) -> anyhow::Resul
             } else {
                 p.pages
             },
+        });
+    }
+    for (name, bytes) in after(&files)? {
+        zip.start_file(name.as_str(), options(&name, bytes.len() as u64))?;
+        zip.write_all(&bytes)?;
+        files.push(ManifestEntry {
+            size: bytes.len() as u64,
+            sha256: hex(&sha2::Sha256::digest(&bytes)),
+            path: name,
+            source: String::new(),
+            kind: EntryKind::Report,
+            item: None,
+            record: None,
+            title: None,
+            pages: None,
         });
     }
     let manifest = Manifest {
@@ -507,6 +531,33 @@ pub fn read_manifest<R: Read + Seek>(zip: &mut zip::ZipArchive<R>) -> anyhow::Re
         bail!("清单格式是 {}，本程序只认识 {FORMAT}", m.format);
     }
     Ok(m)
+}
+
+/// Reads the build report of a package.
+pub fn read_report(path: &Path) -> anyhow::Result<crate::report::BuildReport> {
+    let file = File::open(path).with_context(|| format!("无法打开 {}", path.display()))?;
+    let mut zip = zip::ZipArchive::new(io::BufReader::new(file))
+        .with_context(|| format!("{} 不是可读的 zip 文件", path.display()))?;
+    let name = crate::report::IN_PACKAGE;
+    let mut f = zip.by_name(name).map_err(|_| {
+        anyhow::anyhow!(
+            "{} 里没有 {name}，它不是 dossier 生成的资料包",
+            path.display()
+        )
+    })?;
+    let mut text = String::new();
+    f.read_to_string(&mut text)
+        .with_context(|| format!("无法读取 {name}"))?;
+    let report: crate::report::BuildReport =
+        serde_json::from_str(&text).with_context(|| format!("{name} 格式不对"))?;
+    if report.format != crate::report::FORMAT {
+        bail!(
+            "构建报告格式是 {}，本程序只认识 {}",
+            report.format,
+            crate::report::FORMAT
+        );
+    }
+    Ok(report)
 }
 
 /// Re-hashes every entry of the package at `path` against its manifest.

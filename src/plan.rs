@@ -34,6 +34,8 @@ pub struct Plan {
     pub totals: Totals,
     /// For a unit's binder: the unit and the archive box data.
     pub binder: Option<BinderMeta>,
+    /// The revision history: (version, date, what was corrected).
+    pub revisions: Vec<(String, String, String)>,
 }
 
 /// What a unit's binder prints besides the plan: the unit, and the box (DA/T 22-2015).
@@ -689,6 +691,17 @@ pub fn plan(d: &Dossier, opts: &PlanOptions) -> Plan {
         gaps,
         totals,
         binder,
+        revisions: cfg
+            .revisions
+            .iter()
+            .map(|r| {
+                (
+                    r.version.0.trim().to_string(),
+                    r.date.chinese(),
+                    r.note.trim().to_string(),
+                )
+            })
+            .collect(),
     }
 }
 

@@ -132,6 +132,44 @@ impl Fonts {
     }
 }
 
+/// Evidence bytes kept between compilations (in `watch`), each checked against its file's size
+/// and modification time when asked for, so a changed file is read again and an unchanged one
+/// keeps the same [`Bytes`] (whose hash Typst's caches already know).
+#[derive(Default)]
+pub struct FileCache {
+    map: Mutex<HashMap<PathBuf, (u64, std::time::SystemTime, Bytes)>>,
+}
+
+impl FileCache {
+    /// The bytes of the file at `path` (canonical), from the cache when the file is unchanged.
+    pub fn read(&self, path: &Path) -> std::io::Result<Bytes> {
+        let meta = std::fs::metadata(path)?;
+        let modified = meta.modified()?;
+        if let Some((len, time, bytes)) =
+            self.map.lock().unwrap_or_else(|e| e.into_inner()).get(path)
+            && *len == meta.len()
+            && *time == modified
+        {
+            return Ok(bytes.clone());
+        }
+        let bytes = Bytes::new(std::fs::read(path)?);
+        self.map
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(path.to_path_buf(), (meta.len(), modified, bytes.clone()));
+        Ok(bytes)
+    }
+
+    /// Forgets files that no compilation asked for since `keep` was taken; bounds memory in a
+    /// long `watch`.
+    pub fn retain(&self, keep: impl Fn(&Path) -> bool) {
+        self.map
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|p, _| keep(p));
+    }
+}
+
 /// One compilation's world: the main source and other in-memory files, the fonts, the
 /// evidence root and the pinned date.
 pub struct DossierWorld {
@@ -141,6 +179,7 @@ pub struct DossierWorld {
     sources: HashMap<FileId, Source>,
     root: Option<PathBuf>,
     files: Mutex<HashMap<FileId, FileResult<Bytes>>>,
+    cache: Arc<FileCache>,
     today: Datetime,
 }
 
@@ -178,8 +217,15 @@ impl DossierWorld {
             sources: map,
             root,
             files: Mutex::new(HashMap::new()),
+            cache: Arc::new(FileCache::default()),
             today,
         }
+    }
+
+    /// Shares a file cache with other compilations (a `watch` session).
+    pub fn with_cache(mut self, cache: Arc<FileCache>) -> DossierWorld {
+        self.cache = cache;
+        self
     }
 
     /// The text of an in-memory source (for mapping diagnostics back).
@@ -203,8 +249,9 @@ impl DossierWorld {
         if !real.starts_with(root) {
             return Err(FileError::AccessDenied);
         }
-        let data = std::fs::read(&real).map_err(|e| FileError::from_io(e, &path))?;
-        Ok(Bytes::new(data))
+        self.cache
+            .read(&real)
+            .map_err(|e| FileError::from_io(e, &path))
     }
 }
 

@@ -172,6 +172,41 @@ pub struct Validated {
 
 /// Validates loaded sources.
 pub fn validate(sources: Sources) -> Validated {
+    validate_with(sources, &InspectCache::default())
+}
+
+/// What inspecting evidence files found, kept between validations (in `watch`) and reused
+/// while a file's size and modification time stay the same.
+#[derive(Debug, Default)]
+pub struct InspectCache {
+    map: std::sync::Mutex<BTreeMap<PathBuf, (u64, std::time::SystemTime, Inspected)>>,
+}
+
+impl InspectCache {
+    fn inspect(&self, path: &std::path::Path) -> Result<Inspected, Problem> {
+        let key = std::fs::metadata(path)
+            .ok()
+            .and_then(|m| Some((m.len(), m.modified().ok()?)));
+        if let Some((len, time)) = key
+            && let Some((l, t, found)) =
+                self.map.lock().unwrap_or_else(|e| e.into_inner()).get(path)
+            && (*l, *t) == (len, time)
+        {
+            return Ok(found.clone());
+        }
+        let found = evidence::inspect(path)?;
+        if let Some((len, time)) = key {
+            self.map
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(path.to_path_buf(), (len, time, found.clone()));
+        }
+        Ok(found)
+    }
+}
+
+/// Validates loaded sources, reusing earlier inspections of unchanged evidence files.
+pub fn validate_with(sources: Sources, cache: &InspectCache) -> Validated {
     let Sources {
         root,
         canonical_root,
@@ -316,7 +351,7 @@ pub fn validate(sources: Sources) -> Validated {
             }
         }
     }
-    let inspected = inspect_all(&canonical_root, wanted.keys().cloned().collect());
+    let inspected = inspect_all(&canonical_root, wanted.keys().cloned().collect(), cache);
 
     let mut counts = Counts {
         items: by_item.len(),
@@ -896,6 +931,7 @@ fn targets_hint(cat: &Item) -> String {
 fn inspect_all(
     root: &std::path::Path,
     rels: Vec<String>,
+    cache: &InspectCache,
 ) -> BTreeMap<String, Result<Inspected, FileError>> {
     let threads = std::thread::available_parallelism()
         .map_or(2, |n| n.get())
@@ -911,7 +947,7 @@ fn inspect_all(
                         .map(|rel| {
                             let r = match evidence::resolve(root, rel) {
                                 Err(e) => Err(FileError::Path(e)),
-                                Ok(path) => evidence::inspect(&path).map_err(FileError::File),
+                                Ok(path) => cache.inspect(&path).map_err(FileError::File),
                             };
                             (rel.clone(), r)
                         })

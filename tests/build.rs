@@ -397,7 +397,10 @@ fn a_broken_image_names_the_record_and_keeps_the_previous_pdf() {
         before,
         "the previous PDF changed"
     );
-    assert_outputs(&tmp.path().join("o"), &["测试资料.pdf", "测试资料.zip"]);
+    assert_outputs(
+        &tmp.path().join("o"),
+        &["测试资料.pdf", "测试资料.zip", "测试资料-构建报告.json"],
+    );
 }
 
 #[test]

@@ -269,7 +269,10 @@ fn a_missing_evidence_file_fails_the_build_and_keeps_the_previous_package() {
         std::fs::read(&zip).unwrap() == before,
         "the previous package changed"
     );
-    assert_outputs(&tmp.path().join("o"), &["测试资料.pdf", "测试资料.zip"]);
+    assert_outputs(
+        &tmp.path().join("o"),
+        &["测试资料.pdf", "测试资料.zip", "测试资料-构建报告.json"],
+    );
 }
 
 #[test]

@@ -131,13 +131,10 @@ fn build_all(
     duplex: bool,
     dir: &std::path::Path,
 ) -> Vec<Built> {
+    // One cache of evidence bytes for every binder: a file shared by several units is read once.
+    let cache = Arc::new(crate::typeset::FileCache::default());
     let next = Mutex::new(0usize);
-    let results: Mutex<Vec<Option<Built>>> = Mutex::new(
-        vec![None; units.len()]
-            .into_iter()
-            .map(|_: Option<Built>| None)
-            .collect(),
-    );
+    let results: Mutex<Vec<Option<Built>>> = Mutex::new((0..units.len()).map(|_| None).collect());
     let threads = std::thread::available_parallelism()
         .map_or(2, |n| n.get())
         .min(units.len())
@@ -153,7 +150,7 @@ fn build_all(
                         i
                     };
                     let Some(&u) = units.get(i) else { break };
-                    let r = build_one(d, u, fonts, roles, duplex, dir);
+                    let r = build_one(d, u, fonts, roles, duplex, dir, &cache);
                     results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(r);
                 }
             });
@@ -174,6 +171,7 @@ fn build_one(
     roles: &FontRoles,
     duplex: bool,
     dir: &std::path::Path,
+    cache: &Arc<crate::typeset::FileCache>,
 ) -> Built {
     let plan = plan::plan(
         d,
@@ -186,7 +184,7 @@ fn build_one(
     );
     let short = &d.registry.units[unit].short;
     let stamp = Stamp::of(d, &format!("binder/{short}"));
-    let doc = build::build(&plan, d, fonts.clone(), &stamp)?;
+    let doc = build::build(&plan, d, fonts.clone(), &stamp, cache)?;
     let path = dir.join(format!("{}.pdf", package::safe_name(short, 60, false)));
     output::write_atomic(&path, &doc.pdf).map_err(|e| vec![Diagnostic::error(format!("{e:#}"))])?;
     Ok((path, plan.totals.records, doc.pages))

@@ -6,6 +6,7 @@ pub mod build;
 pub mod check;
 pub mod init;
 pub mod verify;
+pub mod watch;
 
 use std::io::{IsTerminal, Write};
 

@@ -1,9 +1,11 @@
 //! `dossier verify` re-hashes every file of a package against its manifest; `dossier unpack`
-//! restores a dossier folder from a package so it can be rebuilt.
+//! restores a dossier folder from a package so it can be rebuilt; `dossier diff` compares the
+//! build reports of two packages.
 
-use crate::cli::{UnpackArgs, VerifyArgs};
+use crate::cli::{DiffArgs, UnpackArgs, VerifyArgs};
 use crate::cmd::{Status, status};
 use crate::package::{self, Finding};
+use crate::report;
 
 /// Runs verify: exit 0 when every file matches the manifest, 1 otherwise.
 pub fn run(args: &VerifyArgs) -> anyhow::Result<Status> {
@@ -41,5 +43,22 @@ pub fn unpack(args: &UnpackArgs) -> anyhow::Result<Status> {
         args.dir.display(),
         args.dir.display()
     ));
+    Ok(Status::Ok)
+}
+
+/// Runs diff: prints what changed between the builds in two packages.
+pub fn diff(args: &DiffArgs) -> anyhow::Result<Status> {
+    let old = package::read_report(&args.old)?;
+    let new = package::read_report(&args.new)?;
+    status(&format!(
+        "比较 {}（版本 {}）与 {}（版本 {}）：",
+        args.old.display(),
+        old.version,
+        args.new.display(),
+        new.version
+    ));
+    for line in report::describe(&report::compare(&old, &new)) {
+        status(&line);
+    }
     Ok(Status::Ok)
 }
