@@ -27,6 +27,8 @@ pub struct Document {
     pub warnings: Vec<Diagnostic>,
     /// First and last page of every record, by 件号 (05-03).
     pub record_pages: std::collections::BTreeMap<String, (usize, usize)>,
+    /// First page of every item's section, by item number.
+    pub item_pages: std::collections::BTreeMap<u32, usize>,
 }
 
 /// The identifier and timestamp that make a PDF reproducible.
@@ -67,30 +69,41 @@ impl Stamp {
 pub fn build(
     plan: &Plan,
     dossier: &Dossier,
-    fonts: Arc<Fonts>,
+    res: &Resources,
     stamp: &Stamp,
-    cache: &Arc<FileCache>,
 ) -> Result<Document, Vec<Diagnostic>> {
     let rendered = render::render(plan, Some(&dossier.root)).map_err(|d| vec![d])?;
-    typeset_rendered(&rendered, dossier, fonts, stamp, cache)
+    typeset_rendered(&rendered, dossier, res, stamp)
+}
+
+/// What typesetting needs besides the sources: the fonts, the cache of evidence bytes, and the
+/// folder of normalised pages. Shared by every document of a session (and by parallel binders).
+#[derive(Clone)]
+pub struct Resources {
+    /// Fonts, loaded once.
+    pub fonts: Arc<Fonts>,
+    /// Evidence bytes read so far.
+    pub files: Arc<FileCache>,
+    /// Where normalised pages are (`None`: nothing is normalised).
+    pub normalized: Option<std::path::PathBuf>,
 }
 
 /// Typesets and exports rendered sources.
 pub fn typeset_rendered(
     rendered: &Rendered,
     dossier: &Dossier,
-    fonts: Arc<Fonts>,
+    res: &Resources,
     stamp: &Stamp,
-    cache: &Arc<FileCache>,
 ) -> Result<Document, Vec<Diagnostic>> {
     let world = DossierWorld::new(
-        fonts,
+        res.fonts.clone(),
         rendered.main.clone(),
         rendered.files.clone(),
         Some(dossier.canonical_root.clone()),
         stamp.date,
     )
-    .with_cache(cache.clone());
+    .with_cache(res.files.clone())
+    .with_normalized(res.normalized.clone());
     let compiled = typeset::compile(&world);
     let warnings: Vec<Diagnostic> = compiled
         .warnings
@@ -113,9 +126,24 @@ pub fn typeset_rendered(
     Ok(Document {
         pages: doc.pages().len(),
         record_pages: record_pages(&doc),
+        item_pages: item_pages(&doc),
         pdf,
         warnings,
     })
+}
+
+/// First page of every item's section, from its label (`item-05`).
+fn item_pages(doc: &typst_layout::PagedDocument) -> std::collections::BTreeMap<u32, usize> {
+    use typst::introspection::Introspector;
+    let intro = doc.introspector();
+    intro
+        .query_labelled()
+        .iter()
+        .filter_map(|c| {
+            let n: u32 = c.label()?.resolve().strip_prefix("item-")?.parse().ok()?;
+            Some((n, intro.page(c.location()?)?.get()))
+        })
+        .collect()
 }
 
 /// First and last page of every record, from the labels the templates put on them

@@ -85,6 +85,9 @@ pub struct BuildArgs {
     /// 把 evidence 里没有被任何材料引用的文件也放进资料包（单独的文件夹）
     #[arg(long)]
     pub include_unreferenced: bool,
+    /// 不规范化证据：图片按原样排版、大 PDF 不拆分（慢、占内存，仅供比对）
+    #[arg(long)]
+    pub no_normalize: bool,
 }
 
 /// `dossier binder`.
@@ -108,6 +111,9 @@ pub struct BinderArgs {
     /// 单面打印：不插空白页，装订边都在左侧
     #[arg(long, overrides_with = "duplex")]
     pub simplex: bool,
+    /// 不规范化证据：图片按原样排版、大 PDF 不拆分
+    #[arg(long)]
+    pub no_normalize: bool,
 }
 
 /// `dossier verify`.

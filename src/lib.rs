@@ -17,6 +17,7 @@ pub mod evidence;
 pub mod init;
 pub mod load;
 pub mod model;
+pub mod normalize;
 pub mod output;
 pub mod package;
 pub mod plan;

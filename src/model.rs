@@ -52,6 +52,20 @@ pub struct Config {
     /// The revision history, printed as a 修订记录 page.
     #[serde(rename = "修订记录", default)]
     pub revisions: Vec<Revision>,
+    /// How the dossier is cut into volumes (分册).
+    #[serde(rename = "分册", default)]
+    pub volumes: Option<VolumeConfig>,
+}
+
+/// `分册`: a dossier with more evidence pages than the limit is cut into volumes, each a PDF
+/// of whole items, plus a master volume (总目录) with the summary, contents and indexes.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VolumeConfig {
+    /// Evidence pages per volume at most (an item bigger than this gets a volume of its own);
+    /// 0 never cuts.
+    #[serde(rename = "每册页数上限")]
+    pub max_pages: usize,
 }
 
 /// One entry of the revision history (修订记录).

@@ -66,6 +66,11 @@ pub fn stage<T>(
 }
 
 impl Staged {
+    /// Where the bytes are until [`Staged::commit`].
+    pub fn path(&self) -> &Path {
+        self.tmp.path()
+    }
+
     /// Renames the temporary file into place.
     pub fn commit(self) -> anyhow::Result<()> {
         let dest = self.dest;

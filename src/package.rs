@@ -176,16 +176,19 @@ pub fn evidence_path(item: u32, record_id: &str, title: &str, rel: &str) -> Stri
     )
 }
 
-fn plan_entries(d: &Dossier, pdf_name: &str, include_unreferenced: bool) -> Vec<Planned> {
-    let mut out = vec![Planned {
-        path: pdf_name.to_string(),
-        source: String::new(),
-        kind: EntryKind::Dossier,
-        item: None,
-        record: None,
-        title: Some(d.config.title.trim().to_string()),
-        pages: None,
-    }];
+fn plan_entries(d: &Dossier, pdfs: &[PackagePdf], include_unreferenced: bool) -> Vec<Planned> {
+    let mut out: Vec<Planned> = pdfs
+        .iter()
+        .map(|p| Planned {
+            path: p.name.clone(),
+            source: String::new(),
+            kind: EntryKind::Dossier,
+            item: None,
+            record: None,
+            title: Some(d.config.title.trim().to_string()),
+            pages: u32::try_from(p.pages).ok(),
+        })
+        .collect();
     // Sources: dossier.yaml, units.yaml, the item files, template overrides.
     let mut sources = vec![CONFIG_FILE.to_string(), UNITS_FILE.to_string()];
     sources.extend(d.items.iter().filter_map(|i| i.file.clone()));
@@ -291,16 +294,23 @@ impl<R: Read> Read for Hashing<R> {
     }
 }
 
+/// A PDF of the dossier to package: its file name and where its bytes are now.
+#[derive(Debug, Clone)]
+pub struct PackagePdf {
+    /// File name in the package.
+    pub name: String,
+    /// Where the bytes are (a staged temporary file).
+    pub path: PathBuf,
+    /// Its pages.
+    pub pages: usize,
+}
+
 /// What goes into a package.
 pub struct PackageInput<'a> {
     /// The checked dossier.
     pub dossier: &'a Dossier,
-    /// File name of the PDF in the package.
-    pub pdf_name: String,
-    /// The PDF.
-    pub pdf: &'a [u8],
-    /// Pages of the PDF.
-    pub pdf_pages: usize,
+    /// The dossier's PDFs (one, or the master volume and the volumes).
+    pub pdfs: Vec<PackagePdf>,
     /// Add unreferenced evidence files.
     pub include_unreferenced: bool,
     /// Date of every entry.
@@ -348,16 +358,17 @@ pub fn write<W: Write + Seek>(
         title: None,
         pages: None,
     }];
-    for p in plan_entries(d, &input.pdf_name, input.include_unreferenced) {
-        let (size, sha256) = if p.kind == EntryKind::Dossier {
-            zip.start_file(p.path.as_str(), options(&p.path, input.pdf.len() as u64))?;
-            zip.write_all(input.pdf)?;
-            (
-                input.pdf.len() as u64,
-                hex(&sha2::Sha256::digest(input.pdf)),
-            )
-        } else {
-            let path = d.canonical_root.join(&p.source);
+    for p in plan_entries(d, &input.pdfs, input.include_unreferenced) {
+        let (size, sha256) = {
+            let path = match p.kind {
+                EntryKind::Dossier => input
+                    .pdfs
+                    .iter()
+                    .find(|x| x.name == p.path)
+                    .map(|x| x.path.clone())
+                    .unwrap_or_default(),
+                _ => d.canonical_root.join(&p.source),
+            };
             let file = File::open(&path).with_context(|| format!("无法读取 {}", path.display()))?;
             let expected = file.metadata().map(|m| m.len()).unwrap_or(0);
             zip.start_file(p.path.as_str(), options(&p.path, expected))?;
@@ -386,11 +397,7 @@ pub fn write<W: Write + Seek>(
             item: p.item,
             record: p.record,
             title: p.title,
-            pages: if p.kind == EntryKind::Dossier {
-                u32::try_from(input.pdf_pages).ok()
-            } else {
-                p.pages
-            },
+            pages: p.pages,
         });
     }
     for (name, bytes) in after(&files)? {
@@ -470,8 +477,19 @@ fn readme(input: &PackageInput<'_>) -> String {
         String::new(),
         "本资料包的内容：".into(),
         format!(
-            "  {}　验收资料汇编（共 {} 页）",
-            input.pdf_name, input.pdf_pages
+            "  {}　验收资料汇编（{}）",
+            input
+                .pdfs
+                .iter()
+                .map(|p| p.name.as_str())
+                .collect::<Vec<_>>()
+                .join("、"),
+            input
+                .pdfs
+                .iter()
+                .map(|p| format!("{} 页", p.pages))
+                .collect::<Vec<_>>()
+                .join("、")
         ),
         format!(
             "  {EVIDENCE_FOLDER}/　全部证据原件，未作任何改动，按“指标/件号 题名/原文件名”存放，件号与汇编一致"

@@ -36,6 +36,23 @@ pub struct Plan {
     pub binder: Option<BinderMeta>,
     /// The revision history: (version, date, what was corrected).
     pub revisions: Vec<(String, String, String)>,
+    /// For the master volume of a dossier cut into volumes: the volumes.
+    pub volumes: Vec<VolumeInfo>,
+    /// For the master volume: where each label (record or item) is, "第2册第45页".
+    pub places: BTreeMap<String, String>,
+}
+
+/// A volume as the master volume lists it.
+#[derive(Debug, Clone, Serialize)]
+pub struct VolumeInfo {
+    /// "第2册".
+    pub label: String,
+    /// Its PDF's file name.
+    pub file: String,
+    /// "指标1、指标2".
+    pub items: String,
+    /// Pages of the volume's PDF.
+    pub pages: usize,
 }
 
 /// What a unit's binder prints besides the plan: the unit, and the box (DA/T 22-2015).
@@ -84,6 +101,12 @@ pub struct Meta {
     pub keywords: Vec<String>,
     /// Draft: the gap list is printed.
     pub draft: bool,
+    /// "第2册" on every page of a volume; empty for a dossier in one volume.
+    pub volume_label: String,
+    /// "第2册（共3册）", for the cover; empty for a dossier in one volume.
+    pub volume_title: String,
+    /// The items of this volume, "指标1、指标2、…".
+    pub volume_items: String,
 }
 
 /// Font family lists by role; each ends with the embedded body font.
@@ -386,6 +409,68 @@ pub struct PlanOptions {
     pub unit: Option<usize>,
     /// Duplex printing: each record starts on a right-hand page (binders).
     pub duplex: bool,
+    /// Normalised pages to typeset instead of the original files.
+    pub prepared: Option<std::sync::Arc<crate::normalize::Prepared>>,
+    /// Plan one volume of a dossier cut into volumes.
+    pub volume: Option<Volume>,
+}
+
+/// One volume (分册) of a dossier: a run of whole items.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Volume {
+    /// 1-based.
+    pub number: usize,
+    /// How many volumes there are.
+    pub count: usize,
+    /// The items in this volume.
+    pub items: Vec<u32>,
+    /// Evidence pages in this volume.
+    pub pages: usize,
+}
+
+/// Default evidence pages per volume: a volume of this size typesets in under 3 GB.
+pub const DEFAULT_VOLUME_PAGES: usize = 1500;
+
+/// Cuts the dossier into volumes of whole items, none with more than `max_pages` evidence pages
+/// unless one item alone has more. One volume when everything fits (or `max_pages` is 0).
+pub fn volumes(d: &Dossier, max_pages: usize) -> Vec<Volume> {
+    let pages_of = |n: u32| -> usize {
+        d.items
+            .iter()
+            .find(|i| i.number == n)
+            .map_or(0, |i| i.records.iter().map(|r| r.pages().max(1)).sum())
+    };
+    let items: Vec<u32> = Catalog::get().items.iter().map(|i| i.number).collect();
+    let total: usize = items.iter().map(|&n| pages_of(n)).sum();
+    if max_pages == 0 || total <= max_pages {
+        return vec![Volume {
+            number: 1,
+            count: 1,
+            items,
+            pages: total,
+        }];
+    }
+    let mut out: Vec<Volume> = Vec::new();
+    for n in items {
+        let p = pages_of(n);
+        match out.last_mut() {
+            Some(v) if v.pages + p <= max_pages || v.items.is_empty() => {
+                v.items.push(n);
+                v.pages += p;
+            }
+            _ => out.push(Volume {
+                number: out.len() + 1,
+                count: 0,
+                items: vec![n],
+                pages: p,
+            }),
+        }
+    }
+    let count = out.len();
+    for v in &mut out {
+        v.count = count;
+    }
+    out
 }
 
 /// Plans the whole dossier.
@@ -405,6 +490,9 @@ pub fn plan(d: &Dossier, opts: &PlanOptions) -> Plan {
         let mut items = Vec::new();
         for &n in &g.items {
             let Some(cat) = catalog.item(n) else { continue };
+            if opts.volume.as_ref().is_some_and(|v| !v.items.contains(&n)) {
+                continue;
+            }
             let ev = d.items.iter().find(|i| i.number == n);
             let all: &[Rec] = ev.map_or(&[], |e| e.records.as_slice());
             // A binder keeps the unit's own records, and the criteria it has tasks or records in.
@@ -432,7 +520,10 @@ pub fn plan(d: &Dossier, opts: &PlanOptions) -> Plan {
                     }
                 }
             }
-            let records: Vec<RecordPlan> = recs.iter().map(|r| record_plan(d, r)).collect();
+            let records: Vec<RecordPlan> = recs
+                .iter()
+                .map(|r| record_plan(d, r, opts.prepared.as_deref()))
+                .collect();
             for r in &recs {
                 for &u in &r.units {
                     unit_records.entry(u).or_default().push(RefTitle {
@@ -579,7 +670,7 @@ pub fn plan(d: &Dossier, opts: &PlanOptions) -> Plan {
                 records,
             });
         }
-        if opts.unit.is_some() && items.is_empty() {
+        if (opts.unit.is_some() || opts.volume.is_some()) && items.is_empty() {
             continue;
         }
         groups.push(GroupPlan {
@@ -682,6 +773,25 @@ pub fn plan(d: &Dossier, opts: &PlanOptions) -> Plan {
                 cfg.county.trim().to_string(),
             ],
             draft: opts.draft,
+            volume_label: opts
+                .volume
+                .as_ref()
+                .filter(|v| v.count > 1)
+                .map_or(String::new(), |v| format!("第{}册", v.number)),
+            volume_title: opts
+                .volume
+                .as_ref()
+                .filter(|v| v.count > 1)
+                .map_or(String::new(), |v| {
+                    format!("第{}册（共{}册）", v.number, v.count)
+                }),
+            volume_items: opts.volume.as_ref().map_or(String::new(), |v| {
+                v.items
+                    .iter()
+                    .map(|n| format!("指标{n}"))
+                    .collect::<Vec<_>>()
+                    .join("、")
+            }),
         },
         fonts: opts.fonts.clone(),
         groups,
@@ -691,6 +801,8 @@ pub fn plan(d: &Dossier, opts: &PlanOptions) -> Plan {
         gaps,
         totals,
         binder,
+        volumes: Vec::new(),
+        places: BTreeMap::new(),
         revisions: cfg
             .revisions
             .iter()
@@ -705,7 +817,7 @@ pub fn plan(d: &Dossier, opts: &PlanOptions) -> Plan {
     }
 }
 
-fn record_plan(d: &Dossier, r: &Rec) -> RecordPlan {
+fn record_plan(d: &Dossier, r: &Rec, prepared: Option<&crate::normalize::Prepared>) -> RecordPlan {
     let reg = &d.registry;
     let mut entries = Vec::new();
     let mut package_files = Vec::new();
@@ -726,6 +838,22 @@ fn record_plan(d: &Dossier, r: &Rec) -> RecordPlan {
             notes.push(format!("{name} 选第 {sel} 页（共 {} 页）", f.page_count));
         }
         for &p in &f.pages {
+            if let Some(path) = prepared.and_then(|n| n.page(&f.rel, p)) {
+                // A normalised page: a one-page PDF, or a scaled JPEG, in the cache.
+                let (kind, format) = if path.ends_with(".jpg") {
+                    ("image", "jpg")
+                } else {
+                    ("pdf", "pdf")
+                };
+                entries.push(PageEntry {
+                    path: path.to_string(),
+                    kind: kind.into(),
+                    page: 1,
+                    format: format.into(),
+                    seq: 0,
+                });
+                continue;
+            }
             entries.push(PageEntry {
                 path: format!("/{}", f.rel),
                 kind: if f.kind == Kind::Pdf {

@@ -17,8 +17,9 @@ use crate::diag::{Diagnostic, Place, Pos};
 use crate::plan::Plan;
 
 /// The templates compiled into the binary: name and text.
-pub const TEMPLATES: [(&str, &str); 4] = [
+pub const TEMPLATES: [(&str, &str); 5] = [
     ("dossier.typ", include_str!("../templates/dossier.typ")),
+    ("master.typ", include_str!("../templates/master.typ")),
     ("binder.typ", include_str!("../templates/binder.typ")),
     ("parts.typ", include_str!("../templates/parts.typ")),
     ("lib.typ", include_str!("../templates/lib.typ")),
@@ -193,6 +194,8 @@ pub fn render(plan: &Plan, root: Option<&Path>) -> Result<Rendered, Diagnostic> 
     };
     let main = if plan.binder.is_some() {
         "binder.typ"
+    } else if !plan.volumes.is_empty() {
+        "master.typ"
     } else {
         "dossier.typ"
     };

@@ -47,10 +47,17 @@ pub struct RecordReport {
     pub files: BTreeMap<String, String>,
     /// Responsible units (short names).
     pub units: Vec<String>,
-    /// First page in the dossier.
+    /// Volume (1 for a dossier in one volume).
+    #[serde(default = "one")]
+    pub volume: usize,
+    /// First page in the dossier (in its volume).
     pub first_page: usize,
     /// Last page in the dossier.
     pub last_page: usize,
+}
+
+fn one() -> usize {
+    1
 }
 
 /// The fields of a record as the report keeps them.
@@ -124,8 +131,7 @@ fn fields(d: &Dossier, r: &Rec) -> BTreeMap<String, String> {
 pub fn make(
     d: &Dossier,
     pages: usize,
-    pdf: &[u8],
-    record_pages: &BTreeMap<String, (usize, usize)>,
+    record_pages: &BTreeMap<String, (usize, usize, usize)>,
     packaged: &[ManifestEntry],
 ) -> BuildReport {
     let hashes: BTreeMap<&str, &str> = packaged
@@ -167,7 +173,8 @@ pub fn make(
                 );
                 hex(&h.finalize())
             };
-            let (first_page, last_page) = record_pages.get(&r.label()).copied().unwrap_or((0, 0));
+            let (volume, first_page, last_page) =
+                record_pages.get(&r.label()).copied().unwrap_or((1, 0, 0));
             records.insert(
                 r.label(),
                 RecordReport {
@@ -179,6 +186,7 @@ pub fn make(
                         .iter()
                         .map(|&u| d.registry.units[u].short.clone())
                         .collect(),
+                    volume,
                     first_page,
                     last_page,
                 },
@@ -189,7 +197,13 @@ pub fn make(
         format: FORMAT.into(),
         version: d.config.version.0.trim().to_string(),
         inputs: hex(&inputs.finalize()),
-        pdf: hex(&sha2::Sha256::digest(pdf)),
+        pdf: {
+            let mut h = sha2::Sha256::new();
+            for f in packaged.iter().filter(|f| f.kind == EntryKind::Dossier) {
+                h.update(f.sha256.as_bytes());
+            }
+            hex(&h.finalize())
+        },
         pages,
         records,
     }
@@ -260,7 +274,7 @@ pub fn compare(old: &BuildReport, new: &BuildReport) -> Changes {
                     c.binders.extend(n.units.iter().cloned());
                 }
                 let (a, b) = ((o.first_page, o.last_page), (n.first_page, n.last_page));
-                if a != b {
+                if a != b || o.volume != n.volume {
                     c.moved.push((id.clone(), a, b));
                 }
             }
@@ -353,6 +367,7 @@ mod tests {
             fields: BTreeMap::from([("题名".to_string(), title.to_string())]),
             files: BTreeMap::new(),
             units: vec!["市场监管局".into()],
+            volume: 1,
             first_page: pages.0,
             last_page: pages.1,
         }

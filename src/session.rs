@@ -34,6 +34,8 @@ pub struct BuildOptions {
     pub draft: bool,
     /// Put unreferenced evidence into the package.
     pub include_unreferenced: bool,
+    /// Normalise images and split large PDFs before typesetting.
+    pub normalize: bool,
 }
 
 impl From<&crate::cli::BuildArgs> for BuildOptions {
@@ -42,6 +44,7 @@ impl From<&crate::cli::BuildArgs> for BuildOptions {
             out: a.out.clone(),
             draft: a.draft,
             include_unreferenced: a.include_unreferenced,
+            normalize: !a.no_normalize,
         }
     }
 }
@@ -49,11 +52,11 @@ impl From<&crate::cli::BuildArgs> for BuildOptions {
 /// What a successful build made.
 #[derive(Debug, Clone)]
 pub struct Built {
-    /// The PDF.
-    pub pdf: PathBuf,
+    /// The PDFs: the dossier, or the master volume and each volume.
+    pub pdfs: Vec<PathBuf>,
     /// The package.
     pub zip: PathBuf,
-    /// Pages of the PDF.
+    /// Pages of all PDFs.
     pub pages: usize,
     /// Records.
     pub records: usize,
@@ -118,64 +121,159 @@ impl Session {
             Ok(f) => f,
             Err(diags) => return fail(&dossier, diags),
         };
-        let plan = plan::plan(
-            &dossier,
-            &PlanOptions {
-                draft: self.opts.draft,
-                fonts: roles,
-                ..PlanOptions::default()
-            },
-        );
-        if let Some(d) = pdfa_conflict(&dossier, &plan) {
+        if let Some(d) = pdfa_conflict(&dossier) {
             return fail(&dossier, vec![d]);
         }
-        status(&format!(
-            "排版 {} 件材料、{} 页证据……",
-            plan.totals.records, plan.totals.pages
-        ));
-        let stamp = Stamp::of(&dossier, "dossier");
-        lap.note("编排");
-        let doc = match build::build(&plan, &dossier, fonts, &stamp, &self.files) {
-            Ok(doc) => doc,
-            Err(diags) => return fail(&dossier, diags),
-        };
-        lap.note("排版");
-        if !doc.warnings.is_empty() {
-            let mut report = Report::new();
-            doc.warnings.iter().cloned().for_each(|w| report.push(w));
-            report.sort();
-            print_report(&report, &root);
+        let (res, prepared) = self.resources(&dossier, fonts)?;
+        if let Some(p) = &prepared
+            && !p.failed.is_empty()
+        {
+            return fail(&dossier, unreadable(&dossier, &p.failed));
         }
+        lap.note("规范化证据");
+
+        let name = output_name(&dossier);
+        let stamp = Stamp::of(&dossier, "dossier");
+        let limit = dossier
+            .config
+            .volumes
+            .as_ref()
+            .map_or(plan::DEFAULT_VOLUME_PAGES, |v| v.max_pages);
+        let volumes = plan::volumes(&dossier, limit);
+        let several = volumes.len() > 1;
+        let base = PlanOptions {
+            draft: self.opts.draft,
+            fonts: roles,
+            prepared,
+            ..PlanOptions::default()
+        };
+        // Each volume is typeset, written to a temporary file and dropped before the next one:
+        // memory holds one volume at a time.
+        let mut pdfs: Vec<(package::PackagePdf, Option<output::Staged>)> = Vec::new();
+        let mut places: std::collections::BTreeMap<String, (usize, usize, usize)> =
+            Default::default();
+        let mut item_places: std::collections::BTreeMap<u32, (usize, usize)> = Default::default();
+        let mut records = 0;
+        for v in &volumes {
+            let plan = plan::plan(
+                &dossier,
+                &PlanOptions {
+                    volume: several.then(|| v.clone()),
+                    ..base.clone()
+                },
+            );
+            records += plan.totals.records;
+            let file = if several {
+                format!("{name}-第{}册.pdf", v.number)
+            } else {
+                format!("{name}.pdf")
+            };
+            status(&format!(
+                "排版{}{} 件材料、{} 页证据……",
+                if several {
+                    format!("第 {} 册：", v.number)
+                } else {
+                    String::new()
+                },
+                plan.totals.records,
+                plan.totals.pages
+            ));
+            let stamp = Stamp {
+                ident: format!("{}/{}", stamp.ident, v.number),
+                ..stamp.clone()
+            };
+            let doc = match build::build(&plan, &dossier, &res, &stamp) {
+                Ok(doc) => doc,
+                Err(diags) => return fail(&dossier, diags),
+            };
+            warn(&doc.warnings, &root);
+            for (id, (a, b)) in &doc.record_pages {
+                places.insert(id.clone(), (v.number, *a, *b));
+            }
+            for (n, p) in &doc.item_pages {
+                item_places.insert(*n, (v.number, *p));
+            }
+            let staged = self.stage_pdf(&self.opts.out.join(&file), &doc.pdf)?;
+            pdfs.push((
+                package::PackagePdf {
+                    name: file,
+                    path: staged.1,
+                    pages: doc.pages,
+                },
+                staged.0,
+            ));
+        }
+        if several {
+            let mut plan = plan::plan(&dossier, &base);
+            plan.volumes = pdfs
+                .iter()
+                .zip(&volumes)
+                .map(|((p, _), v)| plan::VolumeInfo {
+                    label: format!("第{}册", v.number),
+                    file: p.name.clone(),
+                    items: v
+                        .items
+                        .iter()
+                        .map(|n| format!("指标{n}"))
+                        .collect::<Vec<_>>()
+                        .join("、"),
+                    pages: p.pages,
+                })
+                .collect();
+            let at = |vol: usize, page: usize| format!("第{vol}册第{page}页");
+            plan.places = places
+                .iter()
+                .map(|(id, (vol, a, _))| (format!("rec-{id}"), at(*vol, *a)))
+                .chain(
+                    item_places
+                        .iter()
+                        .map(|(n, (vol, p))| (format!("item-{n:02}"), at(*vol, *p))),
+                )
+                .collect();
+            status("排版总目录……");
+            let stamp = Stamp {
+                ident: format!("{}/master", stamp.ident),
+                ..stamp.clone()
+            };
+            let doc = match build::build(&plan, &dossier, &res, &stamp) {
+                Ok(doc) => doc,
+                Err(diags) => return fail(&dossier, diags),
+            };
+            warn(&doc.warnings, &root);
+            let file = format!("{name}-总目录.pdf");
+            let staged = self.stage_pdf(&self.opts.out.join(&file), &doc.pdf)?;
+            pdfs.insert(
+                0,
+                (
+                    package::PackagePdf {
+                        name: file,
+                        path: staged.1,
+                        pages: doc.pages,
+                    },
+                    staged.0,
+                ),
+            );
+        }
+        lap.note("排版");
 
         // Every output is complete on disk before any replaces its previous version.
-        let name = output_name(&dossier);
-        let pdf_path = self.opts.out.join(format!("{name}.pdf"));
         let zip_path = self.opts.out.join(format!("{name}.zip"));
         let report_path = self.opts.out.join(format!("{name}-{}", report::IN_PACKAGE));
         let previous: Option<BuildReport> = std::fs::read(&report_path)
             .ok()
             .and_then(|b| serde_json::from_slice(&b).ok());
-        let (pdf_staged, ()) = output::stage(&pdf_path, |f| Ok(f.write_all(&doc.pdf)?))?;
-        let pdf_staged = if self.pdf_first {
-            pdf_staged.commit()?;
-            None
-        } else {
-            Some(pdf_staged)
-        };
-        lap.note("写 PDF");
         status("打包证据原件……");
         let input = package::PackageInput {
             dossier: &dossier,
-            pdf_name: format!("{name}.pdf"),
-            pdf: &doc.pdf,
-            pdf_pages: doc.pages,
+            pdfs: pdfs.iter().map(|(p, _)| p.clone()).collect(),
             include_unreferenced: self.opts.include_unreferenced,
             date: stamp.date,
         };
+        let pages: usize = pdfs.iter().map(|(p, _)| p.pages).sum();
         let mut made: Option<BuildReport> = None;
         let (zip_staged, _manifest) = output::stage(&zip_path, |f| {
             package::write(std::io::BufWriter::new(f), &input, |entries| {
-                let r = report::make(&dossier, doc.pages, &doc.pdf, &doc.record_pages, entries);
+                let r = report::make(&dossier, pages, &places, entries);
                 let bytes = serde_json::to_vec_pretty(&r)?;
                 made = Some(r);
                 Ok(vec![(report::IN_PACKAGE.to_string(), bytes)])
@@ -185,8 +283,14 @@ impl Session {
         let (report_staged, ()) = output::stage(&report_path, |f| {
             Ok(f.write_all(&serde_json::to_vec_pretty(&new_report)?)?)
         })?;
-        if let Some(p) = pdf_staged {
-            p.commit()?;
+        let pdf_paths: Vec<PathBuf> = pdfs
+            .iter()
+            .map(|(p, _)| self.opts.out.join(&p.name))
+            .collect();
+        for (_, staged) in pdfs {
+            if let Some(staged) = staged {
+                staged.commit()?;
+            }
         }
         zip_staged.commit()?;
         report_staged.commit()?;
@@ -203,21 +307,88 @@ impl Session {
                 dossier.unreferenced.len()
             ));
         }
-        // Keep only the evidence this dossier still uses.
-        let used: std::collections::BTreeSet<PathBuf> = dossier
+        // Keep only what this build used: its evidence and its normalised pages.
+        let mut used: std::collections::BTreeSet<PathBuf> = dossier
             .files
             .keys()
             .map(|rel| dossier.canonical_root.join(rel))
             .collect();
+        if let (Some(dir), Some(p)) = (&res.normalized, &base.prepared) {
+            used.extend(
+                p.pages
+                    .values()
+                    .filter_map(|v| v.strip_prefix(crate::normalize::VIRTUAL_DIR))
+                    .map(|n| dir.join(n.trim_start_matches('/'))),
+            );
+        }
         self.files.retain(|p| used.contains(p));
         Ok(Some(Built {
-            pdf: pdf_path,
+            pdfs: pdf_paths,
             zip: zip_path,
-            pages: doc.pages,
-            records: plan.totals.records,
+            pages,
+            records,
             changes: previous.map(|p| report::compare(&p, &new_report)),
             elapsed: start.elapsed(),
         }))
+    }
+
+    /// Writes a PDF to a temporary file beside its destination; in `pdf_first` mode it is put in
+    /// place at once. Returns the staged file (if not yet in place) and where its bytes are now.
+    fn stage_pdf(
+        &self,
+        dest: &Path,
+        pdf: &[u8],
+    ) -> anyhow::Result<(Option<output::Staged>, PathBuf)> {
+        let (staged, ()) = output::stage(dest, |f| Ok(f.write_all(pdf)?))?;
+        if self.pdf_first {
+            staged.commit()?;
+            Ok((None, dest.to_path_buf()))
+        } else {
+            let path = staged.path().to_path_buf();
+            Ok((Some(staged), path))
+        }
+    }
+
+    /// The typesetting resources, with evidence normalised into the cache when asked to.
+    fn resources(
+        &self,
+        d: &Dossier,
+        fonts: Arc<Fonts>,
+    ) -> anyhow::Result<(build::Resources, Option<Arc<crate::normalize::Prepared>>)> {
+        if !self.opts.normalize {
+            return Ok((
+                build::Resources {
+                    fonts,
+                    files: self.files.clone(),
+                    normalized: None,
+                },
+                None,
+            ));
+        }
+        let dir = crate::normalize::cache_dir(&self.opts.out);
+        // PDF/A may not embed PDF pages: images then become scaled JPEGs instead.
+        let pdfa = d.config.pdfa.as_ref().is_some_and(|p| p.value.0);
+        let form = if pdfa {
+            crate::normalize::ImageForm::Jpeg
+        } else {
+            crate::normalize::ImageForm::Pdf
+        };
+        let prepared = crate::normalize::prepare(d, &dir, form)?;
+        if prepared.made > 0 {
+            status(&format!(
+                "已规范化 {} 个证据文件（缩放图片、拆分大 PDF；原件不变）",
+                prepared.made
+            ));
+        }
+        let dir = std::fs::canonicalize(&dir)?;
+        Ok((
+            build::Resources {
+                fonts,
+                files: self.files.clone(),
+                normalized: Some(dir),
+            },
+            Some(Arc::new(prepared)),
+        ))
     }
 
     /// The fonts, loaded once and again only when the font files named in dossier.yaml change.
@@ -249,6 +420,16 @@ impl Session {
     }
 }
 
+/// Prints Typst's warnings.
+fn warn(warnings: &[Diagnostic], root: &Path) {
+    if !warnings.is_empty() {
+        let mut report = Report::new();
+        warnings.iter().cloned().for_each(|w| report.push(w));
+        report.sort();
+        print_report(&report, root);
+    }
+}
+
 /// Prints build errors with the dossier's sources for snippets, and says nothing was replaced.
 fn fail(dossier: &Dossier, diags: Vec<Diagnostic>) -> anyhow::Result<Option<Built>> {
     let root = &dossier.root;
@@ -273,6 +454,26 @@ fn fail(dossier: &Dossier, diags: Vec<Diagnostic>) -> anyhow::Result<Option<Buil
     Ok(None)
 }
 
+/// Diagnostics for evidence files that could not be normalised, at every record using them.
+pub fn unreadable(d: &Dossier, failed: &[(String, String)]) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for (rel, why) in failed {
+        for r in d
+            .items
+            .iter()
+            .flat_map(|i| &i.records)
+            .filter(|r| r.files.iter().any(|f| &f.rel == rel))
+        {
+            out.push(
+                Diagnostic::error(format!("第 {} 件材料《{}》的文件 {rel} 无法处理：{why}", r.label(), r.title))
+                    .at(r.origin.clone())
+                    .hint(format!("这件材料的文件：{rel}。文件可能已损坏：请用看图或 PDF 软件打开检查，损坏时请重新扫描或导出。")),
+            );
+        }
+    }
+    out
+}
+
 /// The output file name (without extension).
 pub fn output_name(d: &Dossier) -> String {
     d.config
@@ -284,15 +485,18 @@ pub fn output_name(d: &Dossier) -> String {
 }
 
 /// PDF/A cannot embed PDF pages (Typst 0.15): a clear error when both are asked for.
-fn pdfa_conflict(d: &Dossier, plan: &plan::Plan) -> Option<Diagnostic> {
+fn pdfa_conflict(d: &Dossier) -> Option<Diagnostic> {
     let asked = d.config.pdfa.as_ref().filter(|p| p.value.0)?;
-    let with_pdf: Vec<String> = plan
-        .groups
+    let with_pdf: Vec<String> = d
+        .items
         .iter()
-        .flat_map(|g| &g.items)
         .flat_map(|i| &i.records)
-        .filter(|r| r.entries.iter().any(|e| e.kind == "pdf"))
-        .map(|r| r.id.clone())
+        .filter(|r| {
+            r.files
+                .iter()
+                .any(|f| !f.package_only && f.kind == crate::evidence::Kind::Pdf)
+        })
+        .map(|r| r.label())
         .collect();
     if with_pdf.is_empty() {
         return None;
@@ -314,7 +518,11 @@ fn pdfa_conflict(d: &Dossier, plan: &plan::Plan) -> Option<Diagnostic> {
 pub fn summary(b: &Built) -> Vec<String> {
     let mut lines = vec![format!(
         "已生成 {}：{} 件材料，{} 页；资料包 {}；用时 {:.1} 秒",
-        b.pdf.display(),
+        b.pdfs
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join("、"),
         b.records,
         b.pages,
         b.zip.display(),

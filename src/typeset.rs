@@ -180,6 +180,7 @@ pub struct DossierWorld {
     root: Option<PathBuf>,
     files: Mutex<HashMap<FileId, FileResult<Bytes>>>,
     cache: Arc<FileCache>,
+    normalized: Option<PathBuf>,
     today: Datetime,
 }
 
@@ -218,8 +219,15 @@ impl DossierWorld {
             root,
             files: Mutex::new(HashMap::new()),
             cache: Arc::new(FileCache::default()),
+            normalized: None,
             today,
         }
+    }
+
+    /// Serves normalised evidence (`/.normalized/…`) from this folder.
+    pub fn with_normalized(mut self, dir: Option<PathBuf>) -> DossierWorld {
+        self.normalized = dir;
+        self
     }
 
     /// Shares a file cache with other compilations (a `watch` session).
@@ -240,6 +248,21 @@ impl DossierWorld {
         let rooted = id.get();
         if !matches!(rooted.root(), VirtualRoot::Project) {
             return Err(FileError::AccessDenied);
+        }
+        let virtual_path = rooted.vpath().get_with_slash();
+        if let (Some(dir), Some(name)) = (
+            &self.normalized,
+            virtual_path.strip_prefix(crate::normalize::VIRTUAL_DIR),
+        ) {
+            let name = name.trim_start_matches('/');
+            if name.contains('/') || name.contains("..") {
+                return Err(FileError::AccessDenied);
+            }
+            let path = dir.join(name);
+            return self
+                .cache
+                .read(&path)
+                .map_err(|e| FileError::from_io(e, &path));
         }
         let path = rooted
             .vpath()

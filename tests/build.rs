@@ -380,27 +380,36 @@ fn special_characters_render_literally() {
 
 #[test]
 fn a_broken_image_names_the_record_and_keeps_the_previous_pdf() {
-    let (tmp, root) = dossier_with(None);
-    build_ok(tmp.path(), &[]);
-    let pdf = tmp.path().join("o/测试资料.pdf");
-    let before = std::fs::read(&pdf).unwrap();
-    overlay(&fixtures().join("build/broken-image"), &root);
-    let e = build_error(tmp.path());
-    assert!(
-        e.message.contains("06-01") && e.message.contains("质量月活动签到表扫描件"),
-        "{e:?}"
-    );
-    assert_eq!((e.file.as_str(), e.line), ("items/06.yaml", 3));
-    assert!(e.hint.contains("evidence/06/损坏的扫描件.png"), "{e:?}");
-    assert_eq!(
-        std::fs::read(&pdf).unwrap(),
-        before,
-        "the previous PDF changed"
-    );
-    assert_outputs(
-        &tmp.path().join("o"),
-        &["测试资料.pdf", "测试资料.zip", "测试资料-构建报告.json"],
-    );
+    // Caught while normalising (the default) or by Typst (without normalising): either way the
+    // error names the record, its YAML line and its file.
+    for extra in [&[][..], &["--no-normalize"][..]] {
+        let (tmp, root) = dossier_with(None);
+        build_ok(tmp.path(), extra);
+        let pdf = tmp.path().join("o/测试资料.pdf");
+        let before = std::fs::read(&pdf).unwrap();
+        overlay(&fixtures().join("build/broken-image"), &root);
+        let mut args = vec!["build", "d", "--out", "o"];
+        args.extend_from_slice(extra);
+        let run = dossier(tmp.path(), &args);
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(1), "{extra:?}: {stderr}");
+        let e = the_error(&printed(&stderr, "d"), &stderr);
+        assert!(
+            e.message.contains("06-01") && e.message.contains("质量月活动签到表扫描件"),
+            "{e:?}"
+        );
+        assert_eq!((e.file.as_str(), e.line), ("items/06.yaml", 3));
+        assert!(e.hint.contains("evidence/06/损坏的扫描件.png"), "{e:?}");
+        assert_eq!(
+            std::fs::read(&pdf).unwrap(),
+            before,
+            "the previous PDF changed"
+        );
+        assert_outputs(
+            &tmp.path().join("o"),
+            &["测试资料.pdf", "测试资料.zip", "测试资料-构建报告.json"],
+        );
+    }
 }
 
 #[test]

@@ -13,7 +13,6 @@ use crate::cli::BinderArgs;
 use crate::cmd::{Status, checked_dossier, print_report, status};
 use crate::diag::{Diagnostic, Report};
 use crate::plan::{self, FontRoles, PlanOptions};
-use crate::typeset::Fonts;
 use crate::units::Resolved;
 use crate::validate::Dossier;
 use crate::{output, package};
@@ -79,9 +78,37 @@ pub fn run(args: &BinderArgs) -> anyhow::Result<Status> {
             return Ok(Status::DataErrors);
         }
     };
-    let dir = args.out.join("binders");
-    let duplex = !args.simplex;
-    let results = build_all(&dossier, &units, &fonts, &roles, duplex, &dir);
+    let (normalized, prepared) = if args.no_normalize {
+        (None, None)
+    } else {
+        let cache = crate::normalize::cache_dir(&args.out);
+        let prepared =
+            crate::normalize::prepare(&dossier, &cache, crate::normalize::ImageForm::Pdf)?;
+        if !prepared.failed.is_empty() {
+            report(crate::session::unreadable(&dossier, &prepared.failed), root);
+            return Ok(Status::DataErrors);
+        }
+        (
+            Some(std::fs::canonicalize(&cache)?),
+            Some(Arc::new(prepared)),
+        )
+    };
+    let job = Job {
+        d: &dossier,
+        // One cache of evidence bytes for every binder: a file shared by several units is read once.
+        res: build::Resources {
+            fonts,
+            files: Arc::new(crate::typeset::FileCache::default()),
+            normalized,
+        },
+        roles,
+        prepared,
+        duplex: !args.simplex,
+        dir: args.out.join("binders"),
+    };
+    let dir = job.dir.clone();
+    let duplex = job.duplex;
+    let results = build_all(&job, &units);
     let mut failed = Vec::new();
     let mut pages = 0;
     for (u, result) in units.iter().zip(results) {
@@ -122,17 +149,18 @@ pub fn run(args: &BinderArgs) -> anyhow::Result<Status> {
 
 type Built = Result<(PathBuf, usize, usize), Vec<Diagnostic>>;
 
-/// Builds the binders of `units`, in parallel, in the order given.
-fn build_all(
-    d: &Dossier,
-    units: &[usize],
-    fonts: &Arc<Fonts>,
-    roles: &FontRoles,
+/// What every binder of one run shares.
+struct Job<'a> {
+    d: &'a Dossier,
+    res: build::Resources,
+    roles: FontRoles,
+    prepared: Option<Arc<crate::normalize::Prepared>>,
     duplex: bool,
-    dir: &std::path::Path,
-) -> Vec<Built> {
-    // One cache of evidence bytes for every binder: a file shared by several units is read once.
-    let cache = Arc::new(crate::typeset::FileCache::default());
+    dir: PathBuf,
+}
+
+/// Builds the binders of `units`, in parallel, in the order given.
+fn build_all(job: &Job<'_>, units: &[usize]) -> Vec<Built> {
     let next = Mutex::new(0usize);
     let results: Mutex<Vec<Option<Built>>> = Mutex::new((0..units.len()).map(|_| None).collect());
     let threads = std::thread::available_parallelism()
@@ -145,12 +173,11 @@ fn build_all(
                 loop {
                     let i = {
                         let mut n = next.lock().unwrap_or_else(|e| e.into_inner());
-                        let i = *n;
                         *n += 1;
-                        i
+                        *n - 1
                     };
                     let Some(&u) = units.get(i) else { break };
-                    let r = build_one(d, u, fonts, roles, duplex, dir, &cache);
+                    let r = build_one(job, u);
                     results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(r);
                 }
             });
@@ -164,28 +191,22 @@ fn build_all(
         .collect()
 }
 
-fn build_one(
-    d: &Dossier,
-    unit: usize,
-    fonts: &Arc<Fonts>,
-    roles: &FontRoles,
-    duplex: bool,
-    dir: &std::path::Path,
-    cache: &Arc<crate::typeset::FileCache>,
-) -> Built {
-    let plan = plan::plan(
-        d,
-        &PlanOptions {
-            draft: false,
-            fonts: roles.clone(),
-            unit: Some(unit),
-            duplex,
-        },
-    );
+fn build_one(job: &Job<'_>, unit: usize) -> Built {
+    let d = job.d;
+    let opts = PlanOptions {
+        fonts: job.roles.clone(),
+        unit: Some(unit),
+        duplex: job.duplex,
+        prepared: job.prepared.clone(),
+        ..PlanOptions::default()
+    };
+    let plan = plan::plan(d, &opts);
     let short = &d.registry.units[unit].short;
     let stamp = Stamp::of(d, &format!("binder/{short}"));
-    let doc = build::build(&plan, d, fonts.clone(), &stamp, cache)?;
-    let path = dir.join(format!("{}.pdf", package::safe_name(short, 60, false)));
+    let doc = build::build(&plan, d, &job.res, &stamp)?;
+    let path = job
+        .dir
+        .join(format!("{}.pdf", package::safe_name(short, 60, false)));
     output::write_atomic(&path, &doc.pdf).map_err(|e| vec![Diagnostic::error(format!("{e:#}"))])?;
     Ok((path, plan.totals.records, doc.pages))
 }

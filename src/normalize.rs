@@ -1,0 +1,480 @@
+//! Normalising evidence for typesetting. Typst decodes every raster image it embeds and holds
+//! it for the whole compilation (a 12 MP photo is ~48 MB decoded), and embedding pages of one
+//! large PDF costs pages × file size. So before typesetting:
+//!
+//! - a raster image becomes a one-page PDF holding a JPEG at print resolution (150 dpi in the
+//!   evidence box), with its EXIF orientation applied; Typst embeds that page and never
+//!   decodes a pixel;
+//! - a PDF larger than [`SPLIT_ABOVE`] is split into one-page PDFs.
+//!
+//! Results are cached by content hash in the output folder (`.cache/`), so a rebuild does no
+//! work twice. Only what is typeset changes: the package carries the original files.
+
+use std::collections::BTreeMap;
+use std::io::Cursor;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use anyhow::{Context, bail};
+use image::{DynamicImage, GenericImageView, ImageDecoder, ImageEncoder};
+use pdf_writer::{Content, Filter, Finish, Name, Pdf, Rect, Ref};
+use sha2::Digest;
+
+use crate::evidence::{Kind, hex};
+use crate::validate::Dossier;
+
+/// Changes whenever the normalised output changes, so old cache entries are not reused.
+const VERSION: &str = "n1";
+/// PDFs bigger than this are split into one-page PDFs.
+pub const SPLIT_ABOVE: u64 = 2 << 20;
+/// The evidence box of a page, in points: 175 mm × 247 mm (see `evidence-page` in lib.typ).
+const BOX_PT: (f64, f64) = (175.0 / 25.4 * 72.0, 247.0 / 25.4 * 72.0);
+/// Resolution of normalised images in the evidence box.
+const DPI: f64 = 150.0;
+/// JPEG quality of normalised images.
+const QUALITY: u8 = 85;
+/// The Typst folder the cache is served under.
+pub const VIRTUAL_DIR: &str = "/.normalized";
+
+/// Where each typeset page of each evidence file comes from after normalising:
+/// `(file, page)` → Typst path of a one-page PDF (page 1 of it), or of a JPEG in image mode.
+#[derive(Debug, Clone, Default)]
+pub struct Prepared {
+    /// Normalised pages.
+    pub pages: BTreeMap<(String, u32), String>,
+    /// Files newly normalised in this run (the rest came from the cache).
+    pub made: usize,
+    /// Files taken from the cache.
+    pub cached: usize,
+    /// Files that could not be normalised: path and why (the caller reports them at the records).
+    pub failed: Vec<(String, String)>,
+}
+
+impl Prepared {
+    /// The Typst path to use for page `page` of `rel`, if it was normalised.
+    pub fn page(&self, rel: &str, page: u32) -> Option<&str> {
+        self.pages.get(&(rel.to_string(), page)).map(String::as_str)
+    }
+}
+
+/// What normalised images become.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImageForm {
+    /// One-page PDFs: Typst never decodes them (the default).
+    Pdf,
+    /// JPEG files: for PDF/A, which may not embed PDF pages (Typst decodes these, but they are
+    /// small after scaling).
+    Jpeg,
+}
+
+/// Normalises every typeset evidence file of the dossier into `cache` (created if missing),
+/// on every core, one file per thread at a time (memory stays bounded).
+pub fn prepare(d: &Dossier, cache: &Path, form: ImageForm) -> anyhow::Result<Prepared> {
+    std::fs::create_dir_all(cache)
+        .with_context(|| format!("无法创建缓存目录 {}", cache.display()))?;
+    let mut jobs: Vec<(String, Kind, Vec<u32>)> = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for item in &d.items {
+        for r in &item.records {
+            for f in &r.files {
+                if f.package_only || f.pages.is_empty() {
+                    continue;
+                }
+                let split = form == ImageForm::Pdf
+                    && f.kind == Kind::Pdf
+                    && f.size > SPLIT_ABOVE
+                    && f.page_count > 1;
+                let wanted = f.kind.is_image() || split;
+                if wanted && seen.insert(f.rel.clone()) {
+                    jobs.push((f.rel.clone(), f.kind, (1..=f.page_count).collect()));
+                }
+            }
+        }
+    }
+    let next = Mutex::new(0usize);
+    let out = Mutex::new(Prepared::default());
+
+    let threads = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .clamp(1, 16)
+        .min(jobs.len().max(1));
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| {
+                loop {
+                    let i = {
+                        let mut n = next.lock().unwrap_or_else(|e| e.into_inner());
+                        *n += 1;
+                        *n - 1
+                    };
+                    let Some((rel, kind, pages)) = jobs.get(i) else {
+                        break;
+                    };
+                    let path = d.canonical_root.join(rel);
+                    // A decoder that panics on a strange file must not take the build down.
+                    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        prepare_file(&path, *kind, pages.len(), cache, form)
+                    }))
+                    .unwrap_or_else(|_| Err(anyhow::anyhow!("解码时出错")));
+                    match result {
+                        Ok((names, made)) => {
+                            let mut o = out.lock().unwrap_or_else(|e| e.into_inner());
+                            if made {
+                                o.made += 1
+                            } else {
+                                o.cached += 1
+                            }
+                            for (page, name) in pages.iter().zip(names) {
+                                o.pages
+                                    .insert((rel.clone(), *page), format!("{VIRTUAL_DIR}/{name}"));
+                            }
+                        }
+                        Err(e) => {
+                            let why = format!("{e}（{}）", e.root_cause());
+                            out.lock()
+                                .unwrap_or_else(|e| e.into_inner())
+                                .failed
+                                .push((rel.clone(), why));
+                        }
+                    }
+                }
+            });
+        }
+    });
+    let mut out = out.into_inner().unwrap_or_else(|e| e.into_inner());
+    out.failed.sort();
+    Ok(out)
+}
+
+/// Normalises one file; returns the cache file names of its pages (in page order) and whether
+/// anything had to be made.
+fn prepare_file(
+    path: &Path,
+    kind: Kind,
+    pages: usize,
+    cache: &Path,
+    form: ImageForm,
+) -> anyhow::Result<(Vec<String>, bool)> {
+    let data = std::fs::read(path).with_context(|| format!("无法读取 {}", path.display()))?;
+    let mut h = sha2::Sha256::new();
+    h.update(VERSION.as_bytes());
+    h.update(&data);
+    let key = hex(&h.finalize());
+    let names: Vec<String> = match (kind, form) {
+        (Kind::Pdf, _) => (1..=pages).map(|p| format!("{key}-{p}.pdf")).collect(),
+        (_, ImageForm::Pdf) => vec![format!("{key}.pdf")],
+        (_, ImageForm::Jpeg) => vec![format!("{key}.jpg")],
+    };
+    if names.iter().all(|n| cache.join(n).is_file()) {
+        return Ok((names, false));
+    }
+    let outputs = match (kind, form) {
+        (Kind::Pdf, _) => split_pdf(data)?,
+        (_, ImageForm::Pdf) => vec![image_page(&data)?],
+        (_, ImageForm::Jpeg) => vec![scaled_jpeg(&data)?.0],
+    };
+    if outputs.len() != names.len() {
+        bail!("拆分后有 {} 页，应为 {} 页", outputs.len(), names.len());
+    }
+    for (name, bytes) in names.iter().zip(outputs) {
+        crate::output::write_atomic(&cache.join(name), &bytes)?;
+    }
+    Ok((names, true))
+}
+
+/// A raster image as a one-page PDF: orientation applied, scaled down to 150 dpi in the
+/// evidence box (never up), JPEG-encoded, the page exactly the image's size at that resolution.
+pub fn image_page(data: &[u8]) -> anyhow::Result<Vec<u8>> {
+    let (jpeg, (w, h), gray) = scaled_jpeg(data)?;
+    // Page size in points: the pixels at DPI (so images smaller than the box stay small).
+    let size = (f64::from(w) / DPI * 72.0, f64::from(h) / DPI * 72.0);
+    Ok(jpeg_pdf(&jpeg, w, h, gray, size))
+}
+
+/// A raster image as a JPEG at 150 dpi in the evidence box (never scaled up), orientation
+/// applied: the bytes, the pixel size, and whether it is grey.
+pub fn scaled_jpeg(data: &[u8]) -> anyhow::Result<(Vec<u8>, (u32, u32), bool)> {
+    let reader = image::ImageReader::new(Cursor::new(data))
+        .with_guessed_format()
+        .context("无法识别图片格式")?;
+    let jpeg = reader.format() == Some(image::ImageFormat::Jpeg);
+    let mut decoder = reader.into_decoder().context("无法读取图片")?;
+    let orientation = decoder
+        .orientation()
+        .unwrap_or(image::metadata::Orientation::NoTransforms);
+    let mut img = if jpeg {
+        // JPEG: decode at 1/2, 1/4 or 1/8 of the size in the IDCT when that is still at least
+        // the print size: several times faster than decoding every pixel of a 12 MP photo.
+        let (sw, sh) = decoder.dimensions();
+        let turned = matches!(
+            orientation,
+            image::metadata::Orientation::Rotate90
+                | image::metadata::Orientation::Rotate270
+                | image::metadata::Orientation::Rotate90FlipH
+                | image::metadata::Orientation::Rotate270FlipH
+        );
+        let (bw, bh) = if turned {
+            (max_px().1, max_px().0)
+        } else {
+            max_px()
+        };
+        let scale = (bw / f64::from(sw)).min(bh / f64::from(sh)).min(1.0);
+        let want = (
+            (f64::from(sw) * scale).ceil() as u16,
+            (f64::from(sh) * scale).ceil() as u16,
+        );
+        decode_jpeg_scaled(data, want)?
+    } else {
+        DynamicImage::from_decoder(decoder).context("图片无法解码")?
+    };
+    img.apply_orientation(orientation);
+    let (w, h) = img.dimensions();
+    let (max_w, max_h) = max_px();
+    let scale = (max_w / f64::from(w)).min(max_h / f64::from(h)).min(1.0);
+    let (tw, th) = (
+        ((f64::from(w) * scale).round() as u32).max(1),
+        ((f64::from(h) * scale).round() as u32).max(1),
+    );
+    let img = if scale < 1.0 {
+        img.resize_exact(tw, th, image::imageops::FilterType::Triangle)
+    } else {
+        img
+    };
+    let gray = matches!(
+        img.color(),
+        image::ColorType::L8
+            | image::ColorType::L16
+            | image::ColorType::La8
+            | image::ColorType::La16
+    );
+    let mut jpeg = Vec::new();
+    let encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, QUALITY);
+    if gray {
+        let luma = img.to_luma8();
+        encoder.write_image(luma.as_raw(), tw, th, image::ExtendedColorType::L8)?;
+    } else {
+        // Transparent parts become white paper.
+        let rgba = img.to_rgba8();
+        let rgb: Vec<u8> = rgba
+            .pixels()
+            .flat_map(|p| {
+                let a = u16::from(p.0[3]);
+                [0, 1, 2].map(|c| ((u16::from(p.0[c]) * a + 255 * (255 - a)) / 255) as u8)
+            })
+            .collect();
+        encoder.write_image(&rgb, tw, th, image::ExtendedColorType::Rgb8)?;
+    }
+    Ok((jpeg, (tw, th), gray))
+}
+
+/// The largest image, in pixels, that fits the evidence box at [`DPI`].
+fn max_px() -> (f64, f64) {
+    (BOX_PT.0 / 72.0 * DPI, BOX_PT.1 / 72.0 * DPI)
+}
+
+/// Decodes a JPEG at the smallest IDCT scale (1, 1/2, 1/4, 1/8) that is at least `want`.
+fn decode_jpeg_scaled(data: &[u8], want: (u16, u16)) -> anyhow::Result<DynamicImage> {
+    let mut d = jpeg_decoder::Decoder::new(Cursor::new(data));
+    let (w, h) = d
+        .scale(want.0.max(1), want.1.max(1))
+        .context("图片无法解码")?;
+    let pixels = d.decode().context("图片无法解码")?;
+    let info = d.info().context("图片无法解码")?;
+    let (w, h) = (u32::from(w), u32::from(h));
+    let img = match info.pixel_format {
+        jpeg_decoder::PixelFormat::L8 => {
+            image::GrayImage::from_raw(w, h, pixels).map(DynamicImage::ImageLuma8)
+        }
+        jpeg_decoder::PixelFormat::L16 => {
+            let px: Vec<u16> = pixels
+                .chunks_exact(2)
+                .map(|c| u16::from_be_bytes([c[0], c[1]]))
+                .collect();
+            image::ImageBuffer::from_raw(w, h, px).map(DynamicImage::ImageLuma16)
+        }
+        jpeg_decoder::PixelFormat::RGB24 => {
+            image::RgbImage::from_raw(w, h, pixels).map(DynamicImage::ImageRgb8)
+        }
+        jpeg_decoder::PixelFormat::CMYK32 => {
+            // Adobe CMYK JPEGs store inverted values; approximate RGB is enough for viewing.
+            let rgb: Vec<u8> = pixels
+                .chunks_exact(4)
+                .flat_map(|c| {
+                    let k = u16::from(c[3]);
+                    [0, 1, 2].map(|i| (u16::from(c[i]) * k / 255) as u8)
+                })
+                .collect();
+            image::RgbImage::from_raw(w, h, rgb).map(DynamicImage::ImageRgb8)
+        }
+    };
+    img.context("图片尺寸与数据不符")
+}
+
+/// A one-page PDF showing a JPEG (passed through as it is, DCTDecode) over the whole page.
+pub fn jpeg_pdf(jpeg: &[u8], width: u32, height: u32, gray: bool, page_pt: (f64, f64)) -> Vec<u8> {
+    let (catalog, tree, page, content, image) = (
+        Ref::new(1),
+        Ref::new(2),
+        Ref::new(3),
+        Ref::new(4),
+        Ref::new(5),
+    );
+    let mut pdf = Pdf::new();
+    pdf.catalog(catalog).pages(tree);
+    pdf.pages(tree).kids([page]).count(1);
+    let (pw, ph) = (page_pt.0 as f32, page_pt.1 as f32);
+    let mut p = pdf.page(page);
+    p.parent(tree)
+        .media_box(Rect::new(0.0, 0.0, pw, ph))
+        .contents(content);
+    p.resources().x_objects().pair(Name(b"Im0"), image);
+    p.finish();
+    let mut c = Content::new();
+    c.save_state();
+    c.transform([pw, 0.0, 0.0, ph, 0.0, 0.0]);
+    c.x_object(Name(b"Im0"));
+    c.restore_state();
+    pdf.stream(content, &c.finish());
+    let mut x = pdf.image_xobject(image, jpeg);
+    x.filter(Filter::DctDecode);
+    x.width(width as i32)
+        .height(height as i32)
+        .bits_per_component(8);
+    if gray {
+        x.color_space().device_gray();
+    } else {
+        x.color_space().device_rgb();
+    }
+    x.finish();
+    pdf.finish()
+}
+
+/// Splits a PDF into one-page PDFs (the same parser and writer Typst uses to embed pages).
+pub fn split_pdf(data: Vec<u8>) -> anyhow::Result<Vec<Vec<u8>>> {
+    use hayro_write::hayro_syntax::Pdf as Source;
+    let source =
+        Source::new(std::sync::Arc::new(data)).map_err(|_| anyhow::anyhow!("PDF 无法读取"))?;
+    let count = source.pages().len();
+    let mut out = Vec::with_capacity(count);
+    for i in 0..count {
+        let mut pdf = Pdf::new();
+        let mut next = Ref::new(1);
+        let catalog = next.bump();
+        let extracted = hayro_write::extract(
+            &source,
+            Box::new(|| next.bump()),
+            hayro_write::ChunkSettings::default(),
+            |_| {},
+            &[hayro_write::ExtractionQuery::new_page(i)],
+        )
+        .map_err(|e| anyhow::anyhow!("第 {} 页无法提取：{e:?}", i + 1))?;
+        let Some(Ok(root)) = extracted.root_refs.first().copied() else {
+            bail!("第 {} 页无法提取", i + 1);
+        };
+        pdf.catalog(catalog).pages(extracted.page_tree_parent_ref);
+        pdf.pages(extracted.page_tree_parent_ref)
+            .kids([root])
+            .count(1);
+        pdf.extend(&extracted.chunk);
+        out.push(pdf.finish());
+    }
+    Ok(out)
+}
+
+/// The cache folder of an output folder.
+pub fn cache_dir(out: &Path) -> PathBuf {
+    out.join(".cache").join("normalized")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A JPEG of `w`×`h` pixels, left half red, with an EXIF orientation tag.
+    fn jpeg(w: u32, h: u32, orientation: u16) -> Vec<u8> {
+        let img = image::RgbImage::from_fn(w, h, |x, _| {
+            if x < w / 2 {
+                image::Rgb([220, 0, 0])
+            } else {
+                image::Rgb([255, 255, 255])
+            }
+        });
+        let mut exif = b"II*\0\x08\0\0\0\x01\0\x12\x01\x03\0\x01\0\0\0".to_vec();
+        exif.extend_from_slice(&orientation.to_le_bytes());
+        exif.extend_from_slice(&[0, 0, 0, 0, 0, 0]);
+        let mut out = Vec::new();
+        let mut enc = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90);
+        enc.set_exif_metadata(exif).unwrap();
+        enc.write_image(img.as_raw(), w, h, image::ExtendedColorType::Rgb8)
+            .unwrap();
+        out
+    }
+
+    /// Page size (pt) and the embedded JPEG's pixel size of a normalised page.
+    fn inspect(pdf: &[u8]) -> ((f32, f32), (u32, u32), image::RgbImage) {
+        let doc = hayro_write::hayro_syntax::Pdf::new(pdf.to_vec()).unwrap();
+        let page = &doc.pages()[0];
+        let r = page.media_box();
+        let start = pdf
+            .windows(3)
+            .position(|w| w == [0xFF, 0xD8, 0xFF])
+            .unwrap();
+        let end = pdf.windows(2).rposition(|w| w == [0xFF, 0xD9]).unwrap() + 2;
+        let img = image::load_from_memory(&pdf[start..end]).unwrap().to_rgb8();
+        (
+            ((r.x1 - r.x0) as f32, (r.y1 - r.y0) as f32),
+            img.dimensions(),
+            img,
+        )
+    }
+
+    #[test]
+    fn a_normalised_photo_keeps_its_orientation_and_aspect_ratio() {
+        // Stored 4000×3000 with orientation 6: it shows upright as 3000×4000 (portrait).
+        let pdf = image_page(&jpeg(4000, 3000, 6)).unwrap();
+        let ((pw, ph), (w, h), img) = inspect(&pdf);
+        assert!(h > w, "portrait after orientation: {w}×{h}");
+        let aspect = f64::from(h) / f64::from(w);
+        assert!((aspect - 4000.0 / 3000.0).abs() < 0.01, "aspect {aspect}");
+        assert!(
+            ((ph / pw) as f64 - aspect).abs() < 0.01,
+            "page matches the image"
+        );
+        // Scaled to fit the 175 × 247 mm box at 150 dpi (1033 × 1459 px): here the width binds.
+        assert!(w <= 1034 && h <= 1459 && w >= 1030, "{w}×{h}");
+        // Orientation 6 turns the stored left (red) half to the top.
+        assert!(img.get_pixel(w / 2, h / 8).0[1] < 100, "top is red");
+        assert!(
+            img.get_pixel(w / 2, h * 7 / 8).0[1] > 200,
+            "bottom is white"
+        );
+    }
+
+    #[test]
+    fn small_images_are_not_scaled_up_and_grey_scans_stay_grey() {
+        let pdf = image_page(&jpeg(300, 200, 1)).unwrap();
+        let ((pw, _), (w, h), _) = inspect(&pdf);
+        assert_eq!((w, h), (300, 200));
+        assert!((pw - 300.0 / 150.0 * 72.0).abs() < 0.1);
+        let mut png = Vec::new();
+        image::codecs::png::PngEncoder::new(&mut png)
+            .write_image(&vec![200u8; 50 * 70], 50, 70, image::ExtendedColorType::L8)
+            .unwrap();
+        let pdf = image_page(&png).unwrap();
+        assert!(String::from_utf8_lossy(&pdf).contains("/DeviceGray"));
+    }
+
+    #[test]
+    fn pdfs_split_into_one_page_pdfs() {
+        let three = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/base/evidence/05/方案.pdf"
+        ))
+        .unwrap();
+        let pages = split_pdf(three).unwrap();
+        assert_eq!(pages.len(), 3);
+        for p in pages {
+            assert_eq!(crate::evidence::pdf_pages(p).unwrap(), 1);
+        }
+    }
+}

@@ -1,0 +1,151 @@
+//! Normalised evidence (scaled images, split PDFs) changes what is typeset, never the layout:
+//! the same pages, the same printed numbers, the same records on the same pages; and the
+//! package still carries the original files.
+
+mod common;
+
+use std::path::Path;
+
+use common::pdf::Pdf;
+use common::*;
+
+#[test]
+fn normalising_keeps_page_counts_numbers_and_record_pages() {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let tmp = tempfile::tempdir().unwrap();
+    for (out, extra) in [("n", None), ("o", Some("--no-normalize"))] {
+        let o = tmp.path().join(out);
+        let mut args = vec!["build", "--out", o.to_str().unwrap()];
+        args.extend(extra);
+        let run = dossier(repo, &args);
+        assert_eq!(
+            run.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+    }
+    let name = "民权县质量强县示范县验收资料";
+    let normalised = Pdf::load(&tmp.path().join(format!("n/{name}.pdf")));
+    let original = Pdf::load(&tmp.path().join(format!("o/{name}.pdf")));
+    assert_eq!(normalised.page_count(), original.page_count());
+    assert_eq!(
+        normalised.bookmarks(),
+        original.bookmarks(),
+        "records on the same pages"
+    );
+    for (i, (a, b)) in normalised
+        .all_text()
+        .iter()
+        .zip(original.all_text())
+        .enumerate()
+    {
+        let number = format!("— {} —", i + 1);
+        assert!(
+            a.contains(&number) && b.contains(&number),
+            "page {} prints its number in both",
+            i + 1
+        );
+    }
+    // Smaller, because photos are printed at 150 dpi instead of their full size.
+    let size = |p: &str| std::fs::metadata(tmp.path().join(p)).unwrap().len();
+    assert!(size(&format!("n/{name}.pdf")) < size(&format!("o/{name}.pdf")));
+    // The package carries the originals either way.
+    let zip_a = std::fs::read(tmp.path().join(format!("n/{name}.zip"))).unwrap();
+    let zip_b = std::fs::read(tmp.path().join(format!("o/{name}.zip"))).unwrap();
+    let manifest = |z: &[u8]| -> Vec<(String, String)> {
+        let mut a = zip::ZipArchive::new(std::io::Cursor::new(z)).unwrap();
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut a.by_name("清单.json").unwrap(), &mut text).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        v["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["kind"] == "evidence")
+            .map(|f| {
+                (
+                    f["source"].as_str().unwrap().to_string(),
+                    f["sha256"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(manifest(&zip_a), manifest(&zip_b));
+}
+
+#[test]
+fn volumes_keep_records_whole_and_the_master_contents_point_to_the_right_pages() {
+    let tmp = tempfile::tempdir().unwrap();
+    overlay(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("dossier"),
+        &tmp.path().join("d"),
+    );
+    let config = tmp.path().join("d/dossier.yaml");
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str("\n分册:\n  每册页数上限: 60\n");
+    std::fs::write(&config, text).unwrap();
+    build_ok(tmp.path(), &[]);
+    let name = "民权县质量强县示范县验收资料";
+    let mut volumes = Vec::new();
+    for n in 1.. {
+        let path = tmp.path().join(format!("o/{name}-第{n}册.pdf"));
+        if !path.exists() {
+            break;
+        }
+        volumes.push(Pdf::load(&path));
+    }
+    assert!(volumes.len() >= 3, "{} volumes", volumes.len());
+    // Every record is in exactly one volume, whole: its pages run from its bookmark to the
+    // next one, all inside that volume, each printing the volume and its page number.
+    let mut seen = std::collections::BTreeMap::new();
+    for (i, v) in volumes.iter().enumerate() {
+        let marks = v.bookmarks();
+        let texts: Vec<String> = v
+            .all_text()
+            .iter()
+            .map(|t| common::pdf::compact(t))
+            .collect();
+        for (k, b) in marks.iter().enumerate() {
+            if b.depth != 2 {
+                continue;
+            }
+            let id = b.title.split(' ').next().unwrap().to_string();
+            let end = marks.get(k + 1).map_or(v.page_count() + 1, |n| n.page);
+            for p in b.page..end {
+                let printed = format!("第{}册—{p}—", i + 1);
+                assert!(
+                    texts[p - 1].contains(&printed),
+                    "volume {} page {p} lacks {printed:?}",
+                    i + 1
+                );
+            }
+            let title = b.title.split_once(' ').unwrap().1.to_string();
+            assert!(
+                seen.insert(id.clone(), (i + 1, b.page, title)).is_none(),
+                "{id} is in two volumes"
+            );
+        }
+    }
+    let records = std::fs::read_dir(tmp.path().join("d/items"))
+        .unwrap()
+        .map(|e| {
+            std::fs::read_to_string(e.unwrap().path())
+                .unwrap()
+                .lines()
+                .filter(|l| l.starts_with("  - 件号:"))
+                .count()
+        })
+        .sum::<usize>();
+    assert_eq!(seen.len(), records, "every record is in a volume");
+    // The master contents give each record's volume and page.
+    let master = common::pdf::compact(
+        &Pdf::load(&tmp.path().join(format!("o/{name}-总目录.pdf")))
+            .all_text()
+            .concat(),
+    );
+    for (id, (volume, page, title)) in &seen {
+        let want = common::pdf::compact(&format!("{id}{title}（第{volume}册第{page}页）"));
+        assert!(master.contains(&want), "the master contents lack {want}");
+    }
+}
