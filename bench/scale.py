@@ -45,16 +45,16 @@ def main():
         warm, warm_peak, err = timed([exe, "build", d, "--out", out])
         found = re.search(r"(\d+) 页；资料包", err)
         total_pages = int(found.group(1)) if found else pages
-        pdf = next(os.path.join(out, f) for f in os.listdir(out) if f.endswith(".pdf"))
-        rows.append((total_pages, size, copy_wall, cold, cold_peak, warm, warm_peak, os.path.getsize(pdf)))
+        pdfs = [os.path.join(out, f) for f in os.listdir(out) if f.endswith(".pdf")]
+        rows.append((total_pages, size, copy_wall, cold, cold_peak, warm, warm_peak, sum(map(os.path.getsize, pdfs)), len(pdfs)))
         if not args.keep:
             shutil.rmtree(out, ignore_errors=True)
     print()
-    print("| PDF pages | evidence | cp -r | build, cold | ms/page | peak | build, warm | ms/page | peak | PDF size |")
+    print("| PDF pages | evidence | cp -r | build, cold | ms/page | peak | build, warm | ms/page | peak | PDFs |")
     print("|---|---|---|---|---|---|---|---|---|---|")
-    for p, size, cp, cold, cp_peak, warm, w_peak, pdf in rows:
-        print(f"| {p} | {size / (1 << 30):.2f} GiB | {cp:.1f} s | {cold:.1f} s | {cold / p * 1000:.1f} | {cp_peak:.0f} MiB "
-              f"| {warm:.1f} s | {warm / p * 1000:.1f} | {w_peak:.0f} MiB | {pdf / (1 << 20):.0f} MiB |")
+    for p, size, cp, cold, c_peak, warm, w_peak, pdf, n in rows:
+        print(f"| {p} | {size / (1 << 30):.2f} GiB | {cp:.1f} s | {cold:.1f} s | {cold / p * 1000:.1f} | {c_peak:.0f} MiB "
+              f"| {warm:.1f} s | {warm / p * 1000:.1f} | {w_peak:.0f} MiB | {n} files, {pdf / (1 << 20):.0f} MiB |")
     if not args.keep and not args.work:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -202,6 +202,13 @@ impl Session {
                 },
                 staged.0,
             ));
+            drop(doc);
+            if several {
+                // Memory holds one volume at a time: forget this volume's evidence bytes and
+                // Typst's cached results for them before the next volume.
+                res.files.retain(|_| false);
+                typst::comemo::evict(0);
+            }
         }
         if several {
             let mut plan = plan::plan(&dossier, &base);
