@@ -6,7 +6,7 @@ use clap::{Args, Parser, Subcommand};
 
 const HELP_TEMPLATE: &str = "\
 {before-help}{about-with-newline}
-{usage-heading} {usage}
+用法：{usage}
 
 {all-args}{after-help}";
 
@@ -19,12 +19,20 @@ const HELP_TEMPLATE: &str = "\
     subcommand_help_heading = "命令",
     next_help_heading = "选项",
     disable_help_subcommand = true,
+    disable_help_flag = true,
+    disable_version_flag = true,
     after_help = "退出码：0 成功；1 资料有错误；2 用法错误、读写错误或程序内部错误。\n每个命令的详细用法：dossier <命令> --help"
 )]
 pub struct Cli {
     /// 要执行的命令
     #[command(subcommand)]
     pub command: Command,
+    /// 显示帮助
+    #[arg(short = 'h', long = "help", action = clap::ArgAction::Help, global = true)]
+    help: Option<bool>,
+    /// 显示版本
+    #[arg(short = 'V', long = "version", action = clap::ArgAction::Version)]
+    version: Option<bool>,
 }
 
 /// The subcommands.
