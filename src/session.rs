@@ -96,11 +96,6 @@ impl Session {
         }
     }
 
-    /// The output folder.
-    pub fn out(&self) -> &Path {
-        &self.opts.out
-    }
-
     /// Builds once. `Ok(None)` when the dossier has errors (they are printed) and nothing was
     /// written; I/O problems are errors.
     pub fn build(&mut self) -> anyhow::Result<Option<Built>> {

@@ -11,11 +11,16 @@ use std::path::PathBuf;
 
 use crate::catalog::{Catalog, Item};
 use crate::diag::{Diagnostic, Place, Pos, Report};
-use crate::evidence::{self, Inspected, Kind, PathError, Problem};
-use crate::load::{EVIDENCE_DIR, Sources, UNITS_FILE};
+use crate::evidence::{self, Inspected, Kind};
+use crate::load::{Sources, UNITS_FILE};
 use crate::model::{Config, Date, FileEntry, ItemFile, Record};
 use crate::units::Registry;
 use crate::yaml::pos_of;
+
+mod files;
+
+pub use files::InspectCache;
+use files::{check_file, inspect_all, path_or_file_problem, path_problem, unreferenced_files};
 
 /// The creation period when `dossier.yaml` does not give one: 2020-11 to 2022-06 (plan §六).
 pub const DEFAULT_PERIOD: (Date, Date) = (
@@ -173,36 +178,6 @@ pub struct Validated {
 /// Validates loaded sources.
 pub fn validate(sources: Sources) -> Validated {
     validate_with(sources, &InspectCache::default())
-}
-
-/// What inspecting evidence files found, kept between validations (in `watch`) and reused
-/// while a file's size and modification time stay the same.
-#[derive(Debug, Default)]
-pub struct InspectCache {
-    map: std::sync::Mutex<BTreeMap<PathBuf, (u64, std::time::SystemTime, Inspected)>>,
-}
-
-impl InspectCache {
-    fn inspect(&self, path: &std::path::Path) -> Result<Inspected, Problem> {
-        let key = std::fs::metadata(path)
-            .ok()
-            .and_then(|m| Some((m.len(), m.modified().ok()?)));
-        if let Some((len, time)) = key
-            && let Some((l, t, found)) =
-                self.map.lock().unwrap_or_else(|e| e.into_inner()).get(path)
-            && (*l, *t) == (len, time)
-        {
-            return Ok(found.clone());
-        }
-        let found = evidence::inspect(path)?;
-        if let Some((len, time)) = key {
-            self.map
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .insert(path.to_path_buf(), (len, time, found.clone()));
-        }
-        Ok(found)
-    }
 }
 
 /// Validates loaded sources, reusing earlier inspections of unchanged evidence files.
@@ -928,183 +903,6 @@ fn targets_hint(cat: &Item) -> String {
     }
 }
 
-fn inspect_all(
-    root: &std::path::Path,
-    rels: Vec<String>,
-    cache: &InspectCache,
-) -> BTreeMap<String, Result<Inspected, FileError>> {
-    let threads = std::thread::available_parallelism()
-        .map_or(2, |n| n.get())
-        .clamp(1, 8);
-    let chunk = rels.len().div_ceil(threads).max(1);
-    let mut out = BTreeMap::new();
-    std::thread::scope(|s| {
-        let handles: Vec<_> = rels
-            .chunks(chunk)
-            .map(|part| {
-                s.spawn(move || {
-                    part.iter()
-                        .map(|rel| {
-                            let r = match evidence::resolve(root, rel) {
-                                Err(e) => Err(FileError::Path(e)),
-                                Ok(path) => cache.inspect(&path).map_err(FileError::File),
-                            };
-                            (rel.clone(), r)
-                        })
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        for h in handles {
-            // A panic inside a decoder leaves this chunk's files unknown; they are reported
-            // as unreadable below.
-            if let Ok(v) = h.join() {
-                out.extend(v);
-            }
-        }
-    });
-    for rel in rels {
-        out.entry(rel)
-            .or_insert(Err(FileError::File(Problem::Unreadable(
-                "读取时出错".into(),
-            ))));
-    }
-    out
-}
-
-#[derive(Debug, Clone)]
-enum FileError {
-    Path(PathError),
-    File(Problem),
-}
-
-fn path_problem(written: &str, e: &PathError) -> Diagnostic {
-    match e {
-        PathError::Empty => Diagnostic::error("文件路径是空的"),
-        PathError::Absolute => Diagnostic::error(format!("文件路径“{written}”是绝对路径"))
-            .hint("证据文件要放在资料目录里，路径从资料目录写起，如 evidence/05/方案.pdf。"),
-        PathError::Parent => Diagnostic::error(format!("文件路径“{written}”用“..”跳出了资料目录"))
-            .hint("证据文件要放在资料目录里（通常在 evidence 文件夹），路径里不能有“..”。"),
-        PathError::OutsideRoot(real) => Diagnostic::error(format!(
-            "文件路径“{written}”经由快捷方式（符号链接）指向资料目录之外：{}",
-            real.display()
-        ))
-        .hint("把文件本身复制到 evidence 文件夹里，不要用链接。"),
-        PathError::Missing => Diagnostic::error(format!("找不到文件“{written}”")),
-    }
-}
-
-fn path_or_file_problem(
-    root: &std::path::Path,
-    rel: &str,
-    written: &str,
-    err: &FileError,
-    place: Place,
-) -> Diagnostic {
-    match err {
-        FileError::Path(PathError::Missing) => {
-            let mut d = path_problem(written, &PathError::Missing).at(place);
-            let hint = match similar_files(root, rel) {
-                Some(names) => format!("同一文件夹里有：{names}。请核对文件名（包括扩展名）。"),
-                None => "请核对路径；路径从资料目录写起，如 evidence/05/方案.pdf。".to_string(),
-            };
-            d.hint = Some(hint);
-            d
-        }
-        FileError::Path(e) => path_problem(written, e).at(place),
-        FileError::File(p) => file_problem(rel, p).at(place),
-    }
-}
-
-fn file_problem(rel: &str, p: &Problem) -> Diagnostic {
-    match p {
-        Problem::Empty => Diagnostic::error(format!("文件 {rel} 是空的（0 字节）")).hint("文件可能没有复制完整，请重新复制原件。"),
-        Problem::Encrypted => Diagnostic::error(format!("PDF {rel} 已加密，需要密码才能打开"))
-            .hint("请向出具单位要一份不加密的 PDF，或打开后“打印为 PDF”另存一份。"),
-        Problem::Restricted => Diagnostic::error(format!("PDF {rel} 已加密（设有权限密码）"))
-            .hint("加密的 PDF 无法可靠地编入汇编，也可能被验收组的软件拒收。请“打印为 PDF”另存一份不加密的。"),
-        Problem::NoPages => Diagnostic::error(format!("PDF {rel} 没有页面")),
-        Problem::Unreadable(why) => Diagnostic::error(format!("无法读取 {rel}：{why}")).hint("文件可能已损坏，请重新扫描或重新导出。"),
-        Problem::Mismatch { named, found } => Diagnostic::error(format!("{rel} 的扩展名表明是{named}，内容却是{}", found.label()))
-            .hint("请确认文件没有损坏、扩展名没有改错；需要时重新导出。"),
-        Problem::NotAFile => Diagnostic::error(format!("{rel} 不是文件（是文件夹？）")),
-        Problem::Io(e) => Diagnostic::error(format!("无法读取 {rel}：{e}")),
-    }
-}
-
-fn similar_files(root: &std::path::Path, rel: &str) -> Option<String> {
-    let (dir, name) = rel.rsplit_once('/').unwrap_or(("", rel));
-    let entries = std::fs::read_dir(root.join(dir)).ok()?;
-    let mut scored: Vec<(usize, String)> = entries
-        .filter_map(|e| e.ok())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .map(|n| (strsim::levenshtein(&n, name), n))
-        .filter(|(d, n)| *d <= n.chars().count().max(name.chars().count()) / 2)
-        .collect();
-    scored.sort();
-    let names: Vec<String> = scored.into_iter().take(3).map(|(_, n)| n).collect();
-    (!names.is_empty()).then(|| names.join("、"))
-}
-
-fn check_file(
-    rel: &str,
-    entry: &FileEntry,
-    info: &Inspected,
-    place: Place,
-    diags: &mut Vec<Diagnostic>,
-) -> Option<RecFile> {
-    let mut rf = RecFile {
-        rel: rel.to_string(),
-        kind: info.kind,
-        size: info.size,
-        page_count: info.pages,
-        pages: Vec::new(),
-        selection: entry.pages.as_ref().map(|p| p.value.text.clone()),
-        package_only: entry.package_only,
-    };
-    if entry.package_only {
-        return Some(rf);
-    }
-    if !info.kind.typesettable() {
-        diags.push(
-            Diagnostic::error(format!("{rel} 不是 PDF 或图片，无法编入汇编"))
-                .at(place)
-                .hint("这类文件（如 Excel、Word）只能放进资料包：把这一项写成“{路径: …, 仅入包: 是}”；若要在汇编里看到内容，请另存为 PDF 一并列上。"),
-        );
-        return None;
-    }
-    match &entry.pages {
-        None => rf.pages = (1..=info.pages).collect(),
-        Some(sel) => {
-            let sel_place = Place::at(place.file.clone(), pos_of(sel));
-            if info.kind != Kind::Pdf {
-                diags.push(
-                    Diagnostic::error(format!(
-                        "{rel} 是{}，只有一页，不能选页码",
-                        info.kind.label()
-                    ))
-                    .at(sel_place)
-                    .hint("去掉“页码”。"),
-                );
-                return None;
-            }
-            if sel.value.max_page() > info.pages {
-                diags.push(
-                    Diagnostic::error(format!(
-                        "页码“{}”超出范围：{rel} 只有 {} 页",
-                        sel.value.text, info.pages
-                    ))
-                    .at(sel_place)
-                    .hint(format!("页码写 1–{} 之间的数。", info.pages)),
-                );
-                return None;
-            }
-            rf.pages = sel.value.pages(info.pages);
-        }
-    }
-    Some(rf)
-}
-
 /// Warns about every criterion of an item (whose file's `指标:` is at `at`) that no record
 /// supports.
 fn check_coverage(cat: &Item, at: Option<Place>, recs: &[Rec], diags: &mut Vec<Diagnostic>) {
@@ -1132,46 +930,4 @@ fn check_coverage(cat: &Item, at: Option<Place>, recs: &[Rec], diags: &mut Vec<D
             );
         }
     }
-}
-
-fn unreferenced_files(
-    root: &std::path::Path,
-    wanted: &BTreeMap<String, Place>,
-    diags: &mut Vec<Diagnostic>,
-) -> Vec<String> {
-    let dir = root.join(EVIDENCE_DIR);
-    if !dir.is_dir() {
-        return Vec::new();
-    }
-    let mut out = Vec::new();
-    for entry in walkdir::WalkDir::new(&dir)
-        .sort_by_file_name()
-        .into_iter()
-        .filter_map(Result::ok)
-    {
-        if !entry.file_type().is_file() {
-            continue;
-        }
-        let name = entry.file_name().to_string_lossy();
-        if name.starts_with('.')
-            || name.starts_with("~$")
-            || name == "Thumbs.db"
-            || name == "desktop.ini"
-        {
-            continue;
-        }
-        let Ok(rel) = entry.path().strip_prefix(root) else {
-            continue;
-        };
-        let rel = rel.to_string_lossy().replace('\\', "/");
-        if !wanted.contains_key(&rel) {
-            diags.push(
-                Diagnostic::warning(format!("{rel} 没有被任何材料引用，不会进入汇编和资料包"))
-                    .at(Place::file(&rel))
-                    .hint("如果它是证据，请在对应指标文件里加一件材料引用它；不需要的话可以移出 evidence 文件夹。"),
-            );
-            out.push(rel);
-        }
-    }
-    out
 }
