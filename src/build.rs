@@ -239,12 +239,12 @@ fn map_diagnostic(world: &DossierWorld, dossier: &Dossier, d: &SourceDiagnostic)
                 .flat_map(|i| &i.records)
                 .find(|r| r.label() == id);
             let files = rec.map(|r| {
-                r.files
-                    .iter()
-                    .filter(|f| !f.package_only)
-                    .map(|f| f.rel.as_str())
-                    .collect::<Vec<_>>()
-                    .join("、")
+                crate::diag::list(
+                    r.files
+                        .iter()
+                        .filter(|f| !f.package_only)
+                        .map(|f| f.rel.as_str()),
+                )
             });
             let title = rec.map(|r| r.title.as_str()).unwrap_or("");
             let mut diag = base(format!("排版第 {id} 件材料《{title}》时出错：{detail}"));

@@ -211,6 +211,39 @@ pub fn display_path(root: &Path, file: &str) -> String {
     joined.to_string_lossy().replace('\\', "/")
 }
 
+/// Joins items as a Chinese enumeration: `甲、乙、丙`.
+pub fn list<T: std::fmt::Display>(items: impl IntoIterator<Item = T>) -> String {
+    let mut s = String::new();
+    for (i, x) in items.into_iter().enumerate() {
+        if i > 0 {
+            s.push('、');
+        }
+        let _ = write!(s, "{x}");
+    }
+    s
+}
+
+/// Like [`list`], but names at most `max` items and then counts them all: `甲、乙 等 7 件`.
+pub fn list_first<T: std::fmt::Display>(
+    items: impl IntoIterator<Item = T>,
+    max: usize,
+    unit: &str,
+) -> String {
+    let mut n = 0;
+    let mut shown = Vec::new();
+    for x in items {
+        if n < max {
+            shown.push(x);
+        }
+        n += 1;
+    }
+    let mut s = list(shown);
+    if n > max {
+        let _ = write!(s, " 等 {n} {unit}");
+    }
+    s
+}
+
 struct Paint {
     on: bool,
 }
@@ -338,6 +371,17 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lists_read_as_chinese_enumerations() {
+        assert_eq!(list([1, 2, 3]), "1、2、3");
+        assert_eq!(list(Vec::<u8>::new()), "");
+        assert_eq!(list_first(["甲", "乙"], 5, "件"), "甲、乙");
+        assert_eq!(
+            list_first(["甲", "乙", "丙", "丁"], 2, "件"),
+            "甲、乙 等 4 件"
+        );
+    }
 
     #[test]
     fn line_col_counts_characters_not_bytes() {

@@ -20,6 +20,7 @@ pub mod model;
 pub mod normalize;
 pub mod output;
 pub mod package;
+pub mod par;
 pub mod plan;
 pub mod render;
 pub mod report;

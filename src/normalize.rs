@@ -13,7 +13,6 @@
 use std::collections::BTreeMap;
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 
 use anyhow::{Context, bail};
 use image::{DynamicImage, GenericImageView, ImageDecoder, ImageEncoder};
@@ -91,57 +90,30 @@ pub fn prepare(d: &Dossier, cache: &Path, form: ImageForm) -> anyhow::Result<Pre
             }
         }
     }
-    let next = Mutex::new(0usize);
-    let out = Mutex::new(Prepared::default());
-
-    let threads = std::thread::available_parallelism()
-        .map_or(2, |n| n.get())
-        .clamp(1, 16)
-        .min(jobs.len().max(1));
-    std::thread::scope(|s| {
-        for _ in 0..threads {
-            s.spawn(|| {
-                loop {
-                    let i = {
-                        let mut n = next.lock().unwrap_or_else(|e| e.into_inner());
-                        *n += 1;
-                        *n - 1
-                    };
-                    let Some((rel, kind, pages)) = jobs.get(i) else {
-                        break;
-                    };
-                    let path = d.canonical_root.join(rel);
-                    // A decoder that panics on a strange file must not take the build down.
-                    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        prepare_file(&path, *kind, pages.len(), cache, form)
-                    }))
-                    .unwrap_or_else(|_| Err(anyhow::anyhow!("解码时出错")));
-                    match result {
-                        Ok((names, made)) => {
-                            let mut o = out.lock().unwrap_or_else(|e| e.into_inner());
-                            if made {
-                                o.made += 1
-                            } else {
-                                o.cached += 1
-                            }
-                            for (page, name) in pages.iter().zip(names) {
-                                o.pages
-                                    .insert((rel.clone(), *page), format!("{VIRTUAL_DIR}/{name}"));
-                            }
-                        }
-                        Err(e) => {
-                            let why = format!("{e}（{}）", e.root_cause());
-                            out.lock()
-                                .unwrap_or_else(|e| e.into_inner())
-                                .failed
-                                .push((rel.clone(), why));
-                        }
-                    }
-                }
-            });
-        }
+    let results = crate::par::map(&jobs, 16, |(rel, kind, pages)| {
+        let path = d.canonical_root.join(rel);
+        prepare_file(&path, *kind, pages.len(), cache, form)
     });
-    let mut out = out.into_inner().unwrap_or_else(|e| e.into_inner());
+    let mut out = Prepared::default();
+    for ((rel, _, pages), result) in jobs.iter().zip(results) {
+        // A decoder that panics on a strange file must not take the build down.
+        match result.unwrap_or_else(|| Err(anyhow::anyhow!("解码时出错"))) {
+            Ok((names, made)) => {
+                if made {
+                    out.made += 1
+                } else {
+                    out.cached += 1
+                }
+                for (page, name) in pages.iter().zip(names) {
+                    out.pages
+                        .insert((rel.clone(), *page), format!("{VIRTUAL_DIR}/{name}"));
+                }
+            }
+            Err(e) => out
+                .failed
+                .push((rel.clone(), format!("{e}（{}）", e.root_cause()))),
+        }
+    }
     out.failed.sort();
     Ok(out)
 }

@@ -478,18 +478,8 @@ fn readme(input: &PackageInput<'_>) -> String {
         "本资料包的内容：".into(),
         format!(
             "  {}　验收资料汇编（{}）",
-            input
-                .pdfs
-                .iter()
-                .map(|p| p.name.as_str())
-                .collect::<Vec<_>>()
-                .join("、"),
-            input
-                .pdfs
-                .iter()
-                .map(|p| format!("{} 页", p.pages))
-                .collect::<Vec<_>>()
-                .join("、")
+            crate::diag::list(input.pdfs.iter().map(|p| p.name.as_str())),
+            crate::diag::list(input.pdfs.iter().map(|p| format!("{} 页", p.pages)))
         ),
         format!(
             "  {EVIDENCE_FOLDER}/　全部证据原件，未作任何改动，按“指标/件号 题名/原文件名”存放，件号与汇编一致"

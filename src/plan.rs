@@ -694,7 +694,7 @@ pub fn plan(d: &Dossier, opts: &PlanOptions) -> Plan {
                 .map(|m| {
                     m.iter()
                         .map(|(n, ts)| {
-                            let list = ts.iter().map(u32::to_string).collect::<Vec<_>>().join("、");
+                            let list = crate::diag::list(ts);
                             (
                                 format!("指标{n}"),
                                 format!("item-{n:02}"),
@@ -786,11 +786,7 @@ pub fn plan(d: &Dossier, opts: &PlanOptions) -> Plan {
                     format!("第{}册（共{}册）", v.number, v.count)
                 }),
             volume_items: opts.volume.as_ref().map_or(String::new(), |v| {
-                v.items
-                    .iter()
-                    .map(|n| format!("指标{n}"))
-                    .collect::<Vec<_>>()
-                    .join("、")
+                crate::diag::list(v.items.iter().map(|n| format!("指标{n}")))
             }),
         },
         fonts: opts.fonts.clone(),

@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 use sha2::Digest;
 
+use crate::diag::{list, list_first};
 use crate::evidence::hex;
 use crate::package::{EntryKind, ManifestEntry};
 use crate::validate::{Dossier, Rec};
@@ -75,28 +76,10 @@ fn fields(d: &Dossier, r: &Rec) -> BTreeMap<String, String> {
     put("日期", r.date.map(|d| d.to_string()).unwrap_or_default());
     put(
         "责任单位",
-        r.units
-            .iter()
-            .map(|&u| reg.units[u].short.as_str())
-            .collect::<Vec<_>>()
-            .join("、"),
+        list(r.units.iter().map(|&u| reg.units[u].short.as_str())),
     );
-    put(
-        "考核内容",
-        r.criteria
-            .iter()
-            .map(usize::to_string)
-            .collect::<Vec<_>>()
-            .join("、"),
-    );
-    put(
-        "工作任务",
-        r.tasks
-            .iter()
-            .map(u32::to_string)
-            .collect::<Vec<_>>()
-            .join("、"),
-    );
+    put("考核内容", list(&r.criteria));
+    put("工作任务", list(&r.tasks));
     put(
         "文件",
         r.files
@@ -116,11 +99,11 @@ fn fields(d: &Dossier, r: &Rec) -> BTreeMap<String, String> {
     );
     put(
         "实测",
-        r.measures
-            .iter()
-            .map(|m| format!("{}-{}: {}", m.criterion, m.target, m.value))
-            .collect::<Vec<_>>()
-            .join("、"),
+        list(
+            r.measures
+                .iter()
+                .map(|m| format!("{}-{}: {}", m.criterion, m.target, m.value)),
+        ),
     );
     put("备注", r.remark.clone().unwrap_or_default());
     f
@@ -313,14 +296,7 @@ pub fn describe(c: &Changes) -> Vec<String> {
         let mut what = Vec::new();
         let fields: Vec<&String> = fields.iter().filter(|f| *f != "文件").collect();
         if !fields.is_empty() {
-            what.push(format!(
-                "字段 {}",
-                fields
-                    .iter()
-                    .map(|s| s.as_str())
-                    .collect::<Vec<_>>()
-                    .join("、")
-            ));
+            what.push(format!("字段 {}", list(fields)));
         }
         if !files.is_empty() {
             what.push(format!("文件 {}", files.join("、")));
@@ -328,24 +304,14 @@ pub fn describe(c: &Changes) -> Vec<String> {
         out.push(format!("修改材料 {id}：{}", what.join("；")));
     }
     if !c.moved.is_empty() {
-        let shown: Vec<String> = c
+        let moved = c
             .moved
             .iter()
-            .take(5)
-            .map(|(id, a, b)| format!("{id}（{} → {}）", range(*a), range(*b)))
-            .collect();
-        let more = if c.moved.len() > 5 {
-            format!(" 等 {} 件", c.moved.len())
-        } else {
-            String::new()
-        };
-        out.push(format!("页码变动：{}{more}", shown.join("、")));
+            .map(|(id, a, b)| format!("{id}（{} → {}）", range(*a), range(*b)));
+        out.push(format!("页码变动：{}", list_first(moved, 5, "件")));
     }
     if !c.binders.is_empty() {
-        out.push(format!(
-            "受影响的单位证据册：{}",
-            c.binders.iter().cloned().collect::<Vec<_>>().join("、")
-        ));
+        out.push(format!("受影响的单位证据册：{}", list(&c.binders)));
     }
     if out.is_empty() {
         out.push(if c.inputs_changed {

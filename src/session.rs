@@ -213,12 +213,7 @@ impl Session {
                 .map(|((p, _), v)| plan::VolumeInfo {
                     label: format!("第{}册", v.number),
                     file: p.name.clone(),
-                    items: v
-                        .items
-                        .iter()
-                        .map(|n| format!("指标{n}"))
-                        .collect::<Vec<_>>()
-                        .join("、"),
+                    items: crate::diag::list(v.items.iter().map(|n| format!("指标{n}"))),
                     pages: p.pages,
                 })
                 .collect();
@@ -503,14 +498,8 @@ fn pdfa_conflict(d: &Dossier) -> Option<Diagnostic> {
     if with_pdf.is_empty() {
         return None;
     }
-    let shown: Vec<&str> = with_pdf.iter().take(5).map(String::as_str).collect();
-    let more = if with_pdf.len() > 5 {
-        format!(" 等 {} 件", with_pdf.len())
-    } else {
-        String::new()
-    };
     Some(
-        Diagnostic::error(format!("要求生成 PDF/A，但有材料是 PDF 文件（{}{more}）：PDF/A 模式下不能嵌入 PDF 页面", shown.join("、")))
+        Diagnostic::error(format!("要求生成 PDF/A，但有材料是 PDF 文件（{}）：PDF/A 模式下不能嵌入 PDF 页面", crate::diag::list_first(&with_pdf, 5, "件")))
             .at(Place::at(CONFIG_FILE, pos_of(asked)))
             .hint("排版引擎 Typst 0.15 在 PDF/A 模式下不支持嵌入 PDF。请去掉“PDF/A: 是”，或把这些 PDF 材料转换为图片后再登记。"),
     )
@@ -520,11 +509,7 @@ fn pdfa_conflict(d: &Dossier) -> Option<Diagnostic> {
 pub fn summary(b: &Built) -> Vec<String> {
     let mut lines = vec![format!(
         "已生成 {}：{} 件材料，{} 页；资料包 {}；用时 {:.1} 秒",
-        b.pdfs
-            .iter()
-            .map(|p| p.display().to_string())
-            .collect::<Vec<_>>()
-            .join("、"),
+        crate::diag::list(b.pdfs.iter().map(|p| p.display())),
         b.records,
         b.pages,
         b.zip.display(),

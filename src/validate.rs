@@ -450,11 +450,7 @@ fn check_catalog_units(reg: &Registry, catalog: &Catalog, diags: &mut Vec<Diagno
         }
     }
     for (name, items) in missing {
-        let list = items
-            .iter()
-            .map(|n| format!("指标{n}"))
-            .collect::<Vec<_>>()
-            .join("、");
+        let list = crate::diag::list(items.iter().map(|n| format!("指标{n}")));
         let d = reg.unknown(name, Place::file(UNITS_FILE), "任务分解表里的责任单位");
         diags.push(Diagnostic {
             hint: Some(format!(
@@ -640,7 +636,7 @@ fn check_records(
                         Diagnostic::warning(format!(
                             "工作任务{}属于第{}条考核内容，与所填考核内容不一致",
                             t.value,
-                            of.iter().map(usize::to_string).collect::<Vec<_>>().join("、")
+                            crate::diag::list(&of)
                         ))
                         .at(at(pos_of(t)))
                         .hint("请核对“考核内容”和“工作任务”是否对应；这件材料会同时算作两条考核内容的佐证。"),

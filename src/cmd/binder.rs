@@ -3,7 +3,7 @@
 //! and the spine label. `--all` builds the binders in parallel over one set of fonts.
 
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::bail;
@@ -161,31 +161,7 @@ struct Job<'a> {
 
 /// Builds the binders of `units`, in parallel, in the order given.
 fn build_all(job: &Job<'_>, units: &[usize]) -> Vec<Built> {
-    let next = Mutex::new(0usize);
-    let results: Mutex<Vec<Option<Built>>> = Mutex::new((0..units.len()).map(|_| None).collect());
-    let threads = std::thread::available_parallelism()
-        .map_or(2, |n| n.get())
-        .min(units.len())
-        .max(1);
-    std::thread::scope(|s| {
-        for _ in 0..threads {
-            s.spawn(|| {
-                loop {
-                    let i = {
-                        let mut n = next.lock().unwrap_or_else(|e| e.into_inner());
-                        *n += 1;
-                        *n - 1
-                    };
-                    let Some(&u) = units.get(i) else { break };
-                    let r = build_one(job, u);
-                    results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(r);
-                }
-            });
-        }
-    });
-    results
-        .into_inner()
-        .unwrap_or_else(|e| e.into_inner())
+    crate::par::map(units, usize::MAX, |&u| build_one(job, u))
         .into_iter()
         .map(|r| r.unwrap_or_else(|| Err(vec![Diagnostic::error("证据册生成中断")])))
         .collect()

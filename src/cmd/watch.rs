@@ -62,15 +62,9 @@ pub fn run(args: &BuildArgs) -> anyhow::Result<Status> {
             continue;
         }
         round += 1;
-        let shown: Vec<&str> = changed.iter().take(5).map(String::as_str).collect();
-        let more = if changed.len() > 5 {
-            format!(" 等 {} 个文件", changed.len())
-        } else {
-            String::new()
-        };
         status(&format!(
-            "[第 {round} 次] {}{more} 有变化，重新生成……",
-            shown.join("、")
+            "[第 {round} 次] {} 有变化，重新生成……",
+            crate::diag::list_first(&changed, 5, "个文件")
         ));
         build(&mut session, round);
         // Keep Typst's caches for what the last builds used, drop older entries.

@@ -48,43 +48,19 @@ pub(super) fn inspect_all(
     rels: Vec<String>,
     cache: &InspectCache,
 ) -> BTreeMap<String, Result<Inspected, FileError>> {
-    let threads = std::thread::available_parallelism()
-        .map_or(2, |n| n.get())
-        .clamp(1, 8);
-    let chunk = rels.len().div_ceil(threads).max(1);
-    let mut out = BTreeMap::new();
-    std::thread::scope(|s| {
-        let handles: Vec<_> = rels
-            .chunks(chunk)
-            .map(|part| {
-                s.spawn(move || {
-                    part.iter()
-                        .map(|rel| {
-                            let r = match evidence::resolve(root, rel) {
-                                Err(e) => Err(FileError::Path(e)),
-                                Ok(path) => cache.inspect(&path).map_err(FileError::File),
-                            };
-                            (rel.clone(), r)
-                        })
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        for h in handles {
-            // A panic inside a decoder leaves this chunk's files unknown; they are reported
-            // as unreadable below.
-            if let Ok(v) = h.join() {
-                out.extend(v);
-            }
-        }
+    let results = crate::par::map(&rels, 8, |rel| match evidence::resolve(root, rel) {
+        Err(e) => Err(FileError::Path(e)),
+        Ok(path) => cache.inspect(&path).map_err(FileError::File),
     });
-    for rel in rels {
-        out.entry(rel)
-            .or_insert(Err(FileError::File(Problem::Unreadable(
-                "读取时出错".into(),
-            ))));
-    }
-    out
+    // A panic inside a decoder leaves that file unknown; it is reported as unreadable.
+    rels.into_iter()
+        .zip(results)
+        .map(|(rel, r)| {
+            let r =
+                r.unwrap_or_else(|| Err(FileError::File(Problem::Unreadable("读取时出错".into()))));
+            (rel, r)
+        })
+        .collect()
 }
 
 #[derive(Debug, Clone)]
