@@ -16,8 +16,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use dossier::catalog::Catalog;
 use dossier::model::Date;
+use dossier::normalize::{Jpeg, jpeg_pdf};
 use image::{ImageEncoder, RgbImage};
-use pdf_writer::{Content, Filter, Finish, Name, Pdf, Rect, Ref};
 
 fn main() -> Result<()> {
     let mut pages = 500usize;
@@ -205,41 +205,18 @@ fn variant(jpeg: &[u8], comment: &str, orientation: Option<u16>) -> Vec<u8> {
     out
 }
 
-/// A scanned PDF: one 200-dpi page image per page (A4).
+/// A scanned PDF: one 200-dpi grayscale page image per page (A4).
 fn scanned_pdf(pages: &[(Vec<u8>, u32, u32)]) -> Vec<u8> {
-    let mut pdf = Pdf::new();
-    let mut next = Ref::new(1);
-    let catalog = next.bump();
-    let tree = next.bump();
-    let ids: Vec<(Ref, Ref, Ref)> = pages
+    let jpegs: Vec<Jpeg<'_>> = pages
         .iter()
-        .map(|_| (next.bump(), next.bump(), next.bump()))
+        .map(|(data, width, height)| Jpeg {
+            data,
+            width: *width,
+            height: *height,
+            gray: true,
+        })
         .collect();
-    pdf.catalog(catalog).pages(tree);
-    pdf.pages(tree)
-        .kids(ids.iter().map(|i| i.0))
-        .count(ids.len() as i32);
-    let (pw, ph) = (595.0f32, 842.0f32);
-    for ((page, content, image), (jpeg, w, h)) in ids.iter().zip(pages) {
-        let mut p = pdf.page(*page);
-        p.parent(tree)
-            .media_box(Rect::new(0.0, 0.0, pw, ph))
-            .contents(*content);
-        p.resources().x_objects().pair(Name(b"Im0"), *image);
-        p.finish();
-        let mut c = Content::new();
-        c.save_state();
-        c.transform([pw, 0.0, 0.0, ph, 0.0, 0.0]);
-        c.x_object(Name(b"Im0"));
-        c.restore_state();
-        pdf.stream(*content, &c.finish());
-        let mut x = pdf.image_xobject(*image, jpeg);
-        x.filter(Filter::DctDecode);
-        x.width(*w as i32).height(*h as i32).bits_per_component(8);
-        x.color_space().device_gray();
-        x.finish();
-    }
-    pdf.finish()
+    jpeg_pdf(&jpegs, (595.0, 842.0))
 }
 
 fn write_dossier(out: &Path, target: usize, pool: &Pool, rng: &mut Rng) -> Result<()> {

@@ -22,7 +22,8 @@ use sha2::Digest;
 use crate::evidence::{Kind, hex};
 use crate::validate::Dossier;
 
-/// Changes whenever the normalised output changes, so old cache entries are not reused.
+/// Changes whenever the normalised output changes, so old cache entries are not reused (the
+/// crate version is hashed in too, so a new release never reads an older release's cache).
 const VERSION: &str = "n1";
 /// PDFs bigger than this are split into one-page PDFs.
 pub const SPLIT_ABOVE: u64 = 2 << 20;
@@ -129,6 +130,7 @@ fn prepare_file(
 ) -> anyhow::Result<(Vec<String>, bool)> {
     let data = std::fs::read(path).with_context(|| format!("无法读取 {}", path.display()))?;
     let mut h = sha2::Sha256::new();
+    h.update(env!("CARGO_PKG_VERSION").as_bytes());
     h.update(VERSION.as_bytes());
     h.update(&data);
     let key = hex(&h.finalize());
@@ -160,7 +162,13 @@ pub fn image_page(data: &[u8]) -> anyhow::Result<Vec<u8>> {
     let (jpeg, (w, h), gray) = scaled_jpeg(data)?;
     // Page size in points: the pixels at DPI (so images smaller than the box stay small).
     let size = (f64::from(w) / DPI * 72.0, f64::from(h) / DPI * 72.0);
-    Ok(jpeg_pdf(&jpeg, w, h, gray, size))
+    let page = Jpeg {
+        data: &jpeg,
+        width: w,
+        height: h,
+        gray,
+    };
+    Ok(jpeg_pdf(&[page], size))
 }
 
 /// A raster image as a JPEG at 150 dpi in the evidence box (never scaled up), orientation
@@ -282,42 +290,59 @@ fn decode_jpeg_scaled(data: &[u8], want: (u16, u16)) -> anyhow::Result<DynamicIm
     img.context("图片尺寸与数据不符")
 }
 
-/// A one-page PDF showing a JPEG (passed through as it is, DCTDecode) over the whole page.
-pub fn jpeg_pdf(jpeg: &[u8], width: u32, height: u32, gray: bool, page_pt: (f64, f64)) -> Vec<u8> {
-    let (catalog, tree, page, content, image) = (
-        Ref::new(1),
-        Ref::new(2),
-        Ref::new(3),
-        Ref::new(4),
-        Ref::new(5),
-    );
+/// A JPEG as it is stored: its bytes, pixel size and whether it is grayscale.
+#[derive(Debug, Clone, Copy)]
+pub struct Jpeg<'a> {
+    /// The JPEG file's bytes, embedded unchanged (DCTDecode).
+    pub data: &'a [u8],
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+    /// One channel (DeviceGray) rather than three (DeviceRGB).
+    pub gray: bool,
+}
+
+/// A PDF with one page per JPEG, each image over the whole `page_pt` page (points).
+pub fn jpeg_pdf(jpegs: &[Jpeg<'_>], page_pt: (f64, f64)) -> Vec<u8> {
     let mut pdf = Pdf::new();
+    let mut next = Ref::new(1);
+    let catalog = next.bump();
+    let tree = next.bump();
+    let ids: Vec<(Ref, Ref, Ref)> = jpegs
+        .iter()
+        .map(|_| (next.bump(), next.bump(), next.bump()))
+        .collect();
     pdf.catalog(catalog).pages(tree);
-    pdf.pages(tree).kids([page]).count(1);
+    pdf.pages(tree)
+        .kids(ids.iter().map(|i| i.0))
+        .count(ids.len() as i32);
     let (pw, ph) = (page_pt.0 as f32, page_pt.1 as f32);
-    let mut p = pdf.page(page);
-    p.parent(tree)
-        .media_box(Rect::new(0.0, 0.0, pw, ph))
-        .contents(content);
-    p.resources().x_objects().pair(Name(b"Im0"), image);
-    p.finish();
-    let mut c = Content::new();
-    c.save_state();
-    c.transform([pw, 0.0, 0.0, ph, 0.0, 0.0]);
-    c.x_object(Name(b"Im0"));
-    c.restore_state();
-    pdf.stream(content, &c.finish());
-    let mut x = pdf.image_xobject(image, jpeg);
-    x.filter(Filter::DctDecode);
-    x.width(width as i32)
-        .height(height as i32)
-        .bits_per_component(8);
-    if gray {
-        x.color_space().device_gray();
-    } else {
-        x.color_space().device_rgb();
+    for (&(page, content, image), jpeg) in ids.iter().zip(jpegs) {
+        let mut p = pdf.page(page);
+        p.parent(tree)
+            .media_box(Rect::new(0.0, 0.0, pw, ph))
+            .contents(content);
+        p.resources().x_objects().pair(Name(b"Im0"), image);
+        p.finish();
+        let mut c = Content::new();
+        c.save_state();
+        c.transform([pw, 0.0, 0.0, ph, 0.0, 0.0]);
+        c.x_object(Name(b"Im0"));
+        c.restore_state();
+        pdf.stream(content, &c.finish());
+        let mut x = pdf.image_xobject(image, jpeg.data);
+        x.filter(Filter::DctDecode);
+        x.width(jpeg.width as i32)
+            .height(jpeg.height as i32)
+            .bits_per_component(8);
+        if jpeg.gray {
+            x.color_space().device_gray();
+        } else {
+            x.color_space().device_rgb();
+        }
+        x.finish();
     }
-    x.finish();
     pdf.finish()
 }
 

@@ -338,6 +338,23 @@ fn building_twice_gives_identical_bytes() {
     let first = std::fs::read(&sample().1).unwrap();
     let second = std::fs::read(again.path().join("民权县质量强县示范县验收资料.pdf")).unwrap();
     assert!(first == second, "the sample PDF differs between two builds");
+    // A build that takes its normalised images from the cache gives the same bytes as one that
+    // made them.
+    let cache = again.path().join(".cache/normalized");
+    assert!(
+        std::fs::read_dir(&cache).unwrap().count() > 0,
+        "the sample has no normalised images in {}",
+        cache.display()
+    );
+    let run = dossier(repo(), &["build", "--out", again.path().to_str().unwrap()]);
+    assert_eq!(run.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(stderr.contains("没有变化"), "{stderr}");
+    let third = std::fs::read(again.path().join("民权县质量强县示范县验收资料.pdf")).unwrap();
+    assert!(
+        first == third,
+        "a build from the cache differs from a fresh one"
+    );
 }
 
 fn sha(bytes: &[u8]) -> Vec<u8> {
