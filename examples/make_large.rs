@@ -19,6 +19,9 @@ use dossier::model::Date;
 use dossier::normalize::{Jpeg, jpeg_pdf};
 use image::{ImageEncoder, RgbImage};
 
+mod common;
+use common::Rng;
+
 fn main() -> Result<()> {
     let mut pages = 500usize;
     let mut seed = 1u64;
@@ -40,22 +43,6 @@ fn main() -> Result<()> {
     eprintln!("encoding the image pool …");
     let pool = Pool::new(&mut rng)?;
     write_dossier(&out, pages, &pool, &mut rng)
-}
-
-/// splitmix64.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
 }
 
 /// Encoded images every file is made from.

@@ -20,6 +20,9 @@ use dossier::model::{Date, FileEntry, Record};
 use dossier::typeset::{self, DossierWorld, Fonts};
 use image::{ImageEncoder, RgbImage};
 
+mod common;
+use common::Rng;
+
 fn main() -> Result<()> {
     let root = std::env::args().nth(1).unwrap_or_else(|| "dossier".into());
     let root = Path::new(&root);
@@ -58,32 +61,6 @@ fn main() -> Result<()> {
     }
     eprintln!("wrote {written} files, {:.1} MB", bytes as f64 / 1e6);
     Ok(())
-}
-
-/// A small deterministic generator (splitmix64) seeded from a file's path.
-struct Rng(u64);
-
-impl Rng {
-    fn from(text: &str) -> Rng {
-        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-        for b in text.bytes() {
-            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
-        }
-        Rng(h)
-    }
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-    fn pick<'a, T>(&mut self, xs: &'a [T]) -> &'a T {
-        &xs[self.below(xs.len() as u64) as usize]
-    }
 }
 
 fn make(
