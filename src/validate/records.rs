@@ -1,0 +1,484 @@
+//! The records of one item file: 件号, 责任单位, 考核内容 and 工作任务 against the catalog,
+//! file entries against the folder, measured values against the item's targets, and the
+//! item's coverage (criteria without evidence).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::catalog::Item;
+use crate::diag::{Diagnostic, Place, Pos};
+use crate::evidence;
+use crate::model::{Date, FileEntry, ItemFile, Record};
+use crate::units::Registry;
+use crate::yaml::pos_of;
+
+use super::{Measured, Rec, label, path_problem};
+
+/// A file entry of a record, its path resolved but the file not yet inspected.
+pub(super) struct PendingFile {
+    pub(super) entry: FileEntry,
+    pub(super) rel: Option<String>,
+}
+
+/// A checked record whose files are still to be inspected.
+pub(super) struct PendingRec {
+    pub(super) rec: Rec,
+    pub(super) files: Vec<PendingFile>,
+}
+
+pub(super) fn check_records(
+    file: &str,
+    data: &ItemFile,
+    cat: &Item,
+    reg: Option<&Registry>,
+    period: (Date, Date),
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<PendingRec> {
+    let n = cat.number;
+    let mut seen: BTreeMap<u32, Pos> = BTreeMap::new();
+    let used: BTreeSet<u32> = data
+        .records
+        .iter()
+        .flatten()
+        .filter_map(|r| r.value.number.as_ref().map(|x| x.value))
+        .collect();
+    let next_free = (1..).find(|k| !used.contains(k)).unwrap_or(1);
+    let mut out = Vec::new();
+    for (i, spanned) in data.records.iter().flatten().enumerate() {
+        let r: &Record = &spanned.value;
+        let at = |p: Pos| Place::at(file, p);
+        let rec_pos = pos_of(spanned);
+        let ordinal = i + 1;
+
+        let number = match &r.number {
+            None => {
+                diags.push(
+                    Diagnostic::error(format!("第{ordinal}件材料没有件号"))
+                        .at(at(rec_pos))
+                        .hint(format!("加上“件号: {next_free}”（本指标下一个未用的件号）。件号一经打印不要再改。")),
+                );
+                None
+            }
+            Some(num) if num.value == 0 => {
+                diags.push(Diagnostic::error("件号从 1 开始").at(at(pos_of(num))));
+                None
+            }
+            Some(num) => {
+                if let Some(first) = seen.get(&num.value) {
+                    diags.push(
+                        Diagnostic::error(format!(
+                            "件号 {} 重复：指标{n}里已经有一件 {}",
+                            num.value,
+                            label(n, num.value)
+                        ))
+                        .at(at(pos_of(num)))
+                        .related(at(*first), "第一次用在这里")
+                        .hint(format!(
+                            "每件材料的件号在本指标内不能重复；新材料请用 {next_free}。"
+                        )),
+                    );
+                    None
+                } else {
+                    seen.insert(num.value, pos_of(num));
+                    Some(num.value)
+                }
+            }
+        };
+
+        let title = match &r.title {
+            Some(t) if !t.value.trim().is_empty() => t.value.trim().to_string(),
+            Some(t) => {
+                diags.push(
+                    Diagnostic::error(format!("第{ordinal}件材料的题名是空的"))
+                        .at(at(pos_of(t)))
+                        .hint("题名写文件的标题，如“关于印发……的通知”。"),
+                );
+                String::new()
+            }
+            None => {
+                diags.push(
+                    Diagnostic::error(format!("第{ordinal}件材料没有题名"))
+                        .at(at(rec_pos))
+                        .hint("每件材料都要有“题名: …”（文件的标题），目录和页眉都用它。"),
+                );
+                String::new()
+            }
+        };
+
+        if let Some(d) = &r.date
+            && (d.value < period.0 || d.value > period.1)
+        {
+            diags.push(
+                Diagnostic::warning(format!("日期 {} 不在创建期（{} 至 {}）内", d.value, period.0, period.1))
+                    .at(at(pos_of(d)))
+                    .hint("请核对日期；创建期以外的材料也会收入，但验收组可能会问。创建期可在 dossier.yaml 的“创建期”里改。"),
+            );
+        }
+
+        // Units.
+        let mut unit_names = Vec::new();
+        let mut units = BTreeSet::new();
+        match &r.units {
+            None => diags.push(
+                Diagnostic::error(format!("第{ordinal}件材料没有写责任单位"))
+                    .at(at(rec_pos))
+                    .hint(format!(
+                        "写提供这件材料的单位，如“责任单位: {}”。本指标的责任单位有：{}。",
+                        cat.unit_names().first().copied().unwrap_or("市场监管局"),
+                        cat.unit_names().join("、")
+                    )),
+            ),
+            Some(list) => {
+                for u in list.iter() {
+                    unit_names.push(u.value.trim().to_string());
+                    if let Some(reg) = reg {
+                        if reg.resolve(&u.value).is_none() {
+                            diags.push(reg.unknown(u.value.trim(), at(pos_of(u)), "责任单位"));
+                        } else {
+                            units.extend(reg.units_of(&u.value));
+                        }
+                    }
+                }
+            }
+        }
+
+        // Criteria and tasks.
+        let mut criteria = BTreeSet::new();
+        let mut written_criteria = BTreeSet::new();
+        if let Some(list) = &r.criteria {
+            for c in list.iter() {
+                let k = c.value as usize;
+                if cat.criterion(k).is_none() {
+                    diags.push(
+                        Diagnostic::error(format!("指标{n}没有第{k}条考核内容"))
+                            .at(at(pos_of(c)))
+                            .hint(format!(
+                                "指标{n}共有 {} 条考核内容，写 1–{}。",
+                                cat.criteria.len(),
+                                cat.criteria.len()
+                            )),
+                    );
+                } else {
+                    criteria.insert(k);
+                    written_criteria.insert(k);
+                }
+            }
+        }
+        let mut tasks = Vec::new();
+        if let Some(list) = &r.tasks {
+            for t in list.iter() {
+                if cat.task(t.value).is_none() {
+                    let gap = if cat.tasks().any(|x| x.task.number > t.value) && t.value > 0 {
+                        "（原表的任务编号在这里有跳号）"
+                    } else {
+                        ""
+                    };
+                    diags.push(
+                        Diagnostic::error(format!("指标{n}没有第{}项工作任务{gap}", t.value))
+                            .at(at(pos_of(t)))
+                            .hint(format!("指标{n}的工作任务编号是：{}。", cat.task_numbers())),
+                    );
+                    continue;
+                }
+                let of = cat.criteria_of_task(t.value);
+                if !written_criteria.is_empty() && !of.iter().any(|c| written_criteria.contains(c))
+                {
+                    diags.push(
+                        Diagnostic::warning(format!(
+                            "工作任务{}属于第{}条考核内容，与所填考核内容不一致",
+                            t.value,
+                            crate::diag::list(&of)
+                        ))
+                        .at(at(pos_of(t)))
+                        .hint("请核对“考核内容”和“工作任务”是否对应；这件材料会同时算作两条考核内容的佐证。"),
+                    );
+                }
+                criteria.extend(of);
+                tasks.push(t.value);
+            }
+        }
+        if criteria.is_empty() && r.criteria.is_none() && r.tasks.is_none() {
+            if cat.criteria.len() == 1 {
+                criteria.insert(1);
+            } else {
+                diags.push(
+                    Diagnostic::warning(format!("第{ordinal}件材料没有写它佐证哪条考核内容"))
+                        .at(at(rec_pos))
+                        .hint(format!(
+                            "加上“考核内容: [1]”或“工作任务: [1]”；指标{n}有 {} 条考核内容。",
+                            cat.criteria.len()
+                        )),
+                );
+            }
+        }
+
+        // Files (inspected later, all at once).
+        let mut files = Vec::new();
+        match &r.files {
+            None => diags.push(
+                Diagnostic::error(format!("第{ordinal}件材料没有文件"))
+                    .at(at(rec_pos))
+                    .hint(
+                        "写上证据文件的路径，如“文件: evidence/05/宣传方案.pdf”（相对资料目录）。",
+                    ),
+            ),
+            Some(list) if list.0.is_empty() => diags.push(
+                Diagnostic::error(format!("第{ordinal}件材料的文件列表是空的")).at(at(rec_pos)),
+            ),
+            Some(list) => {
+                let mut here = BTreeSet::new();
+                for node in list.iter() {
+                    let entry = FileEntry::from_node(node);
+                    let rel = match evidence::normalise(&entry.path.value) {
+                        Ok(rel) => {
+                            if !here.insert(rel.clone()) {
+                                diags.push(
+                                    Diagnostic::warning(format!("同一件材料里 {rel} 写了两次"))
+                                        .at(at(pos_of(&entry.path))),
+                                );
+                            }
+                            Some(rel)
+                        }
+                        Err(e) => {
+                            diags.push(
+                                path_problem(&entry.path.value, &e).at(at(pos_of(&entry.path))),
+                            );
+                            None
+                        }
+                    };
+                    files.push(PendingFile { entry, rel });
+                }
+            }
+        }
+
+        let measures = r
+            .measures
+            .as_ref()
+            .map(|m| check_measures(file, cat, &criteria, m, diags))
+            .unwrap_or_default();
+
+        out.push(PendingRec {
+            rec: Rec {
+                item: n,
+                number: number.unwrap_or(0),
+                title,
+                doc_number: r
+                    .doc_number
+                    .as_ref()
+                    .map(|s| s.0.trim().to_string())
+                    .filter(|s| !s.is_empty()),
+                issuer: r
+                    .issuer
+                    .as_ref()
+                    .map(|s| s.trim().to_string())
+                    .filter(|s| !s.is_empty()),
+                date: r.date.as_ref().map(|d| d.value),
+                unit_names,
+                units: units.into_iter().collect(),
+                criteria: criteria.into_iter().collect(),
+                tasks,
+                files: Vec::new(),
+                measures,
+                remark: r
+                    .remark
+                    .as_ref()
+                    .map(|s| s.trim().to_string())
+                    .filter(|s| !s.is_empty()),
+                origin: at(rec_pos),
+            },
+            files,
+        });
+    }
+    out
+}
+
+fn check_measures(
+    file: &str,
+    cat: &Item,
+    criteria: &BTreeSet<usize>,
+    list: &crate::model::OneOrMany<crate::model::Measure>,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<Measured> {
+    let n = cat.number;
+    let mut out = Vec::new();
+    for m in list.iter() {
+        let at = Place::at(file, pos_of(m));
+        let m = &m.value;
+        let with_targets: Vec<usize> = (1..=cat.criteria.len())
+            .filter(|&k| !cat.criteria[k - 1].targets.is_empty())
+            .collect();
+        let k = match &m.criterion {
+            Some(c) => c.value as usize,
+            None => {
+                let candidates: Vec<usize> = with_targets
+                    .iter()
+                    .copied()
+                    .filter(|k| criteria.is_empty() || criteria.contains(k))
+                    .collect();
+                match candidates.as_slice() {
+                    [k] => *k,
+                    [] => {
+                        diags.push(
+                            Diagnostic::error(format!(
+                                "指标{n}没有带量化目标的考核内容，无法填写实测值"
+                            ))
+                            .at(at)
+                            .hint(targets_hint(cat)),
+                        );
+                        continue;
+                    }
+                    _ => {
+                        diags.push(
+                            Diagnostic::error("实测值没有写对应哪条考核内容")
+                                .at(at)
+                                .hint(format!("加上“考核内容: N”。{}", targets_hint(cat))),
+                        );
+                        continue;
+                    }
+                }
+            }
+        };
+        let Some(crit) = cat.criterion(k) else {
+            diags.push(
+                Diagnostic::error(format!("指标{n}没有第{k}条考核内容"))
+                    .at(at)
+                    .hint(targets_hint(cat)),
+            );
+            continue;
+        };
+        if crit.targets.is_empty() {
+            diags.push(
+                Diagnostic::error(format!("指标{n}第{k}条考核内容没有量化目标"))
+                    .at(at)
+                    .hint(targets_hint(cat)),
+            );
+            continue;
+        }
+        let t = match &m.target {
+            None if crit.targets.len() == 1 => 0,
+            None => {
+                let names = crit
+                    .targets
+                    .iter()
+                    .map(|t| t.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join("”或“");
+                diags.push(
+                    Diagnostic::error("这条考核内容有几个目标，没有写实测的是哪一个")
+                        .at(at)
+                        .hint(format!("加上“指标项: {names}”。")),
+                );
+                continue;
+            }
+            Some(name) => match crit
+                .targets
+                .iter()
+                .position(|t| t.name == name.value.trim())
+            {
+                Some(i) => i,
+                None => {
+                    let names = crit
+                        .targets
+                        .iter()
+                        .map(|t| t.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join("”“");
+                    diags.push(
+                        Diagnostic::error(format!("第{k}条考核内容没有“{}”这个目标", name.value))
+                            .at(Place::at(file, pos_of(name)))
+                            .hint(format!("可写：“{names}”。")),
+                    );
+                    continue;
+                }
+            },
+        };
+        let target = &crit.targets[t];
+        let met = match (target.value, m.reference) {
+            (Some(goal), _) => Some(target.op.holds(m.value, goal)),
+            (None, Some(reference)) => Some(target.op.holds(m.value, reference)),
+            (None, None) => {
+                diags.push(
+                    Diagnostic::warning(format!(
+                        "“{}”要与{}比较，没有写参照值",
+                        target.name,
+                        target.reference.as_deref().unwrap_or("参照值")
+                    ))
+                    .at(at)
+                    .hint("加上“参照值: …”，才能判断是否达标。"),
+                );
+                None
+            }
+        };
+        out.push(Measured {
+            criterion: k,
+            target: t,
+            value: m.value,
+            reference: m.reference,
+            note: m.note.clone(),
+            met,
+        });
+    }
+    out
+}
+
+fn targets_hint(cat: &Item) -> String {
+    let list: Vec<String> = cat
+        .criteria
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| !c.targets.is_empty())
+        .map(|(i, c)| {
+            format!(
+                "第{}条：{}",
+                i + 1,
+                c.targets
+                    .iter()
+                    .map(|t| t.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join("、")
+            )
+        })
+        .collect();
+    if list.is_empty() {
+        format!("指标{}的考核内容都没有量化目标。", cat.number)
+    } else {
+        format!(
+            "指标{}有量化目标的考核内容：{}。",
+            cat.number,
+            list.join("；")
+        )
+    }
+}
+
+/// Warns about every criterion of an item (whose file's `指标:` is at `at`) that no record
+/// supports.
+pub(super) fn check_coverage(
+    cat: &Item,
+    at: Option<Place>,
+    recs: &[Rec],
+    diags: &mut Vec<Diagnostic>,
+) {
+    let Some(at) = at else { return };
+    let covered: BTreeSet<usize> = recs
+        .iter()
+        .flat_map(|r| r.criteria.iter().copied())
+        .collect();
+    for (i, c) in cat.criteria.iter().enumerate() {
+        let k = i + 1;
+        if !covered.contains(&k) {
+            let short: String = c.text.chars().take(24).collect();
+            let ellipsis = if c.text.chars().count() > 24 {
+                "……"
+            } else {
+                ""
+            };
+            diags.push(
+                Diagnostic::warning(format!(
+                    "指标{}第{k}条考核内容没有材料：{short}{ellipsis}",
+                    cat.number
+                ))
+                .at(at.clone())
+                .hint(format!("补充材料，并在材料里写“考核内容: [{k}]”。")),
+            );
+        }
+    }
+}
