@@ -155,6 +155,34 @@ fn criterion_the_item_does_not_have() {
 }
 
 #[test]
+fn a_measure_must_name_its_target_when_the_criterion_has_several() {
+    // Item 17's third criterion has two targets (大中型项目 and 其他工程).
+    let e = one_error("measure-which-target");
+    assert_at(&e, "items/17.yaml", 9, "没有写实测的是哪一个");
+    assert!(
+        e.hint
+            .contains("指标项: 大中型项目一次性验收合格率”或“其他工程一次性验收合格率"),
+        "{e:?}"
+    );
+}
+
+#[test]
+fn a_measure_naming_a_target_the_criterion_does_not_have() {
+    let e = one_error("measure-unknown-target");
+    assert_at(
+        &e,
+        "items/17.yaml",
+        9,
+        "第3条考核内容没有“验收合格率”这个目标",
+    );
+    assert!(
+        e.hint
+            .contains("“大中型项目一次性验收合格率”“其他工程一次性验收合格率”"),
+        "{e:?}"
+    );
+}
+
+#[test]
 fn task_the_item_does_not_have() {
     // Item 14's task numbers jump from 12 to 14.
     let e = one_error("task-not-in-item");

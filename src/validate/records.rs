@@ -353,15 +353,11 @@ fn check_measures(
             );
             continue;
         }
+        let names: Vec<&str> = crit.targets.iter().map(|t| t.name.as_str()).collect();
         let t = match &m.target {
             None if crit.targets.len() == 1 => 0,
             None => {
-                let names = crit
-                    .targets
-                    .iter()
-                    .map(|t| t.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join("”或“");
+                let names = names.join("”或“");
                 diags.push(
                     Diagnostic::error("这条考核内容有几个目标，没有写实测的是哪一个")
                         .at(at)
@@ -376,12 +372,7 @@ fn check_measures(
             {
                 Some(i) => i,
                 None => {
-                    let names = crit
-                        .targets
-                        .iter()
-                        .map(|t| t.name.as_str())
-                        .collect::<Vec<_>>()
-                        .join("”“");
+                    let names = names.join("”“");
                     diags.push(
                         Diagnostic::error(format!("第{k}条考核内容没有“{}”这个目标", name.value))
                             .at(Place::at(file, pos_of(name)))
