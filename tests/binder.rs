@@ -19,11 +19,11 @@ fn repo() -> &'static Path {
 }
 
 /// The sample's binders (`binder --all`) and its dossier, built once.
-fn sample() -> &'static (tempfile::TempDir, PathBuf) {
-    static BUILT: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
+fn sample() -> &'static (PathBuf, PathBuf) {
+    static BUILT: OnceLock<(PathBuf, PathBuf)> = OnceLock::new();
     BUILT.get_or_init(|| {
-        let out = tempfile::tempdir().unwrap();
-        let o = out.path().to_str().unwrap();
+        let out = shared_out("binder-sample");
+        let o = out.to_str().unwrap();
         for args in [
             vec!["binder", "--all", "--out", o],
             vec!["build", "--out", o],
@@ -36,7 +36,7 @@ fn sample() -> &'static (tempfile::TempDir, PathBuf) {
                 String::from_utf8_lossy(&run.stderr)
             );
         }
-        let binders = out.path().join("binders");
+        let binders = out.join("binders");
         (out, binders)
     })
 }
@@ -124,7 +124,7 @@ fn the_binder_files_are_the_units_with_tasks_or_records() {
 fn each_binder_holds_exactly_its_units_records_with_the_dossier_numbers_on_odd_pages() {
     let reg = registry();
     let all = records(&reg);
-    let dossier_pdf = Pdf::load(&sample().0.path().join("民权县质量强县示范县验收资料.pdf"));
+    let dossier_pdf = Pdf::load(&sample().0.join("民权县质量强县示范县验收资料.pdf"));
     let in_dossier = record_marks(&dossier_pdf);
     for entry in std::fs::read_dir(&sample().1).unwrap() {
         let path = entry.unwrap().path();

@@ -16,16 +16,16 @@ fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The sample dossier built once for all tests of this file: (temp dir, PDF path).
-fn sample() -> &'static (tempfile::TempDir, PathBuf) {
-    static SAMPLE: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
+/// The sample dossier built once for all tests of this file: (output folder, PDF path).
+fn sample() -> &'static (PathBuf, PathBuf) {
+    static SAMPLE: OnceLock<(PathBuf, PathBuf)> = OnceLock::new();
     SAMPLE.get_or_init(|| {
-        let out = tempfile::tempdir().unwrap();
-        let run = dossier(repo(), &["build", "--out", out.path().to_str().unwrap()]);
+        let out = shared_out("build-sample");
+        let run = dossier(repo(), &["build", "--out", out.to_str().unwrap()]);
         let stderr = String::from_utf8_lossy(&run.stderr);
         assert_eq!(run.status.code(), Some(0), "{stderr}");
         assert!(stderr.contains("已生成"), "{stderr}");
-        let pdf = out.path().join("民权县质量强县示范县验收资料.pdf");
+        let pdf = out.join("民权县质量强县示范县验收资料.pdf");
         assert!(pdf.is_file(), "{stderr}");
         (out, pdf)
     })

@@ -13,6 +13,18 @@ pub fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
 }
 
+/// An empty output folder for something a test file builds once and shares between its tests
+/// (held in a static, so a temp dir would never be dropped and would pile up in /tmp). It lives
+/// under Cargo's per-target temp dir and is emptied at the start of each run.
+pub fn shared_out(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir).expect("old shared output removable");
+    }
+    std::fs::create_dir_all(&dir).expect("shared output folder");
+    dir
+}
+
 /// Runs the binary with `args`, in `cwd`.
 pub fn dossier(cwd: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_dossier"))
