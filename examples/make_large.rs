@@ -17,10 +17,10 @@ use anyhow::{Context, Result, bail};
 use dossier::catalog::Catalog;
 use dossier::model::Date;
 use dossier::normalize::{Jpeg, jpeg_pdf};
-use image::{ImageEncoder, RgbImage};
+use image::RgbImage;
 
 mod common;
-use common::Rng;
+use common::{Rng, exif_orientation, jpeg};
 
 fn main() -> Result<()> {
     let mut pages = 500usize;
@@ -60,14 +60,14 @@ impl Pool {
         let pages = (0..4)
             .map(|_| {
                 let (w, h) = (1654, 2339);
-                Ok((encode_grey(&text_page(w, h, rng), 70)?, w, h))
+                Ok((jpeg(&text_page(w, h, rng), 70, None)?, w, h))
             })
             .collect::<Result<_>>()?;
         let scans = (0..3)
-            .map(|_| encode_grey(&text_page(2480, 3508, rng), 80))
+            .map(|_| jpeg(&text_page(2480, 3508, rng), 80, None))
             .collect::<Result<_>>()?;
         let photos = (0..3)
-            .map(|_| encode_rgb(&photo(4000, 3000, rng), 85))
+            .map(|_| jpeg(&photo(4000, 3000, rng), 85, None))
             .collect::<Result<_>>()?;
         Ok(Pool {
             pages,
@@ -149,37 +149,14 @@ fn photo(w: u32, h: u32, rng: &mut Rng) -> RgbImage {
     img
 }
 
-fn encode_grey(img: &image::GrayImage, quality: u8) -> Result<Vec<u8>> {
-    let mut out = Vec::new();
-    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality).write_image(
-        img.as_raw(),
-        img.width(),
-        img.height(),
-        image::ExtendedColorType::L8,
-    )?;
-    Ok(out)
-}
-
-fn encode_rgb(img: &RgbImage, quality: u8) -> Result<Vec<u8>> {
-    let mut out = Vec::new();
-    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality).write_image(
-        img.as_raw(),
-        img.width(),
-        img.height(),
-        image::ExtendedColorType::Rgb8,
-    )?;
-    Ok(out)
-}
-
 /// The JPEG with a comment segment (making its bytes unique) and, for photos, an EXIF
 /// orientation, inserted after the start-of-image marker.
 fn variant(jpeg: &[u8], comment: &str, orientation: Option<u16>) -> Vec<u8> {
     let mut out = Vec::with_capacity(jpeg.len() + 128);
     out.extend_from_slice(&jpeg[..2]);
     if let Some(o) = orientation {
-        let mut tiff = b"Exif\0\0II*\0\x08\0\0\0\x01\0\x12\x01\x03\0\x01\0\0\0".to_vec();
-        tiff.extend_from_slice(&o.to_le_bytes());
-        tiff.extend_from_slice(&[0, 0, 0, 0, 0, 0]);
+        let mut tiff = b"Exif\0\0".to_vec();
+        tiff.extend_from_slice(&exif_orientation(o));
         out.extend_from_slice(&[0xFF, 0xE1]);
         out.extend_from_slice(&((tiff.len() + 2) as u16).to_be_bytes());
         out.extend_from_slice(&tiff);

@@ -18,10 +18,10 @@ use std::sync::Arc;
 use anyhow::{Context, Result, bail};
 use dossier::model::{Date, FileEntry, Record};
 use dossier::typeset::{self, DossierWorld, Fonts};
-use image::{ImageEncoder, RgbImage};
+use image::RgbImage;
 
 mod common;
-use common::Rng;
+use common::{Rng, exif_orientation, jpeg, png};
 
 fn main() -> Result<()> {
     let root = std::env::args().nth(1).unwrap_or_else(|| "dossier".into());
@@ -335,40 +335,13 @@ fn photo(fonts: &Arc<Fonts>, doc: &Doc, rel: &str, rng: &mut Rng, date: Date) ->
     ));
     let mut img = raster(fonts, s, 5.0, date)?;
     add_noise(&mut img, rng, 4);
-    let mut exif = Vec::new();
+    let mut exif = None;
     if exif_rotated {
         // Stored sideways; the EXIF orientation 6 tells viewers to turn it 90° clockwise.
         img = image::imageops::rotate270(&img);
-        exif = exif_orientation(6);
+        exif = Some(exif_orientation(6));
     }
-    let mut out = Vec::new();
-    let mut enc = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 80);
-    if !exif.is_empty() {
-        enc.set_exif_metadata(exif)
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-    }
-    enc.write_image(
-        img.as_raw(),
-        img.width(),
-        img.height(),
-        image::ExtendedColorType::Rgb8,
-    )?;
-    Ok(out)
-}
-
-/// A minimal little-endian TIFF block holding one IFD0 entry: Orientation.
-fn exif_orientation(value: u16) -> Vec<u8> {
-    let mut t = Vec::new();
-    t.extend_from_slice(b"II*\0");
-    t.extend_from_slice(&8u32.to_le_bytes());
-    t.extend_from_slice(&1u16.to_le_bytes());
-    t.extend_from_slice(&0x0112u16.to_le_bytes()); // Orientation
-    t.extend_from_slice(&3u16.to_le_bytes()); // SHORT
-    t.extend_from_slice(&1u32.to_le_bytes());
-    t.extend_from_slice(&value.to_le_bytes());
-    t.extend_from_slice(&[0, 0]);
-    t.extend_from_slice(&0u32.to_le_bytes());
-    t
+    jpeg(&img, 80, exif)
 }
 
 /// A scanned page (grey, slightly noisy, 150 dpi) or, for a 截图, a TV screen capture.
@@ -379,15 +352,7 @@ fn scan(fonts: &Arc<Fonts>, doc: &Doc, rel: &str, rng: &mut Rng, date: Date) -> 
             lit(&doc.title),
             doc.date
         );
-        let img = raster(fonts, s, 2.5, date)?;
-        let mut out = Vec::new();
-        image::codecs::png::PngEncoder::new(&mut out).write_image(
-            img.as_raw(),
-            img.width(),
-            img.height(),
-            image::ExtendedColorType::Rgb8,
-        )?;
-        return Ok(out);
+        return png(&raster(fonts, s, 2.5, date)?);
     }
     let mut src = document_source(doc, 1, rng);
     src.push_str("#place(top + right, dx: 6mm, dy: -20mm, rotate(8deg, text(11pt, fill: rgb(\"#1a3a8a\"), font: \"Dossier Kai\")[已阅，请抓好落实。\\ 　　　　——示例批示]))\n");
@@ -398,14 +363,7 @@ fn scan(fonts: &Arc<Fonts>, doc: &Doc, rel: &str, rng: &mut Rng, date: Date) -> 
         // Paper is never pure white in a scan.
         p.0[0] = ((i32::from(p.0[0]) * 93 / 100) + 8 + n).clamp(0, 255) as u8;
     }
-    let mut out = Vec::new();
-    image::codecs::png::PngEncoder::new(&mut out).write_image(
-        grey.as_raw(),
-        grey.width(),
-        grey.height(),
-        image::ExtendedColorType::L8,
-    )?;
-    Ok(out)
+    png(&grey)
 }
 
 fn zip_of(files: &[(&str, String)]) -> Result<Vec<u8>> {
