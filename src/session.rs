@@ -66,6 +66,9 @@ pub struct Built {
     pub elapsed: Duration,
 }
 
+/// A PDF of a build, for the package, with its temporary file if it is not yet in place.
+type StagedPdf = (package::PackagePdf, Option<output::Staged>);
+
 /// Fonts loaded for a session, with the files (path, size, time) they were loaded from.
 type LoadedFonts = (Vec<(PathBuf, u64, SystemTime)>, Arc<Fonts>, FontRoles);
 
@@ -144,7 +147,7 @@ impl Session {
         };
         // Each volume is typeset, written to a temporary file and dropped before the next one:
         // memory holds one volume at a time.
-        let mut pdfs: Vec<(package::PackagePdf, Option<output::Staged>)> = Vec::new();
+        let mut pdfs: Vec<StagedPdf> = Vec::new();
         let mut places: std::collections::BTreeMap<String, (usize, usize, usize)> =
             Default::default();
         let mut item_places: std::collections::BTreeMap<u32, (usize, usize)> = Default::default();
@@ -177,27 +180,17 @@ impl Session {
                 ident: format!("{}/{}", stamp.ident, v.number),
                 ..stamp.clone()
             };
-            let doc = match build::build(&plan, &dossier, &res, &stamp) {
-                Ok(doc) => doc,
+            let (pdf, doc) = match self.typeset(&plan, &dossier, &res, &stamp, file)? {
+                Ok(made) => made,
                 Err(diags) => return fail(&dossier, diags),
             };
-            warn(&doc.warnings, &root);
             for (id, (a, b)) in &doc.record_pages {
                 places.insert(id.clone(), (v.number, *a, *b));
             }
             for (n, p) in &doc.item_pages {
                 item_places.insert(*n, (v.number, *p));
             }
-            let staged = self.stage_pdf(&self.opts.out.join(&file), &doc.pdf)?;
-            pdfs.push((
-                package::PackagePdf {
-                    name: file,
-                    path: staged.1,
-                    pages: doc.pages,
-                },
-                staged.0,
-            ));
-            drop(doc);
+            pdfs.push(pdf);
             if several {
                 // Memory holds one volume at a time: forget this volume's evidence bytes and
                 // Typst's cached results for them before the next volume.
@@ -232,24 +225,12 @@ impl Session {
                 ident: format!("{}/master", stamp.ident),
                 ..stamp.clone()
             };
-            let doc = match build::build(&plan, &dossier, &res, &stamp) {
-                Ok(doc) => doc,
+            let file = format!("{name}-总目录.pdf");
+            let (pdf, _) = match self.typeset(&plan, &dossier, &res, &stamp, file)? {
+                Ok(made) => made,
                 Err(diags) => return fail(&dossier, diags),
             };
-            warn(&doc.warnings, &root);
-            let file = format!("{name}-总目录.pdf");
-            let staged = self.stage_pdf(&self.opts.out.join(&file), &doc.pdf)?;
-            pdfs.insert(
-                0,
-                (
-                    package::PackagePdf {
-                        name: file,
-                        path: staged.1,
-                        pages: doc.pages,
-                    },
-                    staged.0,
-                ),
-            );
+            pdfs.insert(0, pdf);
         }
         lap.note("排版");
 
@@ -267,19 +248,19 @@ impl Session {
             date: stamp.date,
         };
         let pages: usize = pdfs.iter().map(|(p, _)| p.pages).sum();
-        let mut made: Option<BuildReport> = None;
+        // The report goes into the package and beside it, the same bytes in both.
+        let mut made: Option<(BuildReport, Vec<u8>)> = None;
         let (zip_staged, _manifest) = output::stage(&zip_path, |f| {
             package::write(std::io::BufWriter::new(f), &input, |entries| {
                 let r = report::make(&dossier, pages, &places, entries);
                 let bytes = serde_json::to_vec_pretty(&r)?;
-                made = Some(r);
+                made = Some((r, bytes.clone()));
                 Ok(vec![(report::IN_PACKAGE.to_string(), bytes)])
             })
         })?;
-        let new_report = made.expect("the package writer calls back before the manifest");
-        let (report_staged, ()) = output::stage(&report_path, |f| {
-            Ok(f.write_all(&serde_json::to_vec_pretty(&new_report)?)?)
-        })?;
+        let (new_report, report_bytes) =
+            made.expect("the package writer calls back before the manifest");
+        let (report_staged, ()) = output::stage(&report_path, |f| Ok(f.write_all(&report_bytes)?))?;
         let pdf_paths: Vec<PathBuf> = pdfs
             .iter()
             .map(|(p, _)| self.opts.out.join(&p.name))
@@ -327,6 +308,33 @@ impl Session {
             changes: previous.map(|p| report::compare(&p, &new_report)),
             elapsed: start.elapsed(),
         }))
+    }
+
+    /// Typesets one PDF of this build (the dossier, a volume or the master volume), prints
+    /// Typst's warnings and writes it to a temporary file in the output folder (in place in
+    /// `pdf_first` mode). Returns it for the package, and the document without its bytes (for
+    /// its page places): memory holds one volume's PDF at a time.
+    fn typeset(
+        &self,
+        plan: &plan::Plan,
+        d: &Dossier,
+        res: &build::Resources,
+        stamp: &Stamp,
+        file: String,
+    ) -> anyhow::Result<Result<(StagedPdf, build::Document), Vec<Diagnostic>>> {
+        let mut doc = match build::build(plan, d, res, stamp) {
+            Ok(doc) => doc,
+            Err(diags) => return Ok(Err(diags)),
+        };
+        warn(&doc.warnings, &self.root);
+        let (staged, path) = self.stage_pdf(&self.opts.out.join(&file), &doc.pdf)?;
+        doc.pdf = Vec::new();
+        let pdf = package::PackagePdf {
+            name: file,
+            path,
+            pages: doc.pages,
+        };
+        Ok(Ok(((pdf, staged), doc)))
     }
 
     /// Writes a PDF to a temporary file beside its destination; in `pdf_first` mode it is put in
