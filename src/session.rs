@@ -119,15 +119,16 @@ impl Session {
             Ok(f) => f,
             Err(diags) => return fail(&dossier, diags),
         };
-        if let Some(d) = pdfa_conflict(&dossier) {
-            return fail(&dossier, vec![d]);
-        }
-        let (res, prepared) = self.resources(&dossier, fonts)?;
-        if let Some(p) = &prepared
-            && !p.failed.is_empty()
-        {
-            return fail(&dossier, unreadable(&dossier, &p.failed));
-        }
+        let (res, prepared) = match resources(
+            &dossier,
+            fonts,
+            self.files.clone(),
+            &self.opts.out,
+            self.opts.normalize,
+        )? {
+            Ok(r) => r,
+            Err(diags) => return fail(&dossier, diags),
+        };
         lap.note("规范化证据");
 
         let name = output_name(&dossier);
@@ -354,48 +355,6 @@ impl Session {
         }
     }
 
-    /// The typesetting resources, with evidence normalised into the cache when asked to.
-    fn resources(
-        &self,
-        d: &Dossier,
-        fonts: Arc<Fonts>,
-    ) -> anyhow::Result<(build::Resources, Option<Arc<crate::normalize::Prepared>>)> {
-        if !self.opts.normalize {
-            return Ok((
-                build::Resources {
-                    fonts,
-                    files: self.files.clone(),
-                    normalized: None,
-                },
-                None,
-            ));
-        }
-        let dir = crate::normalize::cache_dir(&self.opts.out);
-        // PDF/A may not embed PDF pages: images then become scaled JPEGs instead.
-        let pdfa = d.config.pdfa.as_ref().is_some_and(|p| p.value.0);
-        let form = if pdfa {
-            crate::normalize::ImageForm::Jpeg
-        } else {
-            crate::normalize::ImageForm::Pdf
-        };
-        let prepared = crate::normalize::prepare(d, &dir, form)?;
-        if prepared.made > 0 {
-            status(&format!(
-                "已规范化 {} 个证据文件（缩放图片、拆分大 PDF；原件不变）",
-                prepared.made
-            ));
-        }
-        let dir = std::fs::canonicalize(&dir)?;
-        Ok((
-            build::Resources {
-                fonts,
-                files: self.files.clone(),
-                normalized: Some(dir),
-            },
-            Some(Arc::new(prepared)),
-        ))
-    }
-
     /// The fonts, loaded once and again only when the font files named in dossier.yaml change.
     fn fonts(&mut self, d: &Dossier) -> Result<(Arc<Fonts>, FontRoles), Vec<Diagnostic>> {
         let files: Vec<String> = d
@@ -457,6 +416,57 @@ fn fail(dossier: &Dossier, diags: Vec<Diagnostic>) -> anyhow::Result<Option<Buil
         report.errors()
     ));
     Ok(None)
+}
+
+/// What typesetting needs, and the normalised pages the plan should point to.
+pub type Ready = (build::Resources, Option<Arc<crate::normalize::Prepared>>);
+
+/// The typesetting resources of a dossier (its PDFs or its binders): the fonts given, the cache
+/// of evidence bytes given, and, when `normalize` is on, the evidence normalised into the cache
+/// under `out` (one-page PDFs; scaled JPEGs under PDF/A, which may not embed PDF pages).
+/// `Ok(Err(..))`: the dossier cannot be typeset as asked (PDF/A with PDF evidence, files that
+/// could not be normalised), with diagnostics at the records.
+pub fn resources(
+    d: &Dossier,
+    fonts: Arc<Fonts>,
+    files: Arc<FileCache>,
+    out: &Path,
+    normalize: bool,
+) -> anyhow::Result<Result<Ready, Vec<Diagnostic>>> {
+    if let Some(diag) = pdfa_conflict(d) {
+        return Ok(Err(vec![diag]));
+    }
+    if !normalize {
+        let res = build::Resources {
+            fonts,
+            files,
+            normalized: None,
+        };
+        return Ok(Ok((res, None)));
+    }
+    let dir = crate::normalize::cache_dir(out);
+    let pdfa = d.config.pdfa.as_ref().is_some_and(|p| p.value.0);
+    let form = if pdfa {
+        crate::normalize::ImageForm::Jpeg
+    } else {
+        crate::normalize::ImageForm::Pdf
+    };
+    let prepared = crate::normalize::prepare(d, &dir, form)?;
+    if !prepared.failed.is_empty() {
+        return Ok(Err(unreadable(d, &prepared.failed)));
+    }
+    if prepared.made > 0 {
+        status(&format!(
+            "已规范化 {} 个证据文件（缩放图片、拆分大 PDF；原件不变）",
+            prepared.made
+        ));
+    }
+    let res = build::Resources {
+        fonts,
+        files,
+        normalized: Some(std::fs::canonicalize(&dir)?),
+    };
+    Ok(Ok((res, Some(Arc::new(prepared)))))
 }
 
 /// Diagnostics for evidence files that could not be normalised, at every record using them.

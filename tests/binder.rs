@@ -219,3 +219,38 @@ fn simplex_inserts_no_blank_pages_and_unknown_units_get_suggestions() {
             && !tmp.path().join("x/binders/档案馆.pdf").exists()
     );
 }
+
+#[test]
+fn binders_of_a_pdfa_dossier_are_pdfa_and_pdf_evidence_is_refused_there_too() {
+    let (tmp, root) = dossier_with(None);
+    std::fs::copy(
+        fixtures().join("build/pdfa/dossier.yaml"),
+        root.join("dossier.yaml"),
+    )
+    .unwrap();
+    // The base fixture's PDF record cannot go into a PDF/A binder: the same error as build.
+    let run = dossier(tmp.path(), &["binder", "d", "--all", "--out", "o"]);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(1), "{stderr}");
+    let e = the_error(&printed(&stderr, "d"), &stderr);
+    assert!(
+        e.message.contains("PDF/A") && e.message.contains("05-01"),
+        "{e:?}"
+    );
+    assert_eq!((e.file.as_str(), e.line), ("dossier.yaml", 10));
+
+    // Images only: every binder builds, as PDF/A (images normalised to JPEGs, not PDF pages).
+    overlay(&fixtures().join("build/pdfa"), &root);
+    let run = dossier(tmp.path(), &["binder", "d", "--all", "--out", "o"]);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(0), "{stderr}");
+    let bytes = std::fs::read(tmp.path().join("o/binders/绿洲街道办.pdf")).unwrap();
+    let xmp = String::from_utf8_lossy(&bytes);
+    assert!(xmp.contains("<pdfaid:part>3</pdfaid:part>"));
+    assert!(
+        Pdf::load(&tmp.path().join("o/binders/绿洲街道办.pdf"))
+            .all_text()
+            .concat()
+            .contains("宣传牌照片")
+    );
+}

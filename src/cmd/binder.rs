@@ -32,12 +32,7 @@ pub fn run(args: &BinderArgs) -> anyhow::Result<Status> {
                 Some(Resolved::Unit(u)) => u,
                 Some(Resolved::Group(g)) => bail!(
                     "“{name}”是单位组（{}），不是一个单位；请写其中一个单位，或用 --all",
-                    reg.groups[g]
-                        .members
-                        .iter()
-                        .map(|&m| reg.units[m].short.as_str())
-                        .collect::<Vec<_>>()
-                        .join("、")
+                    crate::diag::list(reg.groups[g].members.iter().map(|&m| &reg.units[m].short))
                 ),
                 None => {
                     let near = reg.suggest(name);
@@ -78,29 +73,19 @@ pub fn run(args: &BinderArgs) -> anyhow::Result<Status> {
             return Ok(Status::DataErrors);
         }
     };
-    let (normalized, prepared) = if args.no_normalize {
-        (None, None)
-    } else {
-        let cache = crate::normalize::cache_dir(&args.out);
-        let prepared =
-            crate::normalize::prepare(&dossier, &cache, crate::normalize::ImageForm::Pdf)?;
-        if !prepared.failed.is_empty() {
-            report(crate::session::unreadable(&dossier, &prepared.failed), root);
-            return Ok(Status::DataErrors);
-        }
-        (
-            Some(std::fs::canonicalize(&cache)?),
-            Some(Arc::new(prepared)),
-        )
-    };
+    // One cache of evidence bytes for every binder: a file shared by several units is read once.
+    let files = Arc::new(crate::typeset::FileCache::default());
+    let (res, prepared) =
+        match crate::session::resources(&dossier, fonts, files, &args.out, !args.no_normalize)? {
+            Ok(r) => r,
+            Err(diags) => {
+                report(diags, root);
+                return Ok(Status::DataErrors);
+            }
+        };
     let job = Job {
         d: &dossier,
-        // One cache of evidence bytes for every binder: a file shared by several units is read once.
-        res: build::Resources {
-            fonts,
-            files: Arc::new(crate::typeset::FileCache::default()),
-            normalized,
-        },
+        res,
         roles,
         prepared,
         duplex: !args.simplex,
