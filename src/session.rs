@@ -12,15 +12,15 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::build::{self, Stamp};
-use crate::cmd::{print_report, status};
-use crate::diag::{Diagnostic, Place, Report};
+use crate::cmd::{checked_dossier, print_diagnostics, status};
+use crate::diag::{Diagnostic, Place};
 use crate::load::CONFIG_FILE;
 use crate::plan::{self, FontRoles, PlanOptions};
 use crate::report::{self, BuildReport, Changes};
 use crate::typeset::{FileCache, Fonts};
 use crate::validate::{Dossier, InspectCache};
 use crate::yaml::pos_of;
-use crate::{load, output, package, validate};
+use crate::{output, package};
 
 /// Default output name when dossier.yaml has none.
 pub const DEFAULT_OUTPUT_NAME: &str = "验收资料汇编";
@@ -105,14 +105,9 @@ impl Session {
         let start = Instant::now();
         let root = self.root.clone();
         let mut lap = Lap::new(self.timings);
-        let checked = validate::validate_with(load::load(&root)?, &self.inspected);
+        let checked = checked_dossier(&root, "汇编", &self.inspected)?;
         lap.note("检查");
-        print_report(&checked.report, &root);
-        let Some(dossier) = checked.dossier else {
-            status(&format!(
-                "资料有 {} 个错误，没有生成汇编。请改正后重新生成。",
-                checked.report.errors()
-            ));
+        let Some(dossier) = checked else {
             return Ok(None);
         };
         let (fonts, roles) = match self.fonts(&dossier) {
@@ -327,7 +322,7 @@ impl Session {
             Ok(doc) => doc,
             Err(diags) => return Ok(Err(diags)),
         };
-        warn(&doc.warnings, &self.root);
+        print_diagnostics(d, std::mem::take(&mut doc.warnings));
         let (staged, path) = self.stage_pdf(&self.opts.out.join(&file), &doc.pdf)?;
         doc.pdf = Vec::new();
         let pdf = package::PackagePdf {
@@ -384,36 +379,11 @@ impl Session {
     }
 }
 
-/// Prints Typst's warnings.
-fn warn(warnings: &[Diagnostic], root: &Path) {
-    if !warnings.is_empty() {
-        let mut report = Report::new();
-        warnings.iter().cloned().for_each(|w| report.push(w));
-        report.sort();
-        print_report(&report, root);
-    }
-}
-
 /// Prints build errors with the dossier's sources for snippets, and says nothing was replaced.
 fn fail(dossier: &Dossier, diags: Vec<Diagnostic>) -> anyhow::Result<Option<Built>> {
-    let root = &dossier.root;
-    let mut report = Report::new();
-    diags.into_iter().for_each(|d| report.push(d));
-    if let Ok(text) = std::fs::read_to_string(root.join(CONFIG_FILE)) {
-        report.add_source(CONFIG_FILE, text.into());
-    }
-    for item in &dossier.items {
-        if let Some(f) = &item.file
-            && let Ok(text) = std::fs::read_to_string(root.join(f))
-        {
-            report.add_source(f.clone(), text.into());
-        }
-    }
-    report.sort();
-    print_report(&report, root);
+    let errors = print_diagnostics(dossier, diags);
     status(&format!(
-        "排版出错（{} 个错误），没有生成汇编；上一次生成的文件保持不变。",
-        report.errors()
+        "排版出错（{errors} 个错误），没有生成汇编；上一次生成的文件保持不变。"
     ));
     Ok(None)
 }

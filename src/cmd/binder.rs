@@ -10,8 +10,8 @@ use anyhow::bail;
 
 use crate::build::{self, Stamp};
 use crate::cli::BinderArgs;
-use crate::cmd::{Status, checked_dossier, print_report, status};
-use crate::diag::{Diagnostic, Report};
+use crate::cmd::{Status, checked_dossier, print_diagnostics, status};
+use crate::diag::Diagnostic;
 use crate::plan::{self, FontRoles, PlanOptions};
 use crate::units::Resolved;
 use crate::validate::Dossier;
@@ -21,7 +21,7 @@ use crate::{output, package};
 pub fn run(args: &BinderArgs) -> anyhow::Result<Status> {
     let start = Instant::now();
     let root = &args.dossier.dir;
-    let Some(dossier) = checked_dossier(root, "证据册")? else {
+    let Some(dossier) = checked_dossier(root, "证据册", &Default::default())? else {
         return Ok(Status::DataErrors);
     };
     let with_work = plan::units_with_work(&dossier);
@@ -69,8 +69,7 @@ pub fn run(args: &BinderArgs) -> anyhow::Result<Status> {
     let (fonts, roles) = match build::dossier_fonts(&dossier) {
         Ok(f) => f,
         Err(diags) => {
-            report(diags, root);
-            return Ok(Status::DataErrors);
+            return Ok(not_made(&dossier, diags));
         }
     };
     // One cache of evidence bytes for every binder: a file shared by several units is read once.
@@ -79,8 +78,7 @@ pub fn run(args: &BinderArgs) -> anyhow::Result<Status> {
         match crate::session::resources(&dossier, fonts, files, &args.out, !args.no_normalize)? {
             Ok(r) => r,
             Err(diags) => {
-                report(diags, root);
-                return Ok(Status::DataErrors);
+                return Ok(not_made(&dossier, diags));
             }
         };
     let job = Job {
@@ -95,15 +93,19 @@ pub fn run(args: &BinderArgs) -> anyhow::Result<Status> {
     let duplex = job.duplex;
     let results = build_all(&job, &units);
     let mut failed = Vec::new();
+    let mut warnings = Vec::new();
     let mut pages = 0;
     for (u, result) in units.iter().zip(results) {
         match result {
-            Ok((path, records, n)) => {
-                pages += n;
+            Ok(made) => {
+                pages += made.pages;
                 status(&format!(
-                    "已生成 {}：{records} 件材料，{n} 页",
-                    path.display()
+                    "已生成 {}：{} 件材料，{} 页",
+                    made.path.display(),
+                    made.records,
+                    made.pages
                 ));
+                warnings.extend(made.warnings);
             }
             Err(diags) => {
                 status(&format!(
@@ -114,8 +116,10 @@ pub fn run(args: &BinderArgs) -> anyhow::Result<Status> {
             }
         }
     }
+    // Typst's warnings, once each however many binders met them.
+    print_diagnostics(&dossier, warnings);
     if !failed.is_empty() {
-        report(failed, root);
+        print_diagnostics(&dossier, failed);
         return Ok(Status::DataErrors);
     }
     status(&format!(
@@ -132,7 +136,15 @@ pub fn run(args: &BinderArgs) -> anyhow::Result<Status> {
     Ok(Status::Ok)
 }
 
-type Built = Result<(PathBuf, usize, usize), Vec<Diagnostic>>;
+/// One binder written.
+struct Made {
+    path: PathBuf,
+    records: usize,
+    pages: usize,
+    warnings: Vec<Diagnostic>,
+}
+
+type Built = Result<Made, Vec<Diagnostic>>;
 
 /// What every binder of one run shares.
 struct Job<'a> {
@@ -169,14 +181,19 @@ fn build_one(job: &Job<'_>, unit: usize) -> Built {
         .dir
         .join(format!("{}.pdf", package::safe_name(short, 60, false)));
     output::write_atomic(&path, &doc.pdf).map_err(|e| vec![Diagnostic::error(format!("{e:#}"))])?;
-    Ok((path, plan.totals.records, doc.pages))
+    Ok(Made {
+        path,
+        records: plan.totals.records,
+        pages: doc.pages,
+        warnings: doc.warnings,
+    })
 }
 
-fn report(diags: Vec<Diagnostic>, root: &std::path::Path) {
-    let mut report = Report::new();
-    for d in diags {
-        report.push(d);
-    }
-    report.sort();
-    print_report(&report, root);
+/// Prints why no binder could be made.
+fn not_made(dossier: &Dossier, diags: Vec<Diagnostic>) -> Status {
+    let errors = print_diagnostics(dossier, diags);
+    status(&format!(
+        "有 {errors} 个错误，没有生成证据册；已有的证据册保持不变。"
+    ));
+    Status::DataErrors
 }

@@ -32,13 +32,39 @@ pub fn print_report(report: &Report, root: &std::path::Path) {
     let _ = std::io::stderr().write_all(text.as_bytes());
 }
 
-/// Loads and validates the dossier at `root` and prints the diagnostics. Without errors, the
-/// checked dossier; with errors, `None` after a line saying that `what` was not made.
+/// Prints diagnostics found after checking (fonts, typesetting, normalising) with snippets of
+/// the dossier's own files, sorted and without repeats. Returns the number of errors.
+pub fn print_diagnostics(
+    dossier: &crate::validate::Dossier,
+    diags: impl IntoIterator<Item = crate::diag::Diagnostic>,
+) -> usize {
+    let root = &dossier.root;
+    let mut report = Report::new();
+    diags.into_iter().for_each(|d| report.push(d));
+    if report.diagnostics().is_empty() {
+        return 0;
+    }
+    let files = std::iter::once(crate::load::CONFIG_FILE.to_string())
+        .chain(dossier.items.iter().filter_map(|i| i.file.clone()));
+    for f in files {
+        if let Ok(text) = std::fs::read_to_string(root.join(&f)) {
+            report.add_source(f, text.into());
+        }
+    }
+    report.sort();
+    print_report(&report, root);
+    report.errors()
+}
+
+/// Loads and validates the dossier at `root` (reusing `cache`'s inspections of unchanged
+/// evidence files) and prints the diagnostics. Without errors, the checked dossier; with
+/// errors, `None` after a line saying that `what` was not made.
 pub fn checked_dossier(
     root: &std::path::Path,
     what: &str,
+    cache: &crate::validate::InspectCache,
 ) -> anyhow::Result<Option<crate::validate::Dossier>> {
-    let checked = crate::validate::validate(crate::load::load(root)?);
+    let checked = crate::validate::validate_with(crate::load::load(root)?, cache);
     print_report(&checked.report, root);
     if checked.dossier.is_none() {
         status(&format!(
