@@ -3,6 +3,7 @@
 //! the record and the YAML line they come from, using the `// @record` markers the templates
 //! leave in the generated source.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -26,9 +27,9 @@ pub struct Document {
     /// Typst warnings, mapped to places in the dossier.
     pub warnings: Vec<Diagnostic>,
     /// First and last page of every record, by 件号 (05-03).
-    pub record_pages: std::collections::BTreeMap<String, (usize, usize)>,
+    pub record_pages: BTreeMap<String, (usize, usize)>,
     /// First page of every item's section, by item number.
-    pub item_pages: std::collections::BTreeMap<u32, usize>,
+    pub item_pages: BTreeMap<u32, usize>,
 }
 
 /// The identifier and timestamp that make a PDF reproducible.
@@ -123,59 +124,49 @@ pub fn typeset_rendered(
                 .map(|e| map_diagnostic(&world, dossier, e))
                 .collect::<Vec<_>>()
         })?;
+    let labels = label_pages(&doc);
     Ok(Document {
         pages: doc.pages().len(),
-        record_pages: record_pages(&doc),
-        item_pages: item_pages(&doc),
+        record_pages: record_pages(&labels),
+        item_pages: item_pages(&labels),
         pdf,
         warnings,
     })
 }
 
-/// First page of every item's section, from its label (`item-05`).
-fn item_pages(doc: &typst_layout::PagedDocument) -> std::collections::BTreeMap<u32, usize> {
+/// The page of every labelled element the templates place: `item-05` on an item's first page,
+/// `rec-05-03` on a record's first page and `rec-05-03-end` on its last.
+fn label_pages(doc: &typst_layout::PagedDocument) -> BTreeMap<String, usize> {
     use typst::introspection::Introspector;
     let intro = doc.introspector();
     intro
         .query_labelled()
         .iter()
         .filter_map(|c| {
-            let n: u32 = c.label()?.resolve().strip_prefix("item-")?.parse().ok()?;
-            Some((n, intro.page(c.location()?)?.get()))
+            let page = intro.page(c.location()?)?.get();
+            Some((c.label()?.resolve().to_string(), page))
         })
         .collect()
 }
 
-/// First and last page of every record, from the labels the templates put on them
-/// (`rec-05-03` on the first page, `rec-05-03-end` on the last).
-fn record_pages(
-    doc: &typst_layout::PagedDocument,
-) -> std::collections::BTreeMap<String, (usize, usize)> {
-    use typst::introspection::Introspector;
-    let intro = doc.introspector();
-    let mut first = std::collections::BTreeMap::new();
-    let mut last = std::collections::BTreeMap::new();
-    for content in intro.query_labelled() {
-        let (Some(label), Some(loc)) = (content.label(), content.location()) else {
-            continue;
-        };
-        let name = label.resolve().to_string();
-        let Some(page) = intro.page(loc) else {
-            continue;
-        };
-        let Some(rest) = name.strip_prefix("rec-") else {
-            continue;
-        };
-        match rest.strip_suffix("-end") {
-            Some(id) => last.insert(id.to_string(), page.get()),
-            None => first.insert(rest.to_string(), page.get()),
-        };
-    }
-    first
-        .into_iter()
-        .map(|(id, a)| {
-            let b = last.get(&id).copied().unwrap_or(a);
-            (id, (a, b))
+/// First page of every item's section, by item number.
+fn item_pages(labels: &BTreeMap<String, usize>) -> BTreeMap<u32, usize> {
+    labels
+        .iter()
+        .filter_map(|(name, &page)| Some((name.strip_prefix("item-")?.parse().ok()?, page)))
+        .collect()
+}
+
+/// First and last page of every record, by 件号.
+fn record_pages(labels: &BTreeMap<String, usize>) -> BTreeMap<String, (usize, usize)> {
+    labels
+        .iter()
+        .filter_map(|(name, &first)| {
+            let id = name
+                .strip_prefix("rec-")
+                .filter(|id| !id.ends_with("-end"))?;
+            let last = labels.get(&format!("{name}-end")).copied().unwrap_or(first);
+            Some((id.to_string(), (first, last)))
         })
         .collect()
 }
@@ -434,4 +425,32 @@ fn load_font_files(d: &Dossier, diags: &mut Vec<Diagnostic>) -> Fonts {
         }
     }
     fonts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn record_and_item_pages_come_from_their_labels() {
+        let labels: BTreeMap<String, usize> = [
+            ("item-05", 40),
+            ("rec-05-01", 42),
+            ("rec-05-01-end", 44),
+            ("rec-05-02", 45),
+            ("toc", 2),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+        assert_eq!(item_pages(&labels), BTreeMap::from([(5, 40)]));
+        assert_eq!(
+            record_pages(&labels),
+            BTreeMap::from([
+                ("05-01".to_string(), (42, 44)),
+                // Without an end label (the templates always place one) it ends where it starts.
+                ("05-02".to_string(), (45, 45)),
+            ])
+        );
+    }
 }

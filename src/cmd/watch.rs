@@ -116,8 +116,8 @@ fn relevant(path: &Path, root: &Path, out: &Path) -> Option<String> {
     }
     let rel: PathBuf = path.strip_prefix(root).ok()?.to_path_buf();
     let name = rel.file_name()?.to_string_lossy();
-    let temporary = name.starts_with('.')
-        || name.starts_with('~')
+    // Hidden files and folders (names starting with '.') are checked below, for every part.
+    let temporary = name.starts_with('~')
         || name.starts_with("#")
         || name.ends_with('~')
         || name.ends_with(".swp")
