@@ -17,6 +17,7 @@ const HELP_TEMPLATE: &str = "\
     version,
     help_template = HELP_TEMPLATE,
     subcommand_help_heading = "命令",
+    subcommand_value_name = "命令",
     next_help_heading = "选项",
     disable_help_subcommand = true,
     disable_help_flag = true,
@@ -68,7 +69,12 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct DossierArg {
     /// 资料目录（默认：当前目录下的 dossier）
-    #[arg(value_name = "目录", default_value = "dossier")]
+    #[arg(
+        value_name = "目录",
+        default_value = "dossier",
+        help_heading = "参数",
+        hide_default_value = true
+    )]
     pub dir: PathBuf,
 }
 
@@ -85,7 +91,12 @@ pub struct BuildArgs {
     #[command(flatten)]
     pub dossier: DossierArg,
     /// 输出目录（默认 out；不存在则新建）
-    #[arg(long, value_name = "目录", default_value = "out")]
+    #[arg(
+        long,
+        value_name = "目录",
+        default_value = "out",
+        hide_default_value = true
+    )]
     pub out: PathBuf,
     /// 草稿：在汇编末尾列出缺少材料的考核内容
     #[arg(long)]
@@ -111,7 +122,12 @@ pub struct BinderArgs {
     #[arg(long)]
     pub all: bool,
     /// 输出目录（证据册写在其中的 binders 文件夹；默认 out）
-    #[arg(long, value_name = "目录", default_value = "out")]
+    #[arg(
+        long,
+        value_name = "目录",
+        default_value = "out",
+        hide_default_value = true
+    )]
     pub out: PathBuf,
     /// 双面打印（默认）：每件材料从右手页（奇数页）开始，装订边在内侧
     #[arg(long, overrides_with = "simplex")]
@@ -128,7 +144,7 @@ pub struct BinderArgs {
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
     /// 要核对的资料包（.zip）
-    #[arg(value_name = "资料包")]
+    #[arg(value_name = "资料包", help_heading = "参数")]
     pub package: PathBuf,
 }
 
@@ -136,10 +152,10 @@ pub struct VerifyArgs {
 #[derive(Debug, Args)]
 pub struct DiffArgs {
     /// 旧资料包（.zip）
-    #[arg(value_name = "旧资料包")]
+    #[arg(value_name = "旧资料包", help_heading = "参数", display_order = 1)]
     pub old: PathBuf,
     /// 新资料包（.zip）
-    #[arg(value_name = "新资料包")]
+    #[arg(value_name = "新资料包", help_heading = "参数", display_order = 2)]
     pub new: PathBuf,
 }
 
@@ -147,10 +163,10 @@ pub struct DiffArgs {
 #[derive(Debug, Args)]
 pub struct UnpackArgs {
     /// 资料包（.zip）
-    #[arg(value_name = "资料包")]
+    #[arg(value_name = "资料包", help_heading = "参数", display_order = 1)]
     pub package: PathBuf,
     /// 还原到的新目录（必须不存在或为空）
-    #[arg(value_name = "目录")]
+    #[arg(value_name = "目录", help_heading = "参数", display_order = 2)]
     pub dir: PathBuf,
 }
 
@@ -158,14 +174,177 @@ pub struct UnpackArgs {
 #[derive(Debug, Args)]
 pub struct InitArgs {
     /// 新资料目录的位置（不存在则新建；已存在时必须是空的）
-    #[arg(value_name = "目录")]
+    #[arg(value_name = "目录", help_heading = "参数")]
     pub dir: PathBuf,
+}
+
+/// A command-line error or help request as the user reads it: help and version as clap lays
+/// them out (with the last English placeholders translated), errors rewritten in Chinese with
+/// clap's did-you-mean suggestions, the usage line and where to find more.
+pub fn render_clap_error(e: &clap::Error) -> String {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    let text = |kind: ContextKind| match e.get(kind) {
+        Some(ContextValue::String(s)) => Some(s.clone()),
+        Some(ContextValue::Strings(v)) => Some(v.join("、")),
+        Some(ContextValue::StyledStr(s)) => Some(s.to_string()),
+        _ => None,
+    };
+    let list = |kind: ContextKind| match e.get(kind) {
+        Some(ContextValue::Strings(v)) => v.clone(),
+        Some(ContextValue::String(s)) => vec![s.clone()],
+        _ => Vec::new(),
+    };
+    if matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        let rendered = localise(&e.render().to_string());
+        return if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+            format!("错误：请指定要执行的命令。\n\n{rendered}")
+        } else {
+            rendered
+        };
+    }
+    let arg = text(ContextKind::InvalidArg).unwrap_or_default();
+    let value = text(ContextKind::InvalidValue).unwrap_or_default();
+    let mut message = match e.kind() {
+        ErrorKind::UnknownArgument if arg.starts_with('-') => format!("没有“{arg}”这个选项"),
+        ErrorKind::UnknownArgument => format!("多余的参数“{arg}”"),
+        ErrorKind::InvalidSubcommand => format!(
+            "没有“{}”这个命令",
+            text(ContextKind::InvalidSubcommand).unwrap_or_default()
+        ),
+        ErrorKind::InvalidValue if value.is_empty() => format!("“{arg}”后面要跟一个值"),
+        ErrorKind::InvalidValue | ErrorKind::ValueValidation => {
+            format!("“{arg}”的值“{value}”不对")
+        }
+        ErrorKind::TooManyValues => format!("“{arg}”不接受值（写了“{value}”）"),
+        ErrorKind::TooFewValues | ErrorKind::WrongNumberOfValues => {
+            format!("“{arg}”的值的个数不对")
+        }
+        ErrorKind::MissingRequiredArgument if arg.contains("--unit") && arg.contains("--all") => {
+            "要说明为哪个单位生成：用 --unit 单位名称 生成一个单位的，或用 --all 生成全部单位的"
+                .into()
+        }
+        ErrorKind::MissingRequiredArgument => format!("缺少参数 {arg}"),
+        ErrorKind::MissingSubcommand => "请指定要执行的命令".into(),
+        ErrorKind::ArgumentConflict => format!(
+            "“{arg}”不能和“{}”同时使用",
+            text(ContextKind::PriorArg).unwrap_or_default()
+        ),
+        ErrorKind::NoEquals => format!("“{arg}”的值要用“=”连接"),
+        ErrorKind::InvalidUtf8 => "参数里有无法识别的字符（不是 UTF-8 编码）".into(),
+        _ => format!("命令行参数不对：{}", e.kind()),
+    };
+    let suggested: Vec<String> = list(ContextKind::SuggestedArg)
+        .into_iter()
+        .chain(list(ContextKind::SuggestedSubcommand))
+        .chain(list(ContextKind::SuggestedValue))
+        .collect();
+    if !suggested.is_empty() {
+        message.push_str(&format!("；是不是想写“{}”？", suggested.join("”或“")));
+    } else {
+        message.push('。');
+    }
+    let usage = text(ContextKind::Usage)
+        .map(|u| localise(&u))
+        .unwrap_or_default();
+    let usage = usage.trim();
+    let command = usage
+        .strip_prefix("用法：")
+        .and_then(|u| u.split_whitespace().nth(1))
+        .filter(|c| !c.starts_with(['<', '[', '-']));
+    let more = match command {
+        Some(c) => format!("详细用法：dossier {c} --help"),
+        None => "详细用法：dossier --help".into(),
+    };
+    if usage.is_empty() {
+        format!("错误：{message}\n\n{more}\n")
+    } else {
+        format!("错误：{message}\n\n{usage}\n{more}\n")
+    }
+}
+
+/// Translates the placeholders clap writes in English.
+fn localise(text: &str) -> String {
+    text.replace("Usage: ", "用法：")
+        .replace("[OPTIONS]", "[选项]")
+        .replace("<COMMAND>", "<命令>")
+        .replace("[default: ", "[默认：")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use clap::CommandFactory;
+
+    fn error_of(args: &[&str]) -> String {
+        let e = Cli::try_parse_from(std::iter::once("dossier").chain(args.iter().copied()))
+            .expect_err("an error");
+        render_clap_error(&e)
+    }
+
+    #[test]
+    fn command_line_errors_are_chinese_with_suggestions() {
+        let e = error_of(&["build", "--outt", "x"]);
+        assert!(
+            e.starts_with("错误：没有“--outt”这个选项；是不是想写“--out”？"),
+            "{e}"
+        );
+        assert!(e.contains("用法：dossier build"), "{e}");
+        assert!(e.contains("详细用法：dossier build --help"), "{e}");
+        let e = error_of(&["bild"]);
+        assert!(
+            e.contains("没有“bild”这个命令；是不是想写“binder”或“build”？"),
+            "{e}"
+        );
+        let e = error_of(&["build", "--out"]);
+        assert!(e.contains("“--out <目录>”后面要跟一个值"), "{e}");
+        let e = error_of(&["binder"]);
+        assert!(e.contains("用 --unit 单位名称"), "{e}");
+        let e = error_of(&["check", "a", "b"]);
+        assert!(e.contains("多余的参数“b”"), "{e}");
+        let e = error_of(&["build", "--draft=3"]);
+        assert!(e.contains("“--draft”不接受值"), "{e}");
+        for e in [
+            error_of(&["build", "--outt", "x"]),
+            error_of(&["bild"]),
+            error_of(&[]),
+        ] {
+            for english in ["error", "Usage", "tip", "OPTIONS", "COMMAND", "For more"] {
+                assert!(!e.contains(english), "{english} in {e}");
+            }
+        }
+    }
+
+    #[test]
+    fn help_lists_arguments_in_their_order_in_chinese() {
+        let help = |sub: &str| {
+            let e = Cli::try_parse_from(["dossier", sub, "--help"]).expect_err("help");
+            render_clap_error(&e)
+        };
+        let diff = help("diff");
+        let (old, new) = (
+            diff.find("<旧资料包>  ").unwrap(),
+            diff.find("<新资料包>  ").unwrap(),
+        );
+        assert!(old < new, "{diff}");
+        let unpack = help("unpack");
+        assert!(
+            unpack.find("<资料包>  ").unwrap() < unpack.find("<目录>  ").unwrap(),
+            "{unpack}"
+        );
+        for sub in [
+            "build", "binder", "check", "diff", "init", "unpack", "verify", "watch",
+        ] {
+            let h = help(sub);
+            for english in ["OPTIONS", "Usage", "default:", "Arguments"] {
+                assert!(!h.contains(english), "{sub}: {english} in {h}");
+            }
+        }
+    }
 
     #[test]
     fn cli_definition_is_consistent() {

@@ -6,7 +6,7 @@
 //! (hayro-syntax), so a file that passes here is one Typst can embed.
 
 use std::fs::File;
-use std::io::{BufReader, Read};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 /// What a file is, judged by its first bytes.
@@ -30,6 +30,18 @@ impl Kind {
     /// Whether Typst can put this kind of file into the dossier.
     pub fn typesettable(self) -> bool {
         self != Kind::Other
+    }
+
+    /// The raster format of an image kind.
+    pub fn raster(self) -> Option<crate::raster::Format> {
+        use crate::raster::Format;
+        Some(match self {
+            Kind::Jpeg => Format::Jpeg,
+            Kind::Png => Format::Png,
+            Kind::Gif => Format::Gif,
+            Kind::Webp => Format::Webp,
+            Kind::Pdf | Kind::Other => return None,
+        })
     }
 
     /// Whether this is a raster image.
@@ -117,6 +129,8 @@ pub enum Problem {
         /// Kind by content.
         found: Kind,
     },
+    /// An image that is truncated, damaged or over the pixel budget.
+    Image(crate::raster::Defect),
     /// Not a regular file (a folder, a device).
     NotAFile,
     /// The file could not be opened or read.
@@ -161,21 +175,24 @@ pub fn inspect(path: &Path) -> Result<Inspected, Problem> {
             })
         }
         Kind::Jpeg | Kind::Png | Kind::Gif | Kind::Webp => {
-            let file = File::open(path).map_err(|e| Problem::Io(e.to_string()))?;
-            let reader = image::ImageReader::new(BufReader::new(file))
-                .with_guessed_format()
-                .map_err(|e| Problem::Io(e.to_string()))?;
-            let (w, h) = reader
-                .into_dimensions()
-                .map_err(|e| Problem::Unreadable(e.to_string()))?;
-            if w == 0 || h == 0 {
-                return Err(Problem::Unreadable("图片尺寸为 0".into()));
+            let format = kind.raster().expect("an image kind");
+            // The whole file is read (a scan or a photo is a few MB) to see that it is complete.
+            let data = std::fs::read(path).map_err(|e| Problem::Io(e.to_string()))?;
+            let header = crate::raster::examine(format, &data).map_err(Problem::Image)?;
+            if matches!(kind, Kind::Gif | Kind::Webp) {
+                // The decoder reads the rest of these two formats' structure.
+                let reader = image::ImageReader::new(std::io::Cursor::new(&data))
+                    .with_guessed_format()
+                    .map_err(|e| Problem::Io(e.to_string()))?;
+                reader
+                    .into_dimensions()
+                    .map_err(|e| Problem::Unreadable(e.to_string()))?;
             }
             Ok(Inspected {
                 kind,
                 size,
                 pages: 1,
-                pixels: Some((w, h)),
+                pixels: Some((header.width, header.height)),
             })
         }
         Kind::Other => Ok(Inspected {

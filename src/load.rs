@@ -36,6 +36,8 @@ pub struct Sources {
     pub items: Vec<(String, ItemFile)>,
     /// Number of item files found (parsed or not).
     pub item_files: usize,
+    /// Item files that could not be parsed (their errors are in the report).
+    pub unparsed: Vec<String>,
     /// Parse problems, and the text of every file read.
     pub report: Report,
 }
@@ -70,6 +72,7 @@ pub fn load(root: &Path) -> anyhow::Result<Sources> {
     };
     let mut items = Vec::new();
     let mut item_files = 0;
+    let mut unparsed = Vec::new();
     let dir = root.join(ITEMS_DIR);
     if dir.is_dir() {
         let mut names = Vec::new();
@@ -77,27 +80,49 @@ pub fn load(root: &Path) -> anyhow::Result<Sources> {
             std::fs::read_dir(&dir).with_context(|| format!("无法读取 {}", dir.display()))?
         {
             let entry = entry.with_context(|| format!("无法读取 {}", dir.display()))?;
-            names.push(entry.file_name().to_string_lossy().into_owned());
+            match entry.file_name().into_string() {
+                Ok(name) => names.push(name),
+                Err(raw) => {
+                    let shown = raw.to_string_lossy().into_owned();
+                    report.push(
+                        Diagnostic::error(format!(
+                            "{ITEMS_DIR} 里的文件名“{shown}”不是 UTF-8 编码，无法读取"
+                        ))
+                        .at(Place::file(format!("{ITEMS_DIR}/{shown}")))
+                        .hint("这个文件可能是从别的系统拷来的（文件名用了 GBK 等编码）。请把它改名为 NN.yaml（如 05.yaml）。"),
+                    );
+                }
+            }
         }
         names.sort();
         for name in names {
             let rel = format!("{ITEMS_DIR}/{name}");
             let path = dir.join(&name);
-            let is_yaml = name.ends_with(".yaml") || name.ends_with(".yml");
-            if name.starts_with('.') || name.starts_with("~$") {
+            if crate::paths::is_scratch_file(&name) {
                 continue; // editor temp files and hidden files
             }
-            if !is_yaml || !path.is_file() {
+            let lower = name.to_lowercase();
+            let is_yaml = lower.ends_with(".yaml") || lower.ends_with(".yml");
+            if !path.is_file() {
                 report.push(
-                    Diagnostic::warning(format!("{rel} 不是 .yaml 文件，已忽略"))
+                    Diagnostic::error(format!("{rel} 是文件夹，items 里只能放指标文件"))
                         .at(Place::file(&rel))
-                        .hint("items 文件夹里只放各指标的 .yaml 文件；证据文件请放在 evidence 文件夹。"),
+                        .hint("每项指标一个文件：items/01.yaml … items/21.yaml。请把这个文件夹移出 items。"),
+                );
+                continue;
+            }
+            if !is_yaml {
+                report.push(
+                    Diagnostic::error(format!("{rel} 不是指标文件（.yaml），items 里不能放别的文件"))
+                        .at(Place::file(&rel))
+                        .hint("items 文件夹里只放各指标的 .yaml 文件；证据文件放在 evidence 文件夹，备份和草稿请移出资料目录。"),
                 );
                 continue;
             }
             item_files += 1;
-            if let Some(item) = read::<ItemFile>(root, &rel, &mut report)? {
-                items.push((rel, item));
+            match read::<ItemFile>(root, &rel, &mut report)? {
+                Some(item) => items.push((rel, item)),
+                None => unparsed.push(rel),
             }
         }
     } else {
@@ -114,6 +139,7 @@ pub fn load(root: &Path) -> anyhow::Result<Sources> {
         units,
         items,
         item_files,
+        unparsed,
         report,
     })
 }
@@ -135,11 +161,43 @@ fn read<T: serde::de::DeserializeOwned>(
         }
     };
     report.add_source(rel, text.clone());
+    let findings = yaml::lint::lint(rel, &text);
     match yaml::parse::<T>(rel, &text) {
-        Ok(v) => Ok(Some(v)),
+        Ok(v) => {
+            for f in findings.into_iter().filter(|f| !f.only_if_parse_failed) {
+                report.push(f.diagnostic);
+            }
+            // A lint error (text the parser silently dropped) fails the file like a parse error.
+            Ok(Some(v))
+        }
         Err(d) => {
-            report.push(d);
+            report.push(explain_parse_error(d, findings));
             Ok(None)
         }
     }
+}
+
+/// The diagnostic for a file that did not parse: the lint's finding on the line where the
+/// parser stopped or just before it (it says what is wrong and how to write it), else the
+/// parser's own.
+fn explain_parse_error(parsed: Diagnostic, findings: Vec<yaml::lint::Finding>) -> Diagnostic {
+    let line = parsed.place.as_ref().and_then(|p| p.pos).map(|p| p.line);
+    let near = |f: &yaml::lint::Finding| {
+        let l = f
+            .diagnostic
+            .place
+            .as_ref()
+            .and_then(|p| p.pos)
+            .map(|p| p.line);
+        match (l, line) {
+            (Some(l), Some(line)) => l <= line + 1,
+            _ => false,
+        }
+    };
+    // Errors before warnings, the earliest line first.
+    findings
+        .into_iter()
+        .filter(|f| near(f) && f.diagnostic.is_error())
+        .min_by_key(|f| f.diagnostic.place.clone())
+        .map_or(parsed, |f| f.diagnostic)
 }

@@ -13,10 +13,12 @@ fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
-            let _ = e.print();
+            let text = dossier::cli::render_clap_error(&e);
             return if e.use_stderr() {
+                cmd::status(text.trim_end());
                 ExitCode::from(2)
             } else {
+                println!("{}", text.trim_end());
                 ExitCode::SUCCESS
             };
         }
@@ -36,6 +38,9 @@ fn main() -> ExitCode {
         Ok(Status::DataErrors) => ExitCode::from(1),
         Err(e) => {
             cmd::status(&format!("错误：{e:#}"));
+            if let Some(hint) = cmd::io_hint(&e) {
+                cmd::status(&format!("提示：{hint}"));
+            }
             ExitCode::from(2)
         }
     }

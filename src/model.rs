@@ -494,7 +494,13 @@ pub struct Date {
 }
 
 impl Date {
-    /// Parses `YYYY-MM-DD`, checking that the day exists.
+    /// The earliest year a date may have (dates before it are typing mistakes).
+    pub const FIRST_YEAR: u16 = 1949;
+    /// The latest year a date may have.
+    pub const LAST_YEAR: u16 = 2100;
+
+    /// Parses `YYYY-MM-DD` (digits only), checking that the day exists and that the year is
+    /// plausible ([`Date::FIRST_YEAR`]–[`Date::LAST_YEAR`]).
     pub fn parse(text: &str) -> Result<Date, String> {
         let t = text.trim();
         let parts: Vec<&str> = t.split('-').collect();
@@ -502,13 +508,24 @@ impl Date {
         let [y, m, d] = parts.as_slice() else {
             return Err(bad());
         };
-        if y.len() != 4 || m.is_empty() || m.len() > 2 || d.is_empty() || d.len() > 2 {
+        let digits = |s: &str, max: usize| {
+            !s.is_empty() && s.len() <= max && s.bytes().all(|b| b.is_ascii_digit())
+        };
+        // Only digits: `parse` would also take signs ("2021-+3-+5").
+        if y.len() != 4 || !digits(y, 4) || !digits(m, 2) || !digits(d, 2) {
             return Err(bad());
         }
         let (Ok(year), Ok(month), Ok(day)) = (y.parse::<u16>(), m.parse::<u8>(), d.parse::<u8>())
         else {
             return Err(bad());
         };
+        if !(Date::FIRST_YEAR..=Date::LAST_YEAR).contains(&year) {
+            return Err(format!(
+                "“{t}”的年份 {year} 不合理：应在 {}–{} 年之间",
+                Date::FIRST_YEAR,
+                Date::LAST_YEAR
+            ));
+        }
         if !(1..=12).contains(&month) {
             return Err(format!("“{t}”不是日期：没有{month}月"));
         }
@@ -698,6 +715,17 @@ mod tests {
         assert!(Date::parse("2021-13-01").unwrap_err().contains("没有13月"));
         assert!(Date::parse("2021年3月3日").is_err());
         assert!(Date::parse("三月").is_err());
+        // Signs, spaces inside and implausible years are refused.
+        assert!(Date::parse("2021-+3-+5").unwrap_err().contains("不是日期"));
+        assert!(Date::parse("2021- 3-05").is_err());
+        assert!(
+            Date::parse("0000-01-01")
+                .unwrap_err()
+                .contains("年份 0 不合理")
+        );
+        assert!(Date::parse("1900-01-01").unwrap_err().contains("1949–2100"));
+        assert!(Date::parse("2101-01-01").is_err());
+        assert!(Date::parse("1949-01-01").is_ok());
         assert_eq!(Date::parse("1970-01-01").unwrap().days_since_epoch(), 0);
         assert_eq!(Date::parse("2022-05-20").unwrap().days_since_epoch(), 19132);
     }

@@ -24,7 +24,7 @@ use crate::validate::Dossier;
 
 /// Changes whenever the normalised output changes, so old cache entries are not reused (the
 /// crate version is hashed in too, so a new release never reads an older release's cache).
-const VERSION: &str = "n1";
+const VERSION: &str = "n2";
 /// PDFs bigger than this are split into one-page PDFs.
 pub const SPLIT_ABOVE: u64 = 2 << 20;
 /// The evidence box of a page, in points: 175 mm × 247 mm (see `evidence-page` in lib.typ).
@@ -98,7 +98,15 @@ pub fn prepare(d: &Dossier, cache: &Path, form: ImageForm) -> anyhow::Result<Pre
     let mut out = Prepared::default();
     for ((rel, _, pages), result) in jobs.iter().zip(results) {
         // A decoder that panics on a strange file must not take the build down.
-        match result.unwrap_or_else(|| Err(anyhow::anyhow!("解码时出错"))) {
+        let result = match result
+            .unwrap_or_else(|| Err(Failure::Evidence(anyhow::anyhow!("解码时出错"))))
+        {
+            Ok(made) => Ok(made),
+            Err(Failure::Evidence(e)) => Err(e),
+            // The output folder failing is not the evidence's fault: stop with an I/O error.
+            Err(Failure::Output(e)) => return Err(e),
+        };
+        match result {
             Ok((names, made)) => {
                 if made {
                     out.made += 1
@@ -127,8 +135,10 @@ fn prepare_file(
     pages: usize,
     cache: &Path,
     form: ImageForm,
-) -> anyhow::Result<(Vec<String>, bool)> {
-    let data = std::fs::read(path).with_context(|| format!("无法读取 {}", path.display()))?;
+) -> Result<(Vec<String>, bool), Failure> {
+    let data = std::fs::read(path)
+        .with_context(|| format!("无法读取 {}", path.display()))
+        .map_err(Failure::Evidence)?;
     let mut h = sha2::Sha256::new();
     h.update(env!("CARGO_PKG_VERSION").as_bytes());
     h.update(VERSION.as_bytes());
@@ -143,17 +153,31 @@ fn prepare_file(
         return Ok((names, false));
     }
     let outputs = match (kind, form) {
-        (Kind::Pdf, _) => split_pdf(data)?,
-        (_, ImageForm::Pdf) => vec![image_page(&data)?],
-        (_, ImageForm::Jpeg) => vec![scaled_jpeg(&data)?.0],
-    };
+        (Kind::Pdf, _) => split_pdf(data),
+        (_, ImageForm::Pdf) => image_page(&data).map(|p| vec![p]),
+        (_, ImageForm::Jpeg) => scaled_jpeg(&data).map(|j| vec![j.0]),
+    }
+    .map_err(Failure::Evidence)?;
     if outputs.len() != names.len() {
-        bail!("拆分后有 {} 页，应为 {} 页", outputs.len(), names.len());
+        return Err(Failure::Evidence(anyhow::anyhow!(
+            "拆分后有 {} 页，应为 {} 页",
+            outputs.len(),
+            names.len()
+        )));
     }
     for (name, bytes) in names.iter().zip(outputs) {
-        crate::output::write_atomic(&cache.join(name), &bytes)?;
+        crate::output::write_atomic(&cache.join(name), &bytes)
+            .with_context(|| format!("无法写入规范化缓存 {}", cache.display()))
+            .map_err(Failure::Output)?;
     }
     Ok((names, true))
+}
+
+/// Why a file could not be normalised: the evidence (reported at its records), or the output
+/// folder (an I/O error that stops the build).
+enum Failure {
+    Evidence(anyhow::Error),
+    Output(anyhow::Error),
 }
 
 /// A raster image as a one-page PDF: orientation applied, scaled down to 150 dpi in the
@@ -174,10 +198,23 @@ pub fn image_page(data: &[u8]) -> anyhow::Result<Vec<u8>> {
 /// A raster image as a JPEG at 150 dpi in the evidence box (never scaled up), orientation
 /// applied: the bytes, the pixel size, and whether it is grey.
 pub fn scaled_jpeg(data: &[u8]) -> anyhow::Result<(Vec<u8>, (u32, u32), bool)> {
-    let reader = image::ImageReader::new(Cursor::new(data))
+    let mut reader = image::ImageReader::new(Cursor::new(data))
         .with_guessed_format()
         .context("无法识别图片格式")?;
-    let jpeg = reader.format() == Some(image::ImageFormat::Jpeg);
+    let format = match reader.format() {
+        Some(image::ImageFormat::Jpeg) => crate::raster::Format::Jpeg,
+        Some(image::ImageFormat::Png) => crate::raster::Format::Png,
+        Some(image::ImageFormat::Gif) => crate::raster::Format::Gif,
+        Some(image::ImageFormat::WebP) => crate::raster::Format::Webp,
+        _ => bail!("不是 JPEG、PNG、GIF 或 WebP 图片"),
+    };
+    // The size comes from the header, before anything is decoded: an image over the budget
+    // is refused here, not by an allocation failure that would abort the process.
+    crate::raster::examine(format, data).map_err(|d| anyhow::anyhow!("{d}"))?;
+    let mut limits = image::Limits::default();
+    limits.max_alloc = Some(crate::raster::MAX_PIXELS * 8 + (64 << 20));
+    reader.limits(limits);
+    let jpeg = format == crate::raster::Format::Jpeg;
     let mut decoder = reader.into_decoder().context("无法读取图片")?;
     let orientation = decoder
         .orientation()
@@ -230,8 +267,16 @@ pub fn scaled_jpeg(data: &[u8]) -> anyhow::Result<(Vec<u8>, (u32, u32), bool)> {
     let mut jpeg = Vec::new();
     let encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, QUALITY);
     if gray {
-        let luma = img.to_luma8();
-        encoder.write_image(luma.as_raw(), tw, th, image::ExtendedColorType::L8)?;
+        // Transparent parts become white paper here too.
+        let luma: Vec<u8> = img
+            .to_luma_alpha8()
+            .pixels()
+            .map(|p| {
+                let a = u16::from(p.0[1]);
+                ((u16::from(p.0[0]) * a + 255 * (255 - a)) / 255) as u8
+            })
+            .collect();
+        encoder.write_image(&luma, tw, th, image::ExtendedColorType::L8)?;
     } else {
         // Transparent parts become white paper.
         let rgba = img.to_rgba8();
@@ -276,12 +321,14 @@ fn decode_jpeg_scaled(data: &[u8], want: (u16, u16)) -> anyhow::Result<DynamicIm
             image::RgbImage::from_raw(w, h, pixels).map(DynamicImage::ImageRgb8)
         }
         jpeg_decoder::PixelFormat::CMYK32 => {
-            // Adobe CMYK JPEGs store inverted values; approximate RGB is enough for viewing.
+            // The decoder undoes the inversion Adobe's CMYK and YCCK JPEGs store (as Photoshop,
+            // PIL and every viewer assume, with or without the Adobe marker): these are ink
+            // amounts, 0 = none. Naive conversion to RGB is what viewers show for untagged CMYK.
             let rgb: Vec<u8> = pixels
                 .chunks_exact(4)
                 .flat_map(|c| {
-                    let k = u16::from(c[3]);
-                    [0, 1, 2].map(|i| (u16::from(c[i]) * k / 255) as u8)
+                    let paper = 255 - u16::from(c[3]);
+                    [0, 1, 2].map(|i| ((255 - u16::from(c[i])) * paper / 255) as u8)
                 })
                 .collect();
             image::RgbImage::from_raw(w, h, rgb).map(DynamicImage::ImageRgb8)

@@ -1,11 +1,29 @@
 //! Writing outputs safely: every output goes to a temporary file in the target folder and is
 //! renamed into place only when complete, so a failed or interrupted build leaves the previous
 //! output as it was.
+//!
+//! [`OutDir`] is the output folder of one run: checked (a folder, not inside the dossier's own
+//! folders), locked (a second `dossier` writing into the same folder waits), cleared of the
+//! temporary files a killed run left behind, and keeping a record of the files each command
+//! wrote, so a build removes what it no longer produces (a volume that is gone, an old output
+//! name) instead of leaving it beside the new files.
 
+use std::collections::BTreeMap;
+use std::fs::File;
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use anyhow::Context;
+use anyhow::{Context, bail};
+use serde::{Deserialize, Serialize};
+
+/// Prefix of every temporary file this program writes.
+pub const TEMP_PREFIX: &str = ".dossier-";
+/// Suffix of every temporary file this program writes.
+pub const TEMP_SUFFIX: &str = ".tmp";
+/// The lock file in an output folder.
+pub const LOCK_FILE: &str = ".dossier.lock";
+/// The record of what each command wrote into an output folder.
+pub const RECORD_FILE: &str = ".dossier-outputs.json";
 
 /// Writes `bytes` to `path` through a temporary file in the same folder and a rename.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
@@ -41,8 +59,8 @@ pub fn stage<T>(
     };
     std::fs::create_dir_all(dir).with_context(|| format!("无法创建输出目录 {}", dir.display()))?;
     let mut tmp = tempfile::Builder::new()
-        .prefix(".dossier-")
-        .suffix(".tmp")
+        .prefix(TEMP_PREFIX)
+        .suffix(TEMP_SUFFIX)
         .tempfile_in(dir)
         .with_context(|| format!("无法在 {} 创建临时文件", dir.display()))?;
     let value = fill(tmp.as_file_mut()).with_context(|| format!("写入 {} 失败", dest.display()))?;
@@ -82,6 +100,229 @@ impl Staged {
     }
 }
 
+/// The output folder of one run, locked for as long as this value lives.
+pub struct OutDir {
+    path: PathBuf,
+    _lock: File,
+}
+
+/// The folders of a dossier that an output folder may not be in: what is inside them is read
+/// as the dossier's own files.
+const INPUT_FOLDERS: [&str; 3] = [
+    crate::load::EVIDENCE_DIR,
+    crate::load::ITEMS_DIR,
+    "templates",
+];
+
+impl OutDir {
+    /// Opens the output folder `out` of the dossier at `canonical_root` (creating it), refuses
+    /// it if it is not a folder or lies in the dossier's own folders, waits while another
+    /// `dossier` writes into it (saying so through `note`), and removes temporary files that a
+    /// killed run left there.
+    pub fn open(out: &Path, canonical_root: &Path, note: impl Fn(&str)) -> anyhow::Result<OutDir> {
+        if out.exists() && !out.is_dir() {
+            bail!(
+                "输出目录 {} 已存在，但不是文件夹；请用 --out 指定一个文件夹",
+                out.display()
+            );
+        }
+        // Checked before anything is created: a refused folder must not appear in the dossier.
+        let canonical =
+            canonical_to_be(out).with_context(|| format!("无法读取输出目录 {}", out.display()))?;
+        if canonical == canonical_root {
+            bail!(
+                "输出目录 {} 就是资料目录本身；生成的文件会和资料混在一起。请用 --out 指定资料目录以外的文件夹（默认 out）",
+                out.display()
+            );
+        }
+        for folder in INPUT_FOLDERS {
+            if canonical.starts_with(canonical_root.join(folder)) {
+                bail!(
+                    "输出目录 {} 在资料目录的 {folder} 文件夹里；生成的 PDF 和资料包会被当成资料读进去。请用 --out 指定 {folder} 以外的文件夹（默认 out）",
+                    out.display()
+                );
+            }
+        }
+        std::fs::create_dir_all(out)
+            .with_context(|| format!("无法创建输出目录 {}", out.display()))?;
+        let lock_path = out.join(LOCK_FILE);
+        let lock = File::options()
+            .create(true)
+            .truncate(false)
+            .read(true)
+            .write(true)
+            .open(&lock_path)
+            .with_context(|| format!("无法写入输出目录 {}", out.display()))?;
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                note(&format!(
+                    "输出目录 {} 正由另一个 dossier 进程写入（另一次生成，或正在运行的 dossier watch），等它写完再继续……",
+                    out.display()
+                ));
+                lock.lock()
+                    .with_context(|| format!("无法锁定输出目录 {}", out.display()))?;
+            }
+            Err(std::fs::TryLockError::Error(e)) => {
+                return Err(e).with_context(|| format!("无法锁定输出目录 {}", out.display()));
+            }
+        }
+        let dir = OutDir {
+            path: out.to_path_buf(),
+            _lock: lock,
+        };
+        let removed = dir.remove_leftovers();
+        if removed > 0 {
+            note(&format!(
+                "已删除上次中断的生成留下的 {removed} 个临时文件（{}）",
+                out.display()
+            ));
+        }
+        Ok(dir)
+    }
+
+    /// The folder.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Removes this program's temporary files in the folder and its subfolders (a killed run
+    /// leaves them; while the lock is held no other run is writing any). Returns how many.
+    fn remove_leftovers(&self) -> usize {
+        walkdir::WalkDir::new(&self.path)
+            .max_depth(3)
+            .into_iter()
+            .filter_map(Result::ok)
+            .filter(|e| {
+                let name = e.file_name().to_string_lossy();
+                e.file_type().is_file()
+                    && name.starts_with(TEMP_PREFIX)
+                    && name.ends_with(TEMP_SUFFIX)
+            })
+            .filter(|e| std::fs::remove_file(e.path()).is_ok())
+            .count()
+    }
+
+    /// Records `written` (paths relative to the folder) as what `producer` (e.g. "build")
+    /// wrote this time, and removes what it wrote last time and no longer produces, unless
+    /// the file was changed since. With `keep_others`, earlier files are kept (a single binder
+    /// leaves the other units' binders). Returns lines to tell the user.
+    ///
+    /// `candidates` are files in the folder that look like this producer's outputs (an older
+    /// volume, another binder); any of them that exists, was not written now and is not in the
+    /// record (written by an older version, or by hand) is pointed out, not removed.
+    pub fn record(
+        &self,
+        producer: &str,
+        written: &[String],
+        keep_others: bool,
+        candidates: &[String],
+    ) -> anyhow::Result<Vec<String>> {
+        let path = self.path.join(RECORD_FILE);
+        let mut record: Record = std::fs::read(&path)
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or_default();
+        let old = record.outputs.remove(producer).unwrap_or_default();
+        let handled: Vec<String> = old.keys().cloned().collect();
+        let mut lines = Vec::new();
+        let mut now: BTreeMap<String, Stamp> = BTreeMap::new();
+        for rel in written {
+            if let Some(stamp) = Stamp::of(&self.path.join(rel)) {
+                now.insert(rel.clone(), stamp);
+            }
+        }
+        for (rel, stamp) in old {
+            if now.contains_key(&rel) {
+                continue;
+            }
+            let file = self.path.join(&rel);
+            match Stamp::of(&file) {
+                None => {}
+                Some(s) if keep_others && s == stamp => {
+                    now.insert(rel, stamp);
+                }
+                Some(s) if s == stamp => {
+                    std::fs::remove_file(&file)
+                        .with_context(|| format!("无法删除过时的 {}", file.display()))?;
+                    lines.push(format!("已删除这次不再生成的 {}", file.display()));
+                }
+                Some(_) => lines.push(format!(
+                    "注意：{} 是以前生成的，这次不再生成；它之后被改动过，所以没有删除",
+                    file.display()
+                )),
+            }
+        }
+        let recorded: Vec<&String> = record.outputs.values().flat_map(|m| m.keys()).collect();
+        for rel in candidates {
+            let file = self.path.join(rel);
+            if !now.contains_key(rel)
+                && !recorded.contains(&rel)
+                && !handled.contains(rel)
+                && file.is_file()
+            {
+                lines.push(format!(
+                    "注意：输出目录里的 {} 不是这次生成的（可能是旧版本生成的分册或证据册）；请核对后删除，以免和新文件混淆",
+                    file.display()
+                ));
+            }
+        }
+        record.outputs.insert(producer.to_string(), now);
+        let bytes = serde_json::to_vec_pretty(&record)?;
+        write_atomic(&path, &bytes)?;
+        Ok(lines)
+    }
+}
+
+/// The canonical path `path` has or will have once created: its longest existing ancestor
+/// canonicalised, the rest appended.
+fn canonical_to_be(path: &Path) -> std::io::Result<PathBuf> {
+    let absolute = std::path::absolute(path)?;
+    let mut existing = absolute.as_path();
+    let mut rest = Vec::new();
+    loop {
+        if existing.exists() {
+            let mut out = std::fs::canonicalize(existing)?;
+            out.extend(rest.iter().rev());
+            return Ok(out);
+        }
+        match (existing.parent(), existing.file_name()) {
+            (Some(parent), Some(name)) => {
+                rest.push(name.to_os_string());
+                existing = parent;
+            }
+            _ => return Ok(absolute),
+        }
+    }
+}
+
+/// What each command last wrote into an output folder.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Record {
+    /// Producer ("build", "binder") → file (relative to the folder) → its stamp when written.
+    outputs: BTreeMap<String, BTreeMap<String, Stamp>>,
+}
+
+/// Size and modification time of a file as written: if either changed, someone else touched it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+struct Stamp {
+    size: u64,
+    modified_ns: u128,
+}
+
+impl Stamp {
+    fn of(path: &Path) -> Option<Stamp> {
+        let meta = std::fs::metadata(path).ok()?;
+        let modified = meta.modified().ok()?;
+        Some(Stamp {
+            size: meta.len(),
+            modified_ns: modified
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos()),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -102,5 +343,122 @@ mod tests {
             1,
             "temporary file removed"
         );
+    }
+
+    #[test]
+    fn an_output_folder_inside_the_dossier_is_refused_and_leftovers_are_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = std::fs::canonicalize(dir.path()).unwrap();
+        std::fs::create_dir_all(root.join("evidence")).unwrap();
+        let err = OutDir::open(&root.join("evidence/out/x"), &root, |_| {})
+            .err()
+            .unwrap();
+        assert!(format!("{err:#}").contains("evidence 文件夹里"), "{err:#}");
+        assert!(
+            !root.join("evidence/out").exists(),
+            "nothing created in the evidence"
+        );
+        assert!(OutDir::open(&root, &root, |_| {}).is_err());
+        std::fs::write(root.join("file"), b"x").unwrap();
+        let err = OutDir::open(&root.join("file"), &root, |_| {})
+            .err()
+            .unwrap();
+        assert!(format!("{err:#}").contains("不是文件夹"), "{err:#}");
+
+        let out = root.join("out");
+        std::fs::create_dir_all(out.join("binders")).unwrap();
+        std::fs::write(out.join(".dossier-abc.tmp"), b"half").unwrap();
+        std::fs::write(out.join("binders/.dossier-x.tmp"), b"half").unwrap();
+        std::fs::write(out.join("keep.pdf"), b"mine").unwrap();
+        let notes = std::cell::RefCell::new(Vec::new());
+        let d = OutDir::open(&out, &root, |l| notes.borrow_mut().push(l.to_string())).unwrap();
+        assert!(
+            notes.borrow()[0].contains("2 个临时文件"),
+            "{:?}",
+            notes.borrow()
+        );
+        assert!(!out.join(".dossier-abc.tmp").exists());
+        assert!(out.join("keep.pdf").exists());
+        drop(d);
+    }
+
+    #[test]
+    fn files_a_producer_no_longer_writes_are_removed_unless_changed() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = std::fs::canonicalize(dir.path()).unwrap();
+        let out = root.join("out");
+        let d = OutDir::open(&out, &root, |_| {}).unwrap();
+        for f in ["a.pdf", "b.pdf", "c.pdf"] {
+            write_atomic(&out.join(f), b"1").unwrap();
+        }
+        let all: Vec<String> = ["a.pdf", "b.pdf", "c.pdf"].map(String::from).to_vec();
+        assert!(d.record("build", &all, false, &[]).unwrap().is_empty());
+        // c.pdf is changed by hand; then a build writes only a.pdf.
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        std::fs::write(out.join("c.pdf"), b"edited").unwrap();
+        let lines = d
+            .record("build", &["a.pdf".to_string()], false, &[])
+            .unwrap();
+        assert!(!out.join("b.pdf").exists(), "b.pdf is stale and removed");
+        assert!(
+            out.join("c.pdf").exists(),
+            "c.pdf was changed by hand and stays"
+        );
+        assert_eq!(lines.len(), 2, "{lines:?}");
+        assert!(lines[1].contains("被改动过"), "{lines:?}");
+        // Another producer's files are its own business.
+        write_atomic(&out.join("x.pdf"), b"1").unwrap();
+        d.record("binder", &["x.pdf".to_string()], false, &[])
+            .unwrap();
+        d.record("build", &[], false, &[]).unwrap();
+        assert!(out.join("x.pdf").exists());
+        // keep_others: a single binder keeps the others it wrote before.
+        write_atomic(&out.join("y.pdf"), b"1").unwrap();
+        d.record("binder", &["y.pdf".to_string()], true, &[])
+            .unwrap();
+        assert!(out.join("x.pdf").exists());
+        d.record("binder", &["y.pdf".to_string()], false, &[])
+            .unwrap();
+        assert!(!out.join("x.pdf").exists());
+        // A file that looks like an output but was never recorded is pointed out, not removed.
+        std::fs::write(out.join("z.pdf"), b"old").unwrap();
+        let lines = d
+            .record(
+                "binder",
+                &["y.pdf".to_string()],
+                false,
+                &["z.pdf".to_string()],
+            )
+            .unwrap();
+        assert!(lines[0].contains("不是这次生成的"), "{lines:?}");
+        assert!(out.join("z.pdf").exists());
+    }
+
+    #[test]
+    fn a_second_run_waits_for_the_lock() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = std::fs::canonicalize(dir.path()).unwrap();
+        let out = root.join("out");
+        let first = OutDir::open(&out, &root, |_| {}).unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (out2, root2) = (out.clone(), root.clone());
+        let waiter = std::thread::spawn(move || {
+            let tx2 = tx.clone();
+            let d = OutDir::open(&out2, &root2, move |l| {
+                let _ = tx2.send(l.to_string());
+            })
+            .unwrap();
+            let _ = tx.send("locked".to_string());
+            drop(d);
+        });
+        let said = rx.recv().unwrap();
+        assert!(said.contains("等它写完"), "{said}");
+        assert!(
+            rx.recv_timeout(std::time::Duration::from_millis(200))
+                .is_err()
+        );
+        drop(first);
+        assert_eq!(rx.recv().unwrap(), "locked");
+        waiter.join().unwrap();
     }
 }

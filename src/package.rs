@@ -435,33 +435,51 @@ pub fn write<W: Write + Seek>(
 }
 
 /// The manifest as CSV: UTF-8 with a BOM and CRLF line ends, so Excel and WPS open it with the
-/// Chinese intact.
+/// Chinese intact. A cell a spreadsheet would run as a formula (one starting with `=`, `+`,
+/// `-`, `@`, a tab or a carriage return: a title or a file name can) gets a leading `'`, as
+/// OWASP advises for CSV exports; 清单.json keeps every value as it is.
 pub fn manifest_csv(m: &Manifest) -> String {
-    fn field(s: &str) -> String {
-        if s.contains([',', '"', '\n', '\r']) {
-            format!("\"{}\"", s.replace('"', "\"\""))
-        } else {
-            s.to_string()
-        }
-    }
-    let mut out =
-        String::from("\u{feff}包内路径,原路径,类别,大小（字节）,SHA-256,指标,件号,题名,页数\r\n");
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(Vec::new());
+    let header = [
+        "包内路径",
+        "原路径",
+        "类别",
+        "大小（字节）",
+        "SHA-256",
+        "指标",
+        "件号",
+        "题名",
+        "页数",
+    ];
+    // Writing to memory cannot fail.
+    let _ = w.write_record(header);
     for f in &m.files {
         let row = [
-            field(&f.path),
-            field(&f.source),
+            f.path.clone(),
+            f.source.clone(),
             f.kind.label().to_string(),
             f.size.to_string(),
             f.sha256.clone(),
             f.item.map(|n| n.to_string()).unwrap_or_default(),
             f.record.clone().unwrap_or_default(),
-            field(f.title.as_deref().unwrap_or("")),
+            f.title.clone().unwrap_or_default(),
             f.pages.map(|n| n.to_string()).unwrap_or_default(),
         ];
-        out.push_str(&row.join(","));
-        out.push_str("\r\n");
+        let _ = w.write_record(row.iter().map(|c| inert_cell(c).into_owned()));
     }
-    out
+    let bytes = w.into_inner().unwrap_or_default();
+    format!("\u{feff}{}", String::from_utf8_lossy(&bytes))
+}
+
+/// A cell a spreadsheet shows as text: one that would start a formula gets a leading `'`.
+pub fn inert_cell(cell: &str) -> std::borrow::Cow<'_, str> {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{cell}").into()
+    } else {
+        cell.into()
+    }
 }
 
 fn readme(input: &PackageInput<'_>) -> String {
@@ -512,6 +530,9 @@ pub enum Finding {
     Extra(String),
     /// Content differs from the manifest (size or SHA-256), or cannot be read.
     Altered(String, String),
+    /// The package as a whole is damaged: its zip directory or its manifest cannot be read, so
+    /// its files cannot be checked.
+    Damaged(String),
 }
 
 /// The result of verifying a package.
@@ -521,31 +542,87 @@ pub struct Verified {
     pub checked: usize,
     /// Problems, in package order.
     pub findings: Vec<Finding>,
-    /// The manifest read from the package.
-    pub manifest: Manifest,
+    /// The manifest read from the package (none when it is damaged).
+    pub manifest: Option<Manifest>,
+}
+
+/// Why a package's manifest could not be read.
+#[derive(Debug)]
+pub enum ManifestError {
+    /// It is not there, and nothing else says the zip is a package: not one of ours.
+    NotAPackage(String),
+    /// It is there (or the zip is clearly a package) but cannot be read: damage.
+    Damaged(String),
+    /// A manifest of another format version.
+    OtherFormat(String),
 }
 
 /// Reads the manifest of a package.
-pub fn read_manifest<R: Read + Seek>(zip: &mut zip::ZipArchive<R>) -> anyhow::Result<Manifest> {
-    let mut f = zip.by_name(MANIFEST_JSON).map_err(|_| {
-        anyhow::anyhow!("资料包里没有 {MANIFEST_JSON}，它不是 dossier 生成的资料包")
-    })?;
+pub fn read_manifest<R: Read + Seek>(
+    zip: &mut zip::ZipArchive<R>,
+) -> Result<Manifest, ManifestError> {
+    let looks_like_package = zip.index_for_name(README_TXT).is_some()
+        || zip.index_for_name(MANIFEST_CSV).is_some()
+        || zip.index_for_name(crate::report::IN_PACKAGE).is_some();
+    let mut f = match zip.by_name(MANIFEST_JSON) {
+        Ok(f) => f,
+        Err(_) if looks_like_package => {
+            return Err(ManifestError::Damaged(format!(
+                "资料包里缺少清单 {MANIFEST_JSON}（说明和其他文件都在），无法核对"
+            )));
+        }
+        Err(_) => {
+            return Err(ManifestError::NotAPackage(format!(
+                "资料包里没有 {MANIFEST_JSON}，它不是 dossier 生成的资料包"
+            )));
+        }
+    };
     let mut text = String::new();
-    f.read_to_string(&mut text)
-        .with_context(|| format!("无法读取 {MANIFEST_JSON}"))?;
-    let m: Manifest =
-        serde_json::from_str(&text).with_context(|| format!("{MANIFEST_JSON} 格式不对"))?;
+    f.read_to_string(&mut text).map_err(|e| {
+        ManifestError::Damaged(format!("清单 {MANIFEST_JSON} 已损坏，读不出来（{e}）"))
+    })?;
+    let m: Manifest = serde_json::from_str(&text).map_err(|e| {
+        ManifestError::Damaged(format!(
+            "清单 {MANIFEST_JSON} 已损坏：第 {} 行第 {} 列的内容不对",
+            e.line(),
+            e.column()
+        ))
+    })?;
     if m.format != FORMAT {
-        bail!("清单格式是 {}，本程序只认识 {FORMAT}", m.format);
+        return Err(ManifestError::OtherFormat(format!(
+            "清单格式是 {}，本程序只认识 {FORMAT}",
+            m.format
+        )));
     }
     Ok(m)
 }
 
-/// Reads the build report of a package.
-pub fn read_report(path: &Path) -> anyhow::Result<crate::report::BuildReport> {
-    let file = File::open(path).with_context(|| format!("无法打开 {}", path.display()))?;
-    let mut zip = zip::ZipArchive::new(io::BufReader::new(file))
-        .with_context(|| format!("{} 不是可读的 zip 文件", path.display()))?;
+/// Opens a package as a zip. `Ok(Err(why))`: the file is a zip (it starts like one) whose
+/// directory cannot be read, which is damage, not a usage error.
+fn open_zip(path: &Path) -> anyhow::Result<Result<zip::ZipArchive<io::BufReader<File>>, String>> {
+    let mut file = File::open(path).with_context(|| format!("无法打开 {}", path.display()))?;
+    let mut head = [0u8; 4];
+    let starts_like_zip = file.read_exact(&mut head).is_ok() && head == *b"PK\x03\x04";
+    file.rewind()
+        .with_context(|| format!("无法读取 {}", path.display()))?;
+    match zip::ZipArchive::new(io::BufReader::new(file)) {
+        Ok(zip) => Ok(Ok(zip)),
+        Err(e) if starts_like_zip => Ok(Err(format!(
+            "zip 的目录区已损坏，无法读出文件列表（{e}）；资料包可能没有复制完整"
+        ))),
+        Err(e) => Err(anyhow::anyhow!("{} 不是 zip 文件（{e}）", path.display())),
+    }
+}
+
+/// Reads the manifest and the build report of a package (for `diff`).
+pub fn read_report(path: &Path) -> anyhow::Result<(Manifest, crate::report::BuildReport)> {
+    let mut zip =
+        open_zip(path)?.map_err(|why| anyhow::anyhow!("{} 已损坏：{why}", path.display()))?;
+    let manifest = read_manifest(&mut zip).map_err(|e| match e {
+        ManifestError::Damaged(why)
+        | ManifestError::NotAPackage(why)
+        | ManifestError::OtherFormat(why) => anyhow::anyhow!("{}：{why}", path.display()),
+    })?;
     let name = crate::report::IN_PACKAGE;
     let mut f = zip.by_name(name).map_err(|_| {
         anyhow::anyhow!(
@@ -555,9 +632,9 @@ pub fn read_report(path: &Path) -> anyhow::Result<crate::report::BuildReport> {
     })?;
     let mut text = String::new();
     f.read_to_string(&mut text)
-        .with_context(|| format!("无法读取 {name}"))?;
+        .with_context(|| format!("无法读取 {name}，资料包可能已损坏"))?;
     let report: crate::report::BuildReport =
-        serde_json::from_str(&text).with_context(|| format!("{name} 格式不对"))?;
+        serde_json::from_str(&text).with_context(|| format!("{name} 已损坏"))?;
     if report.format != crate::report::FORMAT {
         bail!(
             "构建报告格式是 {}，本程序只认识 {}",
@@ -565,15 +642,27 @@ pub fn read_report(path: &Path) -> anyhow::Result<crate::report::BuildReport> {
             crate::report::FORMAT
         );
     }
-    Ok(report)
+    Ok((manifest, report))
 }
 
-/// Re-hashes every entry of the package at `path` against its manifest.
+/// Re-hashes every entry of the package at `path` against its manifest. A package whose zip
+/// directory or manifest is damaged is a finding (the package exists but cannot be trusted);
+/// a file that is not a zip, or a zip that is not a package, is an error.
 pub fn verify(path: &Path) -> anyhow::Result<Verified> {
-    let file = File::open(path).with_context(|| format!("无法打开 {}", path.display()))?;
-    let mut zip = zip::ZipArchive::new(io::BufReader::new(file))
-        .with_context(|| format!("{} 不是可读的 zip 文件", path.display()))?;
-    let manifest = read_manifest(&mut zip)?;
+    let damaged = |why: String| Verified {
+        checked: 0,
+        findings: vec![Finding::Damaged(why)],
+        manifest: None,
+    };
+    let mut zip = match open_zip(path)? {
+        Ok(zip) => zip,
+        Err(why) => return Ok(damaged(why)),
+    };
+    let manifest = match read_manifest(&mut zip) {
+        Ok(m) => m,
+        Err(ManifestError::Damaged(why)) => return Ok(damaged(why)),
+        Err(ManifestError::NotAPackage(why) | ManifestError::OtherFormat(why)) => bail!(why),
+    };
     let mut findings = Vec::new();
     let listed: BTreeMap<&str, &ManifestEntry> = manifest
         .files
@@ -630,7 +719,7 @@ pub fn verify(path: &Path) -> anyhow::Result<Verified> {
     Ok(Verified {
         checked: manifest.files.len(),
         findings,
-        manifest,
+        manifest: Some(manifest),
     })
 }
 
@@ -643,10 +732,12 @@ pub fn unpack(package: &Path, dir: &Path) -> anyhow::Result<usize> {
             dir.display()
         );
     }
-    let file = File::open(package).with_context(|| format!("无法打开 {}", package.display()))?;
-    let mut zip = zip::ZipArchive::new(io::BufReader::new(file))
-        .with_context(|| format!("{} 不是可读的 zip 文件", package.display()))?;
-    let manifest = read_manifest(&mut zip)?;
+    let mut zip = open_zip(package)?.map_err(|why| anyhow::anyhow!("{why}"))?;
+    let manifest = read_manifest(&mut zip).map_err(|e| match e {
+        ManifestError::Damaged(why)
+        | ManifestError::NotAPackage(why)
+        | ManifestError::OtherFormat(why) => anyhow::anyhow!(why),
+    })?;
     let mut written: BTreeMap<String, String> = BTreeMap::new();
     for entry in &manifest.files {
         if !matches!(
@@ -739,5 +830,23 @@ mod tests {
         let csv = manifest_csv(&m);
         assert!(csv.starts_with('\u{feff}'));
         assert!(csv.contains("\"证据材料/a,b.pdf\",\"evidence/a,b.pdf\",证据,3,00,5,05-01,\"关于\"\"x\"\"\",2\r\n"), "{csv}");
+        // Cells that would be formulas are neutralised.
+        for (title, cell) in [
+            (
+                "=HYPERLINK(\"http://x\")",
+                "\"'=HYPERLINK(\"\"http://x\"\")\"",
+            ),
+            ("+1", "'+1"),
+            ("-2", "'-2"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+        ] {
+            let mut m = m.clone();
+            m.files[0].title = Some(title.into());
+            let csv = manifest_csv(&m);
+            assert!(
+                csv.contains(&format!(",05-01,{cell},2\r\n")),
+                "{title}: {csv}"
+            );
+        }
     }
 }

@@ -110,10 +110,16 @@ impl Session {
         let Some(dossier) = checked else {
             return Ok(None);
         };
+        // Held until the build returns: another build into the same folder waits.
+        let out_dir = output::OutDir::open(&self.opts.out, &dossier.canonical_root, status)?;
         let (fonts, roles) = match self.fonts(&dossier) {
             Ok(f) => f,
             Err(diags) => return fail(&dossier, diags),
         };
+        let unprintable = crate::glyphs::check(&dossier, &fonts);
+        if !unprintable.is_empty() {
+            return fail(&dossier, unprintable);
+        }
         let (res, prepared) = match resources(
             &dossier,
             fonts,
@@ -231,8 +237,10 @@ impl Session {
         lap.note("排版");
 
         // Every output is complete on disk before any replaces its previous version.
-        let zip_path = self.opts.out.join(format!("{name}.zip"));
-        let report_path = self.opts.out.join(format!("{name}-{}", report::IN_PACKAGE));
+        let zip_name = format!("{name}.zip");
+        let report_name = format!("{name}-{}", report::IN_PACKAGE);
+        let zip_path = self.opts.out.join(&zip_name);
+        let report_path = self.opts.out.join(&report_name);
         let previous: Option<BuildReport> = std::fs::read(&report_path)
             .ok()
             .and_then(|b| serde_json::from_slice(&b).ok());
@@ -261,6 +269,7 @@ impl Session {
             .iter()
             .map(|(p, _)| self.opts.out.join(&p.name))
             .collect();
+        let pdf_names: Vec<String> = pdfs.iter().map(|(p, _)| p.name.clone()).collect();
         for (_, staged) in pdfs {
             if let Some(staged) = staged {
                 staged.commit()?;
@@ -269,6 +278,18 @@ impl Session {
         zip_staged.commit()?;
         report_staged.commit()?;
         lap.note("打包");
+        let written: Vec<String> = pdf_names
+            .into_iter()
+            .chain([zip_name, report_name])
+            .collect();
+        for line in out_dir.record(
+            "build",
+            &written,
+            false,
+            &former_outputs(&self.opts.out, &name),
+        )? {
+            status(&line);
+        }
 
         if !dossier.unreferenced.is_empty() {
             let what = if self.opts.include_unreferenced {
@@ -377,6 +398,28 @@ impl Session {
         self.fonts = Some((key, fonts.clone(), roles.clone()));
         Ok((fonts, roles))
     }
+}
+
+/// Files in the output folder that look like PDFs of a build named `name` (the dossier, a
+/// volume, the master volume): what an earlier build may have left.
+fn former_outputs(out: &Path, name: &str) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(out) else {
+        return Vec::new();
+    };
+    let mut found: Vec<String> = entries
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|f| {
+            f.strip_prefix(name).is_some_and(|rest| {
+                rest == ".pdf"
+                    || rest == "-总目录.pdf"
+                    || rest
+                        .strip_prefix("-第")
+                        .is_some_and(|r| r.ends_with("册.pdf"))
+            })
+        })
+        .collect();
+    found.sort();
+    found
 }
 
 /// Prints build errors with the dossier's sources for snippets, and says nothing was replaced.

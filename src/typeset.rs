@@ -45,6 +45,64 @@ pub const EMBEDDED_FONTS: [(&str, &[u8]); 5] = [
     ),
 ];
 
+/// Fallback faces for the Han characters the body font lacks (Extension A and later, used in
+/// personal and place names), compressed (Brotli) and decompressed only when a page uses one of
+/// their characters: file name, family, the compressed font, its coverage (code point ranges,
+/// one per line, hex). See `fonts/README.md` and `fonts/han_fallback.py`.
+pub const FALLBACK_FONTS: [(&str, &str, &[u8], &str); 2] = [
+    (
+        "DossierHanA.ttf.br",
+        "Dossier Han A",
+        include_bytes!("../fonts/DossierHanA.ttf.br"),
+        include_str!("../fonts/DossierHanA.cmap"),
+    ),
+    (
+        "DossierHanB.ttf.br",
+        "Dossier Han B",
+        include_bytes!("../fonts/DossierHanB.ttf.br"),
+        include_str!("../fonts/DossierHanB.cmap"),
+    ),
+];
+
+/// A compressed fallback font, decompressed on first use.
+struct Compressed {
+    data: &'static [u8],
+}
+
+impl Compressed {
+    fn decompress(&self) -> Option<Vec<u8>> {
+        let mut out = Vec::new();
+        let mut reader = brotli_decompressor::Decompressor::new(self.data, 1 << 16);
+        std::io::Read::read_to_end(&mut reader, &mut out).ok()?;
+        Some(out)
+    }
+}
+
+impl FontSource for Compressed {
+    fn load(&self) -> Option<Font> {
+        Font::new(Bytes::new(self.decompress()?), 0)
+    }
+}
+
+/// The metadata of a fallback font, built from its family name and coverage file without
+/// decompressing it (a unit test checks it equals what the font itself says).
+fn fallback_info(family: &str, ranges: &str) -> FontInfo {
+    let mut codepoints = Vec::new();
+    for line in ranges.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        let (a, b) = line.split_once('-').unwrap_or((line, line));
+        if let (Ok(a), Ok(b)) = (u32::from_str_radix(a, 16), u32::from_str_radix(b, 16)) {
+            codepoints.extend(a..=b);
+        }
+    }
+    FontInfo {
+        family: family.to_string(),
+        variant: typst::text::FontVariant::default(),
+        flags: typst::text::FontFlags::empty(),
+        axes: Vec::new(),
+        coverage: typst::text::Coverage::from_vec(codepoints),
+    }
+}
+
 /// A font embedded in the binary, parsed on first use.
 struct Embedded {
     data: &'static [u8],
@@ -90,7 +148,18 @@ impl Fonts {
                 ));
             }
         }
+        for (_, family, data, ranges) in FALLBACK_FONTS {
+            store.push((Compressed { data }, fallback_info(family, ranges)));
+        }
         Fonts { store }
+    }
+
+    /// Whether some font can print `c` (Typst falls back through every font it has).
+    pub fn covers(&self, c: char) -> bool {
+        let book = self.book();
+        (0..)
+            .map_while(|i| book.info(i))
+            .any(|info| info.coverage.contains(u32::from(c)))
     }
 
     /// Adds the fonts of one file (a `.ttf`, `.otf`, `.ttc` or `.otc`); returns how many faces
@@ -432,6 +501,66 @@ mod tests {
         let not_a_font = Path::new(env!("CARGO_MANIFEST_DIR")).join("fonts/OFL-1.1.txt");
         assert_eq!(fonts.add_file(&not_a_font).unwrap(), None);
         assert!(fonts.add_file(Path::new("/no/such/font.ttf")).is_err());
+    }
+
+    #[test]
+    fn the_fallback_fonts_metadata_matches_the_fonts() {
+        for (name, family, data, ranges) in FALLBACK_FONTS {
+            let font = Compressed { data }.decompress().expect(name);
+            let real = FontInfo::new(&font, 0).expect(name);
+            let built = fallback_info(family, ranges);
+            assert_eq!(real.family, built.family, "{name}");
+            assert_eq!(real.variant, built.variant, "{name}");
+            assert_eq!(real.coverage, built.coverage, "{name}");
+        }
+    }
+
+    #[test]
+    fn rare_han_characters_print_from_the_fallback_fonts() {
+        // Extension A (㛃 䶮), B (𠀀), C (𫖮), E (𬌗), and a character GBK lacks (鿍): each gets a
+        // real glyph (not .notdef) from some font; an emoji and a private-use character get none.
+        let fonts = Fonts::embedded();
+        for c in ['㛃', '䶮', '𠀀', '𫖮', '𬌗', '鿍', '民'] {
+            assert!(fonts.covers(c), "{c} U+{:04X}", u32::from(c));
+        }
+        for c in ['😀', '\u{E000}'] {
+            assert!(!fonts.covers(c), "U+{:04X}", u32::from(c));
+        }
+        let src = "#set text(font: \"Noto Serif CJK SC\")\n张㛃䶮𠀀𫖮𬌗鿍";
+        let doc = compile(&world(src)).output.expect("compiles");
+        let mut glyphs = Vec::new();
+        fn walk(frame: &typst::layout::Frame, out: &mut Vec<(String, u16)>) {
+            for (_, item) in frame.items() {
+                match item {
+                    typst::layout::FrameItem::Group(g) => walk(&g.frame, out),
+                    typst::layout::FrameItem::Text(t) => {
+                        for g in &t.glyphs {
+                            out.push((t.font.info().family.clone(), g.id));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        walk(&doc.pages()[0].frame, &mut glyphs);
+        assert_eq!(glyphs.len(), 7, "{glyphs:?}");
+        assert!(
+            glyphs.iter().all(|(_, id)| *id != 0),
+            "a .notdef glyph: {glyphs:?}"
+        );
+        let families: Vec<&str> = glyphs.iter().map(|(f, _)| f.as_str()).collect();
+        assert_eq!(
+            families,
+            [
+                "Noto Serif CJK SC",
+                "Dossier Han A",
+                "Dossier Han A",
+                "Dossier Han B",
+                "Dossier Han B",
+                "Dossier Han B",
+                "Dossier Han A"
+            ]
+        );
     }
 
     #[test]

@@ -196,8 +196,13 @@ pub fn validate_with(sources: Sources, cache: &InspectCache) -> Validated {
         units,
         items,
         item_files,
+        unparsed,
         mut report,
     } = sources;
+    // An item file that did not parse may be the missing item: say nothing about missing files
+    // it could stand for (its parse error is reported).
+    let unparsed_items: Option<Vec<u32>> =
+        unparsed.iter().map(|f| item_number_of_file(f)).collect();
     let catalog = Catalog::get();
     let mut diags: Vec<Diagnostic> = Vec::new();
 
@@ -263,7 +268,7 @@ pub fn validate_with(sources: Sources, cache: &InspectCache) -> Validated {
             .split('.')
             .next()
             .unwrap_or("");
-        if stem.parse::<u32>().is_ok_and(|s| s != n) {
+        if item_number_of_file(&file).is_some_and(|s| s != n) {
             diags.push(
                 Diagnostic::warning(format!("文件名是 {stem}，写的却是指标{n}"))
                     .at(Place::at(&file, pos_of(&data.item)))
@@ -297,11 +302,20 @@ pub fn validate_with(sources: Sources, cache: &InspectCache) -> Validated {
     for cat in &catalog.items {
         match by_item.get(&cat.number) {
             Some((file, data)) => {
-                let recs = check_records(file, data, cat, registry.as_ref(), period, &mut diags);
+                let text = report.source(file).cloned();
+                let src = records::Source {
+                    file,
+                    text: text.as_deref(),
+                };
+                let recs = check_records(&src, data, cat, registry.as_ref(), period, &mut diags);
                 pending.push((cat.number, Some(file.clone()), recs));
             }
             None => {
-                if item_files > 0 {
+                let may_be_unparsed = match &unparsed_items {
+                    Some(numbers) => numbers.contains(&cat.number),
+                    None => true,
+                };
+                if item_files > 0 && !may_be_unparsed {
                     diags.push(
                         Diagnostic::warning(format!(
                             "没有指标{}的文件，这项指标没有任何材料",
@@ -409,14 +423,31 @@ pub fn validate_with(sources: Sources, cache: &InspectCache) -> Validated {
     }
 }
 
+/// The item number an item file's name stands for: `items/05.yaml` → 5.
+fn item_number_of_file(file: &str) -> Option<u32> {
+    let name = file.rsplit('/').next().unwrap_or(file);
+    name.split('.').next()?.trim().parse().ok()
+}
+
 fn report_all(report: &mut Report, diags: Vec<Diagnostic>) {
     for d in diags {
         report.push(d);
     }
 }
 
+/// The checks of `dossier.yaml` that need no other file. Each runs on its own, so one cannot
+/// hide another. Returns the creation period to check record dates against.
 fn check_config(c: &Config, diags: &mut Vec<Diagnostic>) -> (Date, Date) {
     let file = crate::load::CONFIG_FILE;
+    if let Some(name) = &c.output_name
+        && let Err(why) = output_name_problem(&name.value)
+    {
+        diags.push(
+            Diagnostic::error(format!("输出文件名“{}”不能用：{why}", name.value))
+                .at(Place::at(file, pos_of(name)))
+                .hint("输出文件名只是一个文件名（不含扩展名），如“某某县质量强县验收资料”；生成的文件总是放在输出目录（--out）里。不能含 / \\ : * ? \" < > | 和“..”，不能是 CON、PRN、AUX、NUL、COM1、LPT1 等 Windows 保留名。"),
+        );
+    }
     let Some(p) = &c.period else {
         return DEFAULT_PERIOD;
     };
@@ -430,19 +461,53 @@ fn check_config(c: &Config, diags: &mut Vec<Diagnostic>) -> (Date, Date) {
         );
         return DEFAULT_PERIOD;
     }
-    if let Some(name) = &c.output_name
-        && (name.value.trim().is_empty()
-            || name
-                .value
-                .contains(['/', '\\', ':', '*', '?', '"', '<', '>', '|']))
-    {
-        diags.push(
-            Diagnostic::error(format!("输出文件名“{}”不能用作文件名", name.value))
-                .at(Place::at(file, pos_of(name)))
-                .hint("文件名里不能有 / \\ : * ? \" < > |，也不能为空。"),
-        );
-    }
     (p.start.value, p.end.value)
+}
+
+/// Why `name` cannot be the file name (without extension) of the outputs, if it cannot: it
+/// must be one plain file name that every system accepts, so outputs never land outside the
+/// output folder.
+pub fn output_name_problem(name: &str) -> Result<(), String> {
+    let trimmed = name.trim();
+    if trimmed.is_empty() {
+        return Err("是空的".into());
+    }
+    if let Some(c) = trimmed
+        .chars()
+        .find(|c| matches!(c, '/' | '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|'))
+    {
+        return Err(format!("含有“{c}”（路径分隔符或系统不允许的字符）"));
+    }
+    if trimmed.chars().any(char::is_control) {
+        return Err("含有控制字符".into());
+    }
+    if trimmed == "." || trimmed.contains("..") {
+        return Err("含有“..”".into());
+    }
+    if trimmed.starts_with('.') {
+        return Err("以“.”开头（会成为隐藏文件）".into());
+    }
+    if trimmed.ends_with('.') {
+        return Err("以“.”结尾（Windows 不允许）".into());
+    }
+    let stem = trimmed
+        .split('.')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_uppercase();
+    let reserved = matches!(stem.as_str(), "CON" | "PRN" | "AUX" | "NUL")
+        || ["COM", "LPT"].iter().any(|p| {
+            stem.strip_prefix(p)
+                .is_some_and(|n| n.len() == 1 && n.as_bytes()[0].is_ascii_digit())
+        });
+    if reserved {
+        return Err(format!("“{stem}”是 Windows 的保留设备名"));
+    }
+    if trimmed.chars().count() > 100 {
+        return Err("太长（不能超过 100 个字）".into());
+    }
+    Ok(())
 }
 
 /// Every unit the catalog names must resolve in the dossier's registry (the office may have

@@ -9,6 +9,8 @@ use serde_saphyr::{Error, ExternalMessageSource, Location, Options, Spanned};
 
 use crate::diag::{Diagnostic, Place, Pos};
 
+pub mod lint;
+
 /// The text of a YAML file, decoded, or a diagnostic saying why it cannot be read as text.
 pub fn decode(file: &str, bytes: &[u8]) -> Result<Arc<str>, Diagnostic> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);

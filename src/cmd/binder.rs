@@ -66,12 +66,19 @@ pub fn run(args: &BinderArgs) -> anyhow::Result<Status> {
             with_work
         }
     };
+    // Held until the binders are written: a build or another binder run into the same folder
+    // waits.
+    let out_dir = output::OutDir::open(&args.out, &dossier.canonical_root, status)?;
     let (fonts, roles) = match build::dossier_fonts(&dossier) {
         Ok(f) => f,
         Err(diags) => {
             return Ok(not_made(&dossier, diags));
         }
     };
+    let unprintable = crate::glyphs::check(&dossier, &fonts);
+    if !unprintable.is_empty() {
+        return Ok(not_made(&dossier, unprintable));
+    }
     // One cache of evidence bytes for every binder: a file shared by several units is read once.
     let files = Arc::new(crate::typeset::FileCache::default());
     let (res, prepared) =
@@ -95,10 +102,14 @@ pub fn run(args: &BinderArgs) -> anyhow::Result<Status> {
     let mut failed = Vec::new();
     let mut warnings = Vec::new();
     let mut pages = 0;
+    let mut written = Vec::new();
     for (u, result) in units.iter().zip(results) {
         match result {
             Ok(made) => {
                 pages += made.pages;
+                if let Ok(rel) = made.path.strip_prefix(&args.out) {
+                    written.push(rel.to_string_lossy().replace('\\', "/"));
+                }
                 status(&format!(
                     "已生成 {}：{} 件材料，{} 页",
                     made.path.display(),
@@ -118,6 +129,15 @@ pub fn run(args: &BinderArgs) -> anyhow::Result<Status> {
     }
     // Typst's warnings, once each however many binders met them.
     print_diagnostics(&dossier, warnings);
+    // `--all` makes every binder there is: one for a unit that no longer has work is removed.
+    let others = if args.all {
+        binder_files(&dir)
+    } else {
+        Vec::new()
+    };
+    for line in out_dir.record("binder", &written, args.unit.is_some(), &others)? {
+        status(&line);
+    }
     if !failed.is_empty() {
         print_diagnostics(&dossier, failed);
         return Ok(Status::DataErrors);
@@ -187,6 +207,20 @@ fn build_one(job: &Job<'_>, unit: usize) -> Built {
         pages: doc.pages,
         warnings: doc.warnings,
     })
+}
+
+/// The PDFs in the binders folder, relative to the output folder.
+fn binder_files(dir: &std::path::Path) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut found: Vec<String> = entries
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|f| f.ends_with(".pdf"))
+        .map(|f| format!("binders/{f}"))
+        .collect();
+    found.sort();
+    found
 }
 
 /// Prints why no binder could be made.

@@ -3,7 +3,7 @@
 use crate::cli::CheckArgs;
 use crate::cmd::{Status, print_report, status};
 use crate::plan::{self, PlanOptions};
-use crate::{build, load, render, validate};
+use crate::{build, glyphs, load, render, validate};
 
 /// Runs the check.
 pub fn run(args: &CheckArgs) -> anyhow::Result<Status> {
@@ -14,7 +14,8 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<Status> {
     if let Some(d) = &checked.dossier {
         let mut found = Vec::new();
         match build::dossier_fonts(d) {
-            Ok((_, roles)) => {
+            Ok((fonts, roles)) => {
+                found.extend(glyphs::check(d, &fonts));
                 let plan = plan::plan(
                     d,
                     &PlanOptions {

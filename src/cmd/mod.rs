@@ -75,6 +75,26 @@ pub fn checked_dossier(
     Ok(checked.dossier)
 }
 
+/// What to do about the I/O error at the root of `e`, if it is one a user can act on (a full
+/// or read-only disk, a missing permission).
+pub fn io_hint(e: &anyhow::Error) -> Option<&'static str> {
+    use std::io::ErrorKind;
+    let io = e.chain().find_map(|c| c.downcast_ref::<std::io::Error>())?;
+    Some(match io.kind() {
+        ErrorKind::StorageFull | ErrorKind::FileTooLarge | ErrorKind::QuotaExceeded => {
+            "磁盘空间不足（或文件超过了磁盘允许的大小）。请清理磁盘，或用 --out 换到空间足够的磁盘；上一次生成的文件没有被改动。"
+        }
+        ErrorKind::ReadOnlyFilesystem => {
+            "这个磁盘是只读的（如光盘、写保护的 U 盘）。请用 --out 换一个可以写入的文件夹。"
+        }
+        ErrorKind::PermissionDenied => {
+            "没有写入或读取的权限。请检查文件夹的权限，或用 --out 换一个自己的文件夹。"
+        }
+        ErrorKind::NotADirectory => "路径中有一段是文件而不是文件夹，请核对路径。",
+        _ => return None,
+    })
+}
+
 /// Prints one status line to stderr.
 pub fn status(line: &str) {
     let _ = writeln!(std::io::stderr(), "{line}");

@@ -15,15 +15,18 @@ pub fn run(args: &VerifyArgs) -> anyhow::Result<Status> {
             Finding::Missing(p) => format!("缺少：{p}（清单里有，资料包里没有）"),
             Finding::Extra(p) => format!("多出：{p}（资料包里有，清单里没有）"),
             Finding::Altered(p, why) => format!("被改动：{p}（{why}）"),
+            Finding::Damaged(why) => format!("资料包已损坏：{why}"),
         });
     }
-    let m = &v.manifest;
-    if v.findings.is_empty() {
+    if let (true, Some(m)) = (v.findings.is_empty(), &v.manifest) {
         status(&format!(
             "资料包完好：{} 个文件全部与清单一致（{}，版本 {}，{}）",
             v.checked, m.title, m.version, m.date
         ));
         Ok(Status::Ok)
+    } else if v.manifest.is_none() {
+        status("资料包已损坏，无法逐个核对其中的文件。请从原处重新复制一份资料包。");
+        Ok(Status::DataErrors)
     } else {
         status(&format!(
             "资料包有问题：核对 {} 个文件，发现 {} 处不符",
@@ -48,8 +51,19 @@ pub fn unpack(args: &UnpackArgs) -> anyhow::Result<Status> {
 
 /// Runs diff: prints what changed between the builds in two packages.
 pub fn diff(args: &DiffArgs) -> anyhow::Result<Status> {
-    let old = package::read_report(&args.old)?;
-    let new = package::read_report(&args.new)?;
+    let (old_m, old) = package::read_report(&args.old)?;
+    let (new_m, new) = package::read_report(&args.new)?;
+    if (old_m.title.trim(), old_m.county.trim()) != (new_m.title.trim(), new_m.county.trim()) {
+        status(&format!(
+            "注意：这两个资料包不是同一份汇编：{} 是{}的《{}》，{} 是{}的《{}》。下面的比较只按件号对照，可能没有意义。",
+            args.old.display(),
+            old_m.county,
+            old_m.title,
+            args.new.display(),
+            new_m.county,
+            new_m.title
+        ));
+    }
     status(&format!(
         "比较 {}（版本 {}）与 {}（版本 {}）：",
         args.old.display(),

@@ -22,6 +22,14 @@ const QUIET: Duration = Duration::from_millis(60);
 /// Runs watch until interrupted.
 pub fn run(args: &BuildArgs) -> anyhow::Result<Status> {
     let root = &args.dossier.dir;
+    // A refused output folder (a file, inside the evidence) stops watch before it starts.
+    if let Ok(canonical_root) = std::fs::canonicalize(root) {
+        drop(crate::output::OutDir::open(
+            &args.out,
+            &canonical_root,
+            status,
+        )?);
+    }
     let mut session = Session::new(root, BuildOptions::from(args));
     session.pdf_first = true;
     status(&format!("生成 {} ……", root.display()));
@@ -116,15 +124,8 @@ fn relevant(path: &Path, root: &Path, out: &Path) -> Option<String> {
     }
     let rel: PathBuf = path.strip_prefix(root).ok()?.to_path_buf();
     let name = rel.file_name()?.to_string_lossy();
-    // Hidden files and folders (names starting with '.') are checked below, for every part.
-    let temporary = name.starts_with('~')
-        || name.starts_with("#")
-        || name.ends_with('~')
-        || name.ends_with(".swp")
-        || name.ends_with(".swx")
-        || name.ends_with(".tmp")
-        || name == "4913";
-    if temporary
+    // Hidden folders (names starting with '.') are checked below, for every part.
+    if crate::paths::is_scratch_file(&name)
         || rel
             .components()
             .any(|c| c.as_os_str().to_string_lossy().starts_with('.'))

@@ -118,6 +118,12 @@ fn file_problem(rel: &str, p: &Problem) -> Diagnostic {
         Problem::Unreadable(why) => Diagnostic::error(format!("无法读取 {rel}：{why}")).hint("文件可能已损坏，请重新扫描或重新导出。"),
         Problem::Mismatch { named, found } => Diagnostic::error(format!("{rel} 的扩展名表明是{named}，内容却是{}", found.label()))
             .hint("请确认文件没有损坏、扩展名没有改错；需要时重新导出。"),
+        Problem::Image(defect @ crate::raster::Defect::TooLarge { .. }) => {
+            Diagnostic::error(format!("图片 {rel} 太大：{defect}"))
+                .hint("这样大的图片排版时会占用数 GB 内存。请用看图软件把它缩小后另存（打印用，长边 5000 像素左右足够），再登记缩小后的文件；原图可以“仅入包”。")
+        }
+        Problem::Image(defect) => Diagnostic::error(format!("图片 {rel} 无法使用：{defect}"))
+            .hint("请用看图软件打开检查。文件不完整时请从原处重新复制；损坏时请重新扫描或重新导出。"),
         Problem::NotAFile => Diagnostic::error(format!("{rel} 不是文件（是文件夹？）")),
         Problem::Io(e) => Diagnostic::error(format!("无法读取 {rel}：{e}")),
     }
@@ -206,20 +212,34 @@ pub(super) fn unreferenced_files(
         return Vec::new();
     }
     let mut out = Vec::new();
-    for entry in walkdir::WalkDir::new(&dir)
+    let walk = walkdir::WalkDir::new(&dir)
         .sort_by_file_name()
         .into_iter()
-        .filter_map(Result::ok)
-    {
+        // Hidden folders (.git, .cache) hold no evidence.
+        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
+    for entry in walk {
+        let entry = match entry {
+            Ok(e) => e,
+            Err(e) => {
+                let at = e
+                    .path()
+                    .and_then(|p| p.strip_prefix(root).ok())
+                    .map_or_else(
+                        || EVIDENCE_DIR.to_string(),
+                        |p| p.to_string_lossy().replace('\\', "/"),
+                    );
+                diags.push(
+                    Diagnostic::warning(format!("无法读取 {at}，其中的文件没有检查是否被引用"))
+                        .at(Place::file(&at))
+                        .hint(format!("请检查这个文件夹的权限（{e}）。")),
+                );
+                continue;
+            }
+        };
         if !entry.file_type().is_file() {
             continue;
         }
-        let name = entry.file_name().to_string_lossy();
-        if name.starts_with('.')
-            || name.starts_with("~$")
-            || name == "Thumbs.db"
-            || name == "desktop.ini"
-        {
+        if crate::paths::is_scratch_file(&entry.file_name().to_string_lossy()) {
             continue;
         }
         let Ok(rel) = entry.path().strip_prefix(root) else {

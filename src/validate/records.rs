@@ -25,14 +25,53 @@ pub(super) struct PendingRec {
     pub(super) files: Vec<PendingFile>,
 }
 
+/// An item file: its path and, when it was read, its text (to point at a key by its line).
+pub(super) struct Source<'a> {
+    pub(super) file: &'a str,
+    pub(super) text: Option<&'a str>,
+}
+
+impl Source<'_> {
+    /// The place of `key:` inside the record that starts at `rec` (the record's own place when
+    /// the key is not found, e.g. written in flow style).
+    fn key(&self, rec: Pos, key: &str) -> Place {
+        let found = self.text.and_then(|text| {
+            let mut lines = text.lines().enumerate().skip(rec.line - 1);
+            let (_, first) = lines.next()?;
+            let indent = first.chars().take_while(|c| *c == ' ').count();
+            let first_key = first[indent..].trim_start_matches(['-', ' ']);
+            let in_first = first_key
+                .strip_prefix(key)
+                .is_some_and(|r| r.starts_with(':'));
+            if in_first {
+                let col = first.chars().count() - first_key.chars().count() + 1;
+                return Some(Pos::new(rec.line, col, key.chars().count()));
+            }
+            for (i, line) in lines {
+                let depth = line.chars().take_while(|c| *c == ' ').count();
+                let rest = &line[depth..];
+                if !rest.is_empty() && !rest.starts_with('#') && depth <= indent {
+                    return None; // the next record, or the end of the list
+                }
+                if rest.strip_prefix(key).is_some_and(|r| r.starts_with(':')) {
+                    return Some(Pos::new(i + 1, depth + 1, key.chars().count()));
+                }
+            }
+            None
+        });
+        Place::at(self.file, found.unwrap_or(rec))
+    }
+}
+
 pub(super) fn check_records(
-    file: &str,
+    src: &Source<'_>,
     data: &ItemFile,
     cat: &Item,
     reg: Option<&Registry>,
     period: (Date, Date),
     diags: &mut Vec<Diagnostic>,
 ) -> Vec<PendingRec> {
+    let file = src.file;
     let n = cat.number;
     let mut seen: BTreeMap<u32, Pos> = BTreeMap::new();
     let used: BTreeSet<u32> = data
@@ -127,6 +166,15 @@ pub(super) fn check_records(
                         cat.unit_names().join("、")
                     )),
             ),
+            Some(list) if list.0.is_empty() => diags.push(
+                Diagnostic::error(format!("第{ordinal}件材料的责任单位是空的"))
+                    .at(src.key(rec_pos, "责任单位"))
+                    .hint(format!(
+                        "在方括号里写提供这件材料的单位，如“责任单位: [{}]”。本指标的责任单位有：{}。",
+                        cat.unit_names().first().copied().unwrap_or("县创建办公室"),
+                        cat.unit_names().join("、")
+                    )),
+            ),
             Some(list) => {
                 for u in list.iter() {
                     unit_names.push(u.value.trim().to_string());
@@ -144,6 +192,19 @@ pub(super) fn check_records(
         // Criteria and tasks.
         let mut criteria = BTreeSet::new();
         let mut written_criteria = BTreeSet::new();
+        for (key, list) in [("考核内容", &r.criteria), ("工作任务", &r.tasks)] {
+            if list.as_ref().is_some_and(|l| l.0.is_empty()) {
+                diags.push(
+                    Diagnostic::error(format!("第{ordinal}件材料的{key}是空的"))
+                        .at(src.key(rec_pos, key))
+                        .hint(format!(
+                            "在方括号里写序号，如“{key}: [1]”；不知道写哪条时删去这一行。指标{n}有 {} 条考核内容，工作任务编号是：{}。",
+                            cat.criteria.len(),
+                            cat.task_numbers()
+                        )),
+                );
+            }
+        }
         if let Some(list) = &r.criteria {
             for c in list.iter() {
                 let k = c.value as usize;
@@ -222,7 +283,9 @@ pub(super) fn check_records(
                     ),
             ),
             Some(list) if list.0.is_empty() => diags.push(
-                Diagnostic::error(format!("第{ordinal}件材料的文件列表是空的")).at(at(rec_pos)),
+                Diagnostic::error(format!("第{ordinal}件材料的文件列表是空的"))
+                    .at(src.key(rec_pos, "文件"))
+                    .hint("在方括号里写证据文件的路径，如“文件: [evidence/05/方案.pdf]”。"),
             ),
             Some(list) => {
                 let mut here = BTreeSet::new();

@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod images;
 pub mod pdf;
 
 use std::path::{Path, PathBuf};
@@ -191,13 +192,18 @@ pub fn pdf_text(path: &Path) -> String {
     pdf::compact(&pdf::Pdf::load(path).all_text().concat())
 }
 
-/// Asserts that the output folder holds exactly these files besides the normalisation cache
-/// (no temporary files left over).
+/// Asserts that the output folder holds exactly these files besides the normalisation cache,
+/// the lock file and the record of outputs (no temporary files left over).
 pub fn assert_outputs(dir: &Path, expected: &[&str]) {
     let mut names: Vec<String> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n != ".cache")
+        .filter(|n| {
+            !matches!(
+                n.as_str(),
+                ".cache" | ".dossier.lock" | ".dossier-outputs.json"
+            )
+        })
         .collect();
     names.sort();
     let mut expected: Vec<String> = expected.iter().map(|s| s.to_string()).collect();

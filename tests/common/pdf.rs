@@ -69,6 +69,50 @@ impl Pdf {
         self.doc.extract_text(&[page as u32]).unwrap_or_default()
     }
 
+    /// The JPEG (DCTDecode) images drawn on a page (1-based), searched through the page's form
+    /// XObjects (embedded PDF pages), as their stored bytes.
+    pub fn page_jpegs(&self, page: usize) -> Vec<Vec<u8>> {
+        let mut out = Vec::new();
+        let Ok(dict) = self.doc.get_dictionary(self.pages[page - 1]) else {
+            return out;
+        };
+        let mut todo: Vec<Object> = dict.get(b"Resources").ok().cloned().into_iter().collect();
+        let mut seen = std::collections::BTreeSet::new();
+        while let Some(res) = todo.pop() {
+            let Ok(res) = self.resolve(&res).as_dict() else {
+                continue;
+            };
+            let Ok(xobjects) = res.get(b"XObject").map(|x| self.resolve(x)) else {
+                continue;
+            };
+            let Ok(xobjects) = xobjects.as_dict() else {
+                continue;
+            };
+            for (_, x) in xobjects.iter() {
+                if let Object::Reference(id) = x
+                    && !seen.insert(*id)
+                {
+                    continue;
+                }
+                let Ok(stream) = self.resolve(x).as_stream() else {
+                    continue;
+                };
+                let subtype = stream.dict.get(b"Subtype").and_then(|s| s.as_name()).ok();
+                let filter = stream.dict.get(b"Filter").and_then(|f| f.as_name()).ok();
+                match (subtype, filter) {
+                    (Some(b"Image"), Some(b"DCTDecode")) => out.push(stream.content.clone()),
+                    (Some(b"Form"), _) => {
+                        if let Ok(r) = stream.dict.get(b"Resources") {
+                            todo.push(r.clone());
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        out
+    }
+
     /// Text of every page, in order.
     pub fn all_text(&self) -> Vec<String> {
         (1..=self.page_count()).map(|p| self.text(p)).collect()

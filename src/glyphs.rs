@@ -1,0 +1,174 @@
+//! Characters no font can print. Typst prints a character it has no glyph for as a blank gap
+//! (and keeps it in the text layer, so a search still finds it): a name with a rare character,
+//! an emoji in a title, a control character pasted from a web page would disappear from the
+//! paper without a word. Every character the dossier prints (everything the plan carries, plus
+//! the archive fields the binders print) is checked against every font the build has (Typst
+//! falls back through all of them); each one no font covers is an error at the place it is
+//! written, with its code point and what to do.
+
+use std::collections::BTreeSet;
+
+use crate::diag::{Diagnostic, Place, Pos};
+use crate::plan::{self, PlanOptions};
+use crate::typeset::Fonts;
+use crate::validate::Dossier;
+
+/// Diagnostics for every character the dossier prints that no font in `fonts` has.
+pub fn check(d: &Dossier, fonts: &Fonts) -> Vec<Diagnostic> {
+    let mut missing: BTreeSet<char> = BTreeSet::new();
+    let mut seen: BTreeSet<char> = BTreeSet::new();
+    for text in printed_strings(d) {
+        for c in text.chars() {
+            if seen.insert(c) && !ignorable(c) && !fonts.covers(c) {
+                missing.insert(c);
+            }
+        }
+    }
+    if missing.is_empty() {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    let files = source_files(d);
+    for &c in &missing {
+        let mut found = false;
+        for (file, text) in &files {
+            let places = occurrences(text, c);
+            let Some(&(line, col)) = places.first() else {
+                continue;
+            };
+            found = true;
+            let more = if places.len() > 1 {
+                format!("（这个文件里共 {} 处）", places.len())
+            } else {
+                String::new()
+            };
+            out.push(diagnostic(c, &more).at(Place::at(file.clone(), Pos::new(line, col, 1))));
+        }
+        if !found {
+            out.push(diagnostic(c, ""));
+        }
+    }
+    out
+}
+
+/// Every string the dossier's documents print: the dossier's plan (cover, catalogs, records,
+/// indexes, units with their heads) and the archive fields of the binders' box labels.
+fn printed_strings(d: &Dossier) -> Vec<String> {
+    let mut out = Vec::new();
+    let plan = plan::plan(
+        d,
+        &PlanOptions {
+            draft: true,
+            ..PlanOptions::default()
+        },
+    );
+    if let Ok(value) = serde_json::to_value(&plan) {
+        collect(&value, &mut out);
+    }
+    if let Some(a) = &d.config.archive {
+        for v in [&a.fonds, &a.year, &a.retention].into_iter().flatten() {
+            out.push(v.0.clone());
+        }
+        if let Some(boxes) = &a.boxes {
+            out.extend(boxes.value.values().map(|v| v.0.clone()));
+        }
+    }
+    out
+}
+
+fn collect(value: &serde_json::Value, out: &mut Vec<String>) {
+    match value {
+        serde_json::Value::String(s) => out.push(s.clone()),
+        serde_json::Value::Array(items) => items.iter().for_each(|v| collect(v, out)),
+        serde_json::Value::Object(map) => map.values().for_each(|v| collect(v, out)),
+        _ => {}
+    }
+}
+
+/// Characters that are not drawn, so need no glyph: spaces and line breaks, and the Unicode
+/// default-ignorables (zero-width joiners, variation selectors, byte-order marks). Other
+/// control characters are drawn as nothing and are reported.
+fn ignorable(c: char) -> bool {
+    matches!(c, '\n' | '\r' | '\t') || c.is_whitespace() || typst::text::is_default_ignorable(c)
+}
+
+/// The dossier's YAML files and their text, read again (they are small): where a character
+/// can be pointed at.
+fn source_files(d: &Dossier) -> Vec<(String, String)> {
+    let mut names = vec![
+        crate::load::CONFIG_FILE.to_string(),
+        crate::load::UNITS_FILE.to_string(),
+    ];
+    names.extend(d.items.iter().filter_map(|i| i.file.clone()));
+    names
+        .into_iter()
+        .filter_map(|n| Some((n.clone(), std::fs::read_to_string(d.root.join(&n)).ok()?)))
+        .collect()
+}
+
+/// Line and column (1-based, in characters) of every occurrence of `c` outside comment lines.
+fn occurrences(text: &str, c: char) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim_start().starts_with('#') {
+            continue;
+        }
+        for (col, x) in line.chars().enumerate() {
+            if x == c {
+                out.push((i + 1, col + 1));
+            }
+        }
+    }
+    out
+}
+
+fn diagnostic(c: char, more: &str) -> Diagnostic {
+    let code = format!("U+{:04X}", u32::from(c));
+    let emoji = matches!(u32::from(c), 0x1F000..=0x1FAFF | 0x2600..=0x27BF);
+    if c.is_control() {
+        return Diagnostic::error(format!(
+            "有一个看不见的控制字符（{code}），打印不出来{more}"
+        ))
+        .hint("这通常是从网页或别的软件复制文字时带进来的。请把这段文字删掉后重新输入。");
+    }
+    if emoji {
+        return Diagnostic::error(format!("表情符号“{c}”（{code}）打印不出来{more}"))
+            .hint("汇编用的字体没有表情符号，打印出来会是空白。请删去它，或改用文字。");
+    }
+    let mut hint =
+        String::from("内置字体和 dossier.yaml 里“字体”所列的字体都没有这个字，打印出来会是空白。");
+    hint.push_str(
+        "如果是人名、地名里的生僻字，请把含有这个字的字体文件放进资料目录，在 dossier.yaml 的“字体: 文件:”里列出；否则请换成常用的写法。",
+    );
+    Diagnostic::error(format!("字符“{c}”（{code}）没有字体可以打印{more}")).hint(hint)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn occurrences_skip_comment_lines_and_count_columns_in_characters() {
+        let text = "# 😀 在注释里\n题名: 张😀 与😀\n";
+        assert_eq!(occurrences(text, '😀'), vec![(2, 6), (2, 9)]);
+    }
+
+    #[test]
+    fn spaces_and_invisible_joiners_need_no_glyph_but_controls_do() {
+        for c in [' ', '\u{3000}', '\n', '\u{200B}', '\u{FE0F}', '\u{FEFF}'] {
+            assert!(ignorable(c), "U+{:04X}", u32::from(c));
+        }
+        assert!(!ignorable('\u{7}'));
+        assert!(!ignorable('😀'));
+    }
+
+    #[test]
+    fn messages_say_the_code_point_and_what_to_do() {
+        let d = diagnostic('😀', "");
+        assert!(d.message.contains("U+1F600") && d.message.contains("表情符号"));
+        let d = diagnostic('\u{E000}', "（这个文件里共 2 处）");
+        assert!(d.message.contains("U+E000"), "{}", d.message);
+        assert!(d.hint.unwrap().contains("字体: 文件:"));
+        assert!(diagnostic('\u{1}', "").message.contains("控制字符"));
+    }
+}

@@ -1,0 +1,656 @@
+//! Regression tests for issue 10 ("nothing lost, nothing silent, no panic, any county"), one
+//! per class of problem found by trying the tool as a new user, all through the binary:
+//! outputs that could land outside `--out`, stale and leftover files, concurrent builds, every
+//! colour model and orientation of image, decompression bombs and truncated files, the YAML
+//! mistakes Chinese clerks make, implausible dates, empty lists, item files the loader used to
+//! skip, and a full output disk.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use common::images::{self, JpegKind, PngColour};
+use common::pdf::Pdf;
+use common::*;
+
+/// Replaces the first `from` in a file of the dossier by `to`.
+fn edit(root: &Path, file: &str, from: &str, to: &str) {
+    let path = root.join(file);
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains(from), "{file} has no {from:?}");
+    std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
+}
+
+/// Appends records to an item file.
+fn append(root: &Path, file: &str, yaml: &str) {
+    let path = root.join(file);
+    let mut text = std::fs::read_to_string(&path).unwrap();
+    text.push_str(yaml);
+    std::fs::write(&path, text).unwrap();
+}
+
+fn stderr_of(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// The errors printed by `check d` in `dir`, with the exit code.
+fn check_errors(dir: &Path) -> (i32, Vec<Printed>, String) {
+    let (code, diags, stderr) = check_in(dir);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let errors = diags.into_iter().filter(|d| d.severity == "错误").collect();
+    (code, errors, stderr)
+}
+
+#[test]
+fn issue10_output_names_that_would_leave_the_output_folder_are_errors() {
+    for bad in [
+        "../evidence/05/原件",
+        "/tmp/dossier-escape",
+        "C:\\\\Users\\\\x",
+        "sub/name",
+        "CON",
+        "lpt1.备份",
+        "..",
+        ".hidden",
+    ] {
+        let (tmp, root) = dossier_with(None);
+        edit(
+            &root,
+            "dossier.yaml",
+            "输出文件名: 测试资料",
+            &format!("输出文件名: \"{bad}\""),
+        );
+        // No 创建期: the name used to be checked only when it was present.
+        edit(
+            &root,
+            "dossier.yaml",
+            "创建期:\n  起: 2020-11-01\n  止: 2022-06-30\n",
+            "",
+        );
+        let (code, errors, stderr) = check_errors(tmp.path());
+        assert_eq!(code, 1, "{bad}: {stderr}");
+        assert_eq!(errors.len(), 1, "{bad}: {stderr}");
+        assert!(
+            errors[0].message.starts_with("输出文件名"),
+            "{bad}: {stderr}"
+        );
+        assert_eq!(
+            (errors[0].file.as_str(), errors[0].line),
+            ("dossier.yaml", 9),
+            "{stderr}"
+        );
+        let run = dossier(tmp.path(), &["build", "d", "--out", "o"]);
+        assert_eq!(run.status.code(), Some(1), "{bad}");
+        let evidence: Vec<_> = walkdir::WalkDir::new(root.join("evidence"))
+            .into_iter()
+            .filter_map(Result::ok)
+            .filter(|e| e.file_type().is_file())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(
+            evidence.len(),
+            4,
+            "{bad}: nothing new in evidence: {evidence:?}"
+        );
+        assert!(!Path::new("/tmp/dossier-escape.pdf").exists());
+    }
+}
+
+#[test]
+fn issue10_an_output_folder_inside_the_dossiers_own_folders_is_refused() {
+    let (tmp, root) = dossier_with(None);
+    for out in ["d/evidence/out", "d/items", "d"] {
+        let run = dossier(tmp.path(), &["build", "d", "--out", out]);
+        let stderr = stderr_of(&run);
+        assert_eq!(run.status.code(), Some(2), "{out}: {stderr}");
+        assert!(stderr.contains("输出目录"), "{stderr}");
+    }
+    assert!(
+        !root.join("evidence/out").exists(),
+        "nothing created in the evidence"
+    );
+    // Inside the dossier but outside its own folders is fine, and not packaged as evidence.
+    let run = dossier(
+        tmp.path(),
+        &["build", "d", "--out", "d/out", "--include-unreferenced"],
+    );
+    assert_eq!(run.status.code(), Some(0), "{}", stderr_of(&run));
+    let run = dossier(
+        tmp.path(),
+        &["build", "d", "--out", "d/out", "--include-unreferenced"],
+    );
+    assert_eq!(run.status.code(), Some(0), "{}", stderr_of(&run));
+    let zip = zip_names(&root.join("out/测试资料.zip"));
+    assert!(zip.iter().all(|n| !n.contains("out/")), "{zip:?}");
+}
+
+fn zip_names(path: &Path) -> Vec<String> {
+    let file = std::fs::File::open(path).unwrap();
+    let zip = zip::ZipArchive::new(file).unwrap();
+    zip.file_names().map(|n| n.unwrap().into_owned()).collect()
+}
+
+#[test]
+fn issue10_files_a_build_no_longer_writes_are_removed() {
+    let (tmp, root) = dossier_with(None);
+    // Records in three items, cut into volumes of at most 2 evidence pages.
+    for item in ["06", "07"] {
+        append(
+            &root,
+            &format!("items/{item}.yaml"),
+            "  - 件号: 1\n    题名: 照片\n    责任单位: 市场监管局\n    考核内容: [1]\n    文件: evidence/05/照片.jpg\n",
+        );
+    }
+    append(&root, "dossier.yaml", "分册:\n  每册页数上限: 3\n");
+    build_ok(tmp.path(), &[]);
+    let out = tmp.path().join("o");
+    let volumes: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("册") || n.contains("总目录"))
+        .collect();
+    assert!(volumes.len() >= 3, "{volumes:?}");
+    // A hand-edited volume is kept (and said so); the others go when the dossier shrinks.
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    std::fs::write(out.join("测试资料-总目录.pdf"), b"annotated by hand").unwrap();
+    edit(&root, "dossier.yaml", "每册页数上限: 3", "每册页数上限: 0");
+    let run = build_ok(tmp.path(), &[]);
+    let stderr = stderr_of(&run);
+    assert!(stderr.contains("已删除这次不再生成的"), "{stderr}");
+    assert!(stderr.contains("被改动过，所以没有删除"), "{stderr}");
+    assert_outputs(
+        &out,
+        &[
+            "测试资料.pdf",
+            "测试资料.zip",
+            "测试资料-构建报告.json",
+            "测试资料-总目录.pdf",
+        ],
+    );
+    // A renamed output: the old name's files go too.
+    std::fs::remove_file(out.join("测试资料-总目录.pdf")).unwrap();
+    edit(
+        &root,
+        "dossier.yaml",
+        "输出文件名: 测试资料",
+        "输出文件名: 新名称",
+    );
+    build_ok(tmp.path(), &[]);
+    assert_outputs(&out, &["新名称.pdf", "新名称.zip", "新名称-构建报告.json"]);
+}
+
+#[test]
+fn issue10_temporary_files_of_a_killed_build_are_removed_by_the_next() {
+    let (tmp, _root) = dossier_with(None);
+    build_ok(tmp.path(), &[]);
+    let out = tmp.path().join("o");
+    // What `kill -9` during a build leaves: complete temporary files beside the outputs and in
+    // the cache.
+    std::fs::write(out.join(".dossier-a1b2c3.tmp"), vec![7u8; 4096]).unwrap();
+    std::fs::write(out.join(".cache/normalized/.dossier-d4e5.tmp"), b"x").unwrap();
+    let run = build_ok(tmp.path(), &[]);
+    assert!(
+        stderr_of(&run).contains("2 个临时文件"),
+        "{}",
+        stderr_of(&run)
+    );
+    assert!(!out.join(".dossier-a1b2c3.tmp").exists());
+    assert!(!out.join(".cache/normalized/.dossier-d4e5.tmp").exists());
+    assert_outputs(
+        &out,
+        &["测试资料.pdf", "测试资料.zip", "测试资料-构建报告.json"],
+    );
+}
+
+#[test]
+fn issue10_a_second_build_into_the_same_folder_waits_for_the_first() {
+    let (tmp, _root) = dossier_with(None);
+    let out = tmp.path().join("o");
+    std::fs::create_dir_all(&out).unwrap();
+    // This test plays the first build: it holds the output folder's lock.
+    let lock = std::fs::File::create(out.join(".dossier.lock")).unwrap();
+    lock.lock().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dossier"))
+        .args(["build", "d", "--out", "o"])
+        .current_dir(tmp.path())
+        .env("NO_COLOR", "1")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut said = String::new();
+    while !said.contains("等它写完") {
+        let mut line = String::new();
+        assert!(
+            stderr.read_line(&mut line).unwrap() > 0,
+            "no waiting message: {said}"
+        );
+        said.push_str(&line);
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the second build waits"
+    );
+    assert!(
+        !out.join("测试资料.pdf").exists(),
+        "nothing written while waiting"
+    );
+    drop(lock);
+    let status = child.wait().unwrap();
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
+    assert!(status.success(), "{said}{rest}");
+    assert!(out.join("测试资料.pdf").is_file());
+}
+
+/// Every image variant of the test, with its record title.
+fn image_variants() -> Vec<(String, String, Vec<u8>, u16, bool)> {
+    // (title, file name, bytes, orientation, grey)
+    let mut v = Vec::new();
+    for o in 1..=8u16 {
+        v.push((
+            format!("方向{o}"),
+            format!("方向{o}.jpg"),
+            images::jpeg(JpegKind::Rgb, 240, 160, o),
+            o,
+            false,
+        ));
+    }
+    for (name, kind, grey) in [
+        ("灰度JPEG", JpegKind::Grey, true),
+        ("CMYK带Adobe标记", JpegKind::CmykAdobe, false),
+        ("CMYK无标记", JpegKind::CmykPlain, false),
+        ("YCCK", JpegKind::Ycck, false),
+    ] {
+        v.push((
+            name.into(),
+            format!("{name}.jpg"),
+            images::jpeg(kind, 240, 160, 1),
+            1,
+            grey,
+        ));
+    }
+    for (name, colour, depth, interlaced, grey) in [
+        ("灰度8位PNG", PngColour::Grey, 8, false, true),
+        ("灰度16位PNG", PngColour::Grey, 16, false, true),
+        ("彩色8位PNG", PngColour::Rgb, 8, false, false),
+        ("彩色16位PNG", PngColour::Rgb, 16, false, false),
+        ("透明8位PNG", PngColour::Rgba, 8, false, false),
+        ("透明16位PNG", PngColour::Rgba, 16, false, false),
+        ("灰度透明PNG", PngColour::GreyAlpha, 8, false, true),
+        ("调色板8位PNG", PngColour::Palette, 8, false, false),
+        ("调色板4位PNG", PngColour::Palette, 4, false, false),
+        ("隔行扫描PNG", PngColour::Rgb, 8, true, false),
+        ("隔行调色板PNG", PngColour::Palette, 4, true, false),
+        ("隔行16位灰度PNG", PngColour::Grey, 16, true, true),
+    ] {
+        v.push((
+            name.into(),
+            format!("{name}.png"),
+            images::png(colour, depth, interlaced, 240, 160),
+            1,
+            grey,
+        ));
+    }
+    v
+}
+
+#[test]
+fn issue10_every_colour_model_and_orientation_prints_as_a_viewer_shows_it() {
+    let (tmp, root) = dossier_with(None);
+    let dir = root.join("evidence/06");
+    std::fs::create_dir_all(&dir).unwrap();
+    let variants = image_variants();
+    let mut yaml = String::new();
+    for (i, (title, file, bytes, _, _)) in variants.iter().enumerate() {
+        std::fs::write(dir.join(file), bytes).unwrap();
+        yaml.push_str(&format!(
+            "  - 件号: {}\n    题名: {title}\n    责任单位: 市场监管局\n    考核内容: [1]\n    文件: evidence/06/{file}\n",
+            i + 1
+        ));
+    }
+    append(&root, "items/06.yaml", &yaml);
+    build_ok(tmp.path(), &[]);
+    let pdf = Pdf::load(&tmp.path().join("o/测试资料.pdf"));
+    let pages: std::collections::BTreeMap<String, usize> = pdf
+        .bookmarks()
+        .into_iter()
+        .map(|b| (b.title, b.page))
+        .collect();
+    for (title, _, _, orientation, grey) in &variants {
+        let page = pages
+            .iter()
+            .find(|(t, _)| t.contains(title.as_str()))
+            .map(|(_, p)| *p)
+            .unwrap_or_else(|| panic!("no bookmark for {title}"));
+        let jpegs = pdf.page_jpegs(page);
+        assert_eq!(jpegs.len(), 1, "{title}: one image on its page");
+        let shown = image::load_from_memory(&jpegs[0]).unwrap().to_rgb8();
+        let want = images::expected(240, 160, *orientation, *grey);
+        let (sw, sh) = shown.dimensions();
+        let (ww, wh) = want.dimensions();
+        let aspect = |w: u32, h: u32| f64::from(w) / f64::from(h);
+        assert!(
+            (aspect(sw, sh) - aspect(ww, wh)).abs() < 0.02,
+            "{title}: {sw}×{sh} vs {ww}×{wh}"
+        );
+        let diff = images::quadrant_diff(&shown, &want);
+        assert!(diff < 20.0, "{title}: colours differ by {diff:.1}");
+        if title.contains("透明") {
+            // The transparent strip prints as white paper, not black.
+            let top = images::mean(&shown, 0.05, 0.0, 0.4, 0.08);
+            assert!(
+                top.iter().all(|&c| c > 235.0),
+                "{title}: transparent part is {top:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn issue10_a_decompression_bomb_is_an_error_in_check_not_a_crash() {
+    let (tmp, root) = dossier_with(None);
+    // 1 × 1 pixels written, 100000 × 100000 declared in the header.
+    let mut png = images::png(PngColour::Grey, 8, false, 1, 1);
+    png[16..20].copy_from_slice(&100_000u32.to_be_bytes());
+    png[20..24].copy_from_slice(&100_000u32.to_be_bytes());
+    let crc = crc32fast::hash(&png[12..29]);
+    png[29..33].copy_from_slice(&crc.to_be_bytes());
+    std::fs::write(root.join("evidence/05/扫描件.png"), &png).unwrap();
+    let (code, errors, stderr) = check_errors(tmp.path());
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(errors.len(), 1, "{stderr}");
+    assert!(errors[0].message.contains("100000×100000"), "{stderr}");
+    assert!(errors[0].message.contains("百万像素"), "{stderr}");
+    assert_eq!(
+        (errors[0].file.as_str(), errors[0].line),
+        ("items/05.yaml", 20),
+        "{stderr}"
+    );
+    let run = dossier(tmp.path(), &["build", "d", "--out", "o"]);
+    assert_eq!(run.status.code(), Some(1), "{}", stderr_of(&run));
+    assert!(!stderr_of(&run).contains("panicked"));
+}
+
+#[test]
+fn issue10_truncated_and_damaged_images_are_errors_in_check() {
+    let photo = images::jpeg(JpegKind::Rgb, 240, 160, 1);
+    let scan = images::png(PngColour::Grey, 8, false, 60, 40);
+    let mut flipped = scan.clone();
+    let mid = flipped.len() / 2;
+    flipped[mid] ^= 0x10;
+    for (file, bytes, word) in [
+        ("照片.jpg", photo[..photo.len() * 2 / 3].to_vec(), "不完整"),
+        ("扫描件.png", scan[..scan.len() - 20].to_vec(), "不完整"),
+        ("扫描件.png", flipped, "损坏"),
+    ] {
+        let (tmp, root) = dossier_with(None);
+        std::fs::write(root.join("evidence/05").join(file), &bytes).unwrap();
+        let (code, errors, stderr) = check_errors(tmp.path());
+        assert_eq!(code, 1, "{file}: {stderr}");
+        assert_eq!(errors.len(), 1, "{file}: {stderr}");
+        assert!(errors[0].message.contains(word), "{file}: {stderr}");
+        assert!(errors[0].message.contains(file), "{file}: {stderr}");
+        assert_eq!(errors[0].file, "items/05.yaml", "{stderr}");
+    }
+}
+
+/// One YAML mistake, the message it must get and the line and column it must point at.
+struct Mistake {
+    from: &'static str,
+    to: &'static str,
+    message: &'static str,
+    hint: &'static str,
+    at: (usize, usize),
+}
+
+#[test]
+fn issue10_the_yaml_mistakes_clerks_make_get_targeted_hints() {
+    let title = "    题名: 质量精神宣传方案";
+    let mistakes = [
+        Mistake {
+            from: title,
+            to: "	题名: 质量精神宣传方案",
+            message: "Tab",
+            hint: "Tab 换成空格",
+            at: (5, 1),
+        },
+        Mistake {
+            from: title,
+            to: "    题名：质量精神宣传方案",
+            message: "中文冒号",
+            hint: "英文冒号加空格",
+            at: (5, 7),
+        },
+        Mistake {
+            from: title,
+            to: "    题名:质量精神宣传方案",
+            message: "缺一个空格",
+            hint: "题名: 质量精神宣传方案",
+            at: (5, 7),
+        },
+        Mistake {
+            from: title,
+            to: "　　题名: 质量精神宣传方案",
+            message: "全角空格",
+            hint: "英文空格",
+            at: (5, 1),
+        },
+        Mistake {
+            from: title,
+            to: "    题名: #1号质量精神宣传方案",
+            message: "注释",
+            hint: "题名: \"#1号质量精神宣传方案\"",
+            at: (5, 9),
+        },
+        Mistake {
+            from: title,
+            to: "    题名: [重要]宣传方案",
+            message: "列表",
+            hint: "题名: \"[重要]宣传方案\"",
+            at: (5, 9),
+        },
+        Mistake {
+            from: title,
+            to: "    题名: {重要}宣传方案",
+            message: "映射",
+            hint: "英文双引号",
+            at: (5, 9),
+        },
+        Mistake {
+            from: title,
+            to: "    题名: *重要宣传方案",
+            message: "别名",
+            hint: "英文双引号",
+            at: (5, 9),
+        },
+        Mistake {
+            from: title,
+            to: "    题名: &重要 宣传方案",
+            message: "锚点",
+            hint: "英文双引号",
+            at: (5, 9),
+        },
+        Mistake {
+            from: title,
+            to: "    题名: !重要宣传方案",
+            message: "类型标记",
+            hint: "英文双引号",
+            at: (5, 9),
+        },
+        Mistake {
+            from: title,
+            to: "    题名: |重要宣传方案",
+            message: "多行文字",
+            hint: "英文双引号",
+            at: (5, 9),
+        },
+        Mistake {
+            from: title,
+            to: "    题名: >重要宣传方案",
+            message: "多行文字",
+            hint: "英文双引号",
+            at: (5, 9),
+        },
+    ];
+    for m in mistakes {
+        let (tmp, root) = dossier_with(None);
+        edit(&root, "items/05.yaml", m.from, m.to);
+        let (code, errors, stderr) = check_errors(tmp.path());
+        assert_eq!(code, 1, "{}: {stderr}", m.to);
+        let e = errors
+            .iter()
+            .find(|e| e.message.contains(m.message))
+            .unwrap_or_else(|| panic!("{}: no error about {}: {stderr}", m.to, m.message));
+        assert_eq!(
+            (e.file.as_str(), e.line, e.col),
+            ("items/05.yaml", m.at.0, m.at.1),
+            "{}: {stderr}",
+            m.to
+        );
+        assert!(e.hint.contains(m.hint), "{}: hint {:?}", m.to, e.hint);
+        // The full-width colon's hint must not recommend the full-width colon.
+        assert!(!e.hint.contains("换成中文冒号"), "{}: {}", m.to, e.hint);
+    }
+}
+
+#[test]
+fn issue10_implausible_dates_and_empty_lists_are_errors() {
+    for (from, to, message, line) in [
+        (
+            "    日期: 2021-04-12",
+            "    日期: 2021-+4-+5",
+            "不是日期",
+            8,
+        ),
+        (
+            "    日期: 2021-04-12",
+            "    日期: 0000-01-01",
+            "年份 0 不合理",
+            8,
+        ),
+        (
+            "    日期: 2021-04-12",
+            "    日期: 2210-04-12",
+            "年份 2210 不合理",
+            8,
+        ),
+        (
+            "    责任单位: 县创建办公室",
+            "    责任单位: []",
+            "责任单位是空的",
+            9,
+        ),
+        (
+            "    考核内容: [1]",
+            "    考核内容: []",
+            "考核内容是空的",
+            10,
+        ),
+        (
+            "    工作任务: [1]",
+            "    工作任务: []",
+            "工作任务是空的",
+            11,
+        ),
+    ] {
+        let (tmp, root) = dossier_with(None);
+        edit(&root, "items/05.yaml", from, to);
+        let (code, errors, stderr) = check_errors(tmp.path());
+        assert_eq!(code, 1, "{to}: {stderr}");
+        assert_eq!(errors.len(), 1, "{to}: {stderr}");
+        assert!(errors[0].message.contains(message), "{to}: {stderr}");
+        assert_eq!(
+            (errors[0].file.as_str(), errors[0].line),
+            ("items/05.yaml", line),
+            "{to}: {stderr}"
+        );
+    }
+    // The dossier's own date too.
+    let (tmp, root) = dossier_with(None);
+    edit(
+        &root,
+        "dossier.yaml",
+        "日期: 2022-05-20",
+        "日期: 0000-01-01",
+    );
+    let (code, errors, stderr) = check_errors(tmp.path());
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(
+        (errors[0].file.as_str(), errors[0].line),
+        ("dossier.yaml", 8),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn issue10_item_files_are_found_whatever_the_case_and_nothing_in_items_is_skipped() {
+    // 05.YAML is item 5's file: its three records are built.
+    let (tmp, root) = dossier_with(None);
+    std::fs::rename(root.join("items/05.yaml"), root.join("items/05.YAML")).unwrap();
+    let (code, _, stderr) = check_errors(tmp.path());
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("3 件材料"), "{stderr}");
+    // Anything else in items/ is an error, not a warning that leaves the item empty.
+    let (tmp, root) = dossier_with(None);
+    std::fs::rename(root.join("items/05.yaml"), root.join("items/05.yaml.bak")).unwrap();
+    let (code, errors, stderr) = check_errors(tmp.path());
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        errors.iter().any(|e| e.file == "items/05.yaml.bak"),
+        "{stderr}"
+    );
+    // A file that does not parse gets its parse error and no "there is no file for item 5".
+    let (tmp, root) = dossier_with(None);
+    edit(&root, "items/05.yaml", "材料:", "材料: [");
+    let (code, _, stderr) = check_errors(tmp.path());
+    assert_eq!(code, 1, "{stderr}");
+    assert!(!stderr.contains("没有指标5的文件"), "{stderr}");
+}
+
+#[cfg(unix)]
+#[test]
+fn issue10_a_full_output_disk_is_an_io_error_naming_the_output() {
+    use std::os::unix::process::CommandExt;
+    for limit in [600u64, 60_000] {
+        // 600 bytes: the first normalised image cannot be cached; 60 kB: the PDF cannot be written.
+        let (tmp, _root) = dossier_with(None);
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_dossier"));
+        cmd.args(["build", "d", "--out", "o"])
+            .current_dir(tmp.path())
+            .env("NO_COLOR", "1")
+            .env("SOURCE_DATE_EPOCH", "1653004800");
+        // SAFETY: only async-signal-safe calls between fork and exec.
+        unsafe {
+            cmd.pre_exec(move || {
+                libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+                let lim = libc::rlimit {
+                    rlim_cur: limit,
+                    rlim_max: limit,
+                };
+                if libc::setrlimit(libc::RLIMIT_FSIZE, &lim) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        let run = cmd.output().unwrap();
+        let stderr = stderr_of(&run);
+        assert_eq!(run.status.code(), Some(2), "limit {limit}: {stderr}");
+        assert!(stderr.contains("磁盘空间不足"), "limit {limit}: {stderr}");
+        assert!(stderr.contains("o/"), "names the output: {stderr}");
+        assert!(
+            !stderr.contains("损坏") && !stderr.contains("重新扫描"),
+            "limit {limit}: blames the evidence: {stderr}"
+        );
+        let left: Vec<_> = walkdir::WalkDir::new(tmp.path().join("o"))
+            .into_iter()
+            .filter_map(Result::ok)
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+            .collect();
+        assert!(left.is_empty(), "temporary files left: {left:?}");
+    }
+}
