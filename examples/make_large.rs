@@ -191,13 +191,19 @@ fn write_dossier(out: &Path, target: usize, pool: &Pool, rng: &mut Rng) -> Resul
         month: 5,
         day: 20,
     };
-    let config = dossier::init::config_yaml(date).replace(
-        "输出文件名: 民权县质量强县示范县验收资料",
-        "输出文件名: 规模测试",
-    );
+    let config =
+        dossier::init::config_yaml(date, &catalog.county, dossier::init::plan_period(catalog))
+            .replace(
+                "输出文件名: 民权县质量强县示范县验收资料",
+                "输出文件名: 规模测试",
+            );
     std::fs::write(out.join("dossier.yaml"), config)?;
     std::fs::write(out.join("units.yaml"), dossier::units::DEFAULT_UNITS_YAML)?;
-    let mut yaml: Vec<String> = catalog.items.iter().map(dossier::init::item_yaml).collect();
+    let mut yaml: Vec<String> = catalog
+        .items
+        .iter()
+        .map(|item| dossier::init::item_yaml(catalog, item, &catalog.county))
+        .collect();
     let mut numbers = vec![0u32; catalog.items.len()];
     let (mut pages, mut bytes, mut files) = (0usize, 0u64, 0usize);
     let mut record = 0usize;

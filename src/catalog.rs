@@ -6,6 +6,7 @@
 //! references, acceptance methods, quantitative targets and bonus points. Records refer to an
 //! item's criteria by their position (1-based) and to tasks by the number the table gives them.
 
+use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 use serde::Deserialize;
@@ -17,21 +18,35 @@ pub const CATALOG_YAML: &str = include_str!("../seeds/catalog.yaml");
 pub const METHODS: [&str; 3] = ["听取汇报", "查阅文件资料", "现场检查"];
 
 /// The whole task table.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Catalog {
     /// Which document this is a transcription of.
     pub source: String,
+    /// The county whose table this is (its name appears in task and criterion texts).
+    #[serde(default)]
+    pub county: String,
+    /// Units only the seed county has (its two street offices), and what another county's
+    /// table names instead: the group that stands for that county's own towns.
+    #[serde(default)]
+    pub local_units: BTreeMap<String, String>,
+    /// How the seed's 责任单位 cells that name local units read in another county's table.
+    #[serde(default)]
+    pub local_texts: BTreeMap<String, String>,
     /// The five groups and the bonus group, in table order.
     pub groups: Vec<Group>,
     /// The 21 items, in table order.
     pub items: Vec<Item>,
-    /// The quantitative targets of the plan's §三 tables.
+    /// The quantitative targets of the plan's §三 tables (the seed county's plan).
+    #[serde(default)]
     pub plan_targets: Vec<PlanArea>,
+    /// The creation period of the seed county's plan (§六), first and last day, `YYYY-MM-DD`.
+    #[serde(default)]
+    pub plan_period: Vec<String>,
 }
 
 /// A group of items (项目): 一 … 五 and 加分项.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Group {
     /// 一, 二, … or 加分项.
@@ -45,7 +60,7 @@ pub struct Group {
 }
 
 /// One assessment item (指标).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Item {
     /// 1–21.
@@ -61,7 +76,7 @@ pub struct Item {
 }
 
 /// One criterion (考核评分内容) with the tasks and units of its row.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Criterion {
     /// The criterion as written.
@@ -88,7 +103,7 @@ pub struct Criterion {
 }
 
 /// One work task (工作任务).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Task {
     /// The number the table gives it (numbers have gaps: item 14 has no 13).
@@ -101,7 +116,7 @@ pub struct Task {
 }
 
 /// A quantitative target, e.g. 农产品抽检合格率 ≥ 97 %.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Target {
     /// What is measured.
@@ -162,7 +177,7 @@ impl Op {
 }
 
 /// Bonus points of an item-21 criterion.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Bonus {
     /// When the points are given.
@@ -172,7 +187,7 @@ pub struct Bonus {
 }
 
 /// One of the four §三 tables (产品质量, 工程质量, 服务质量, 环境质量).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PlanArea {
     /// The table's area.
@@ -182,7 +197,7 @@ pub struct PlanArea {
 }
 
 /// A requirement of a §三 table.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PlanRequirement {
     /// As written.
@@ -210,6 +225,56 @@ impl Catalog {
             serde_saphyr::from_str(CATALOG_YAML)
                 .unwrap_or_else(|e| panic!("embedded seeds/catalog.yaml is invalid: {e}"))
         })
+    }
+
+    /// The table as another county's: the seed county's name replaced by `county` in every
+    /// text, and the units only the seed county has replaced by the group that stands for the
+    /// county's own towns (their cells reworded to match). The seed county gets the table
+    /// unchanged. Items, criteria, targets and bonus points are the province's and stay.
+    pub fn for_county(&self, county: &str) -> Catalog {
+        let county = county.trim();
+        if county.is_empty() || county == self.county {
+            return self.clone();
+        }
+        let mut c = self.clone();
+        let swap = |t: &mut String| {
+            if !self.county.is_empty() && t.contains(&self.county) {
+                *t = t.replace(&self.county, county);
+            }
+        };
+        swap(&mut c.source);
+        c.county = county.to_string();
+        for item in &mut c.items {
+            swap(&mut item.title);
+            for crit in &mut item.criteria {
+                swap(&mut crit.text);
+                for t in &mut crit.tasks {
+                    swap(&mut t.text);
+                }
+                for t in &mut crit.targets {
+                    if let Some(text) = &mut t.text {
+                        swap(text);
+                    }
+                }
+                if let Some(text) = self.local_texts.get(&crit.units_text) {
+                    crit.units_text = text.clone();
+                }
+                let mut units: Vec<String> = Vec::new();
+                for u in &crit.units {
+                    let u = self.local_units.get(u).unwrap_or(u);
+                    if !units.contains(u) {
+                        units.push(u.clone());
+                    }
+                }
+                crit.units = units;
+            }
+        }
+        c.local_units.clear();
+        c.local_texts.clear();
+        // The seed county's own plan: its §三 targets and its timetable are not another's.
+        c.plan_targets.clear();
+        c.plan_period.clear();
+        c
     }
 
     /// The item with this number.
@@ -356,6 +421,52 @@ mod tests {
         );
         // Unnumbered tasks.
         assert!(c.item(4).unwrap().task(1).unwrap().task.unnumbered);
+    }
+
+    #[test]
+    fn another_countys_table_has_its_name_and_none_of_the_seed_countys_towns() {
+        let seed = Catalog::get();
+        assert!(seed.source.starts_with(&seed.county), "{}", seed.county);
+        assert_eq!(seed.for_county(&seed.county), *seed);
+        let other = seed.for_county("宁陵县");
+        let mut texts = vec![other.source.clone()];
+        for item in &other.items {
+            texts.push(item.title.clone());
+            for c in &item.criteria {
+                texts.push(c.text.clone());
+                texts.push(c.units_text.clone());
+                texts.extend(c.units.iter().cloned());
+                texts.extend(c.tasks.iter().map(|t| t.text.clone()));
+            }
+        }
+        let all = texts.concat();
+        let stem = seed.county.trim_end_matches('县');
+        assert!(
+            seed.items
+                .iter()
+                .any(|i| i.criteria.iter().any(|c| c.text.contains(stem)))
+        );
+        let towns: Vec<&str> = seed
+            .local_units
+            .keys()
+            .map(|u| u.trim_end_matches("街道办"))
+            .collect();
+        assert_eq!(towns.len(), 2);
+        for seed_only in towns.iter().chain([&stem]) {
+            assert!(
+                !all.contains(seed_only),
+                "{seed_only} left in another county's table"
+            );
+        }
+        assert!(all.contains("宁陵县质量发展战略规划文件"));
+        let row = &other.item(5).unwrap().criteria[1];
+        assert_eq!(row.units, ["县创建各成员单位", "各乡镇(街道办)"]);
+        assert_eq!(row.units_text, "各成员单位、各乡镇(街道办)");
+        // The structure is the province's.
+        for (a, b) in seed.items.iter().zip(&other.items) {
+            assert_eq!(a.criteria.len(), b.criteria.len());
+            assert_eq!(a.task_numbers(), b.task_numbers());
+        }
     }
 
     #[test]

@@ -176,6 +176,9 @@ pub struct InitArgs {
     /// 新资料目录的位置（不存在则新建；已存在时必须是空的）
     #[arg(value_name = "目录", help_heading = "参数")]
     pub dir: PathBuf,
+    /// 县名，如 宁陵县：写入本县的任务分解表和单位名录（不写则按内置的示例县生成）
+    #[arg(long = "县", visible_alias = "county", value_name = "县名")]
+    pub county: Option<String>,
 }
 
 /// A command-line error or help request as the user reads it: help and version as clap lays

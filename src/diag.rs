@@ -354,6 +354,26 @@ fn char_width(c: char) -> usize {
     if c == '\t' { 1 } else { c.width().unwrap_or(0) }
 }
 
+/// Every place `needle` is written in `text`, outside YAML comment lines: a position for a
+/// problem found in the data (a character no font has, a name from the sample) that the parser
+/// kept no position for.
+pub fn occurrences(text: &str, needle: &str) -> Vec<Pos> {
+    let len = needle.chars().count();
+    let mut out = Vec::new();
+    if needle.is_empty() {
+        return out;
+    }
+    for (i, line) in text.lines().enumerate() {
+        if line.trim_start().starts_with('#') {
+            continue;
+        }
+        for (byte, _) in line.match_indices(needle) {
+            out.push(Pos::new(i + 1, line[..byte].chars().count() + 1, len));
+        }
+    }
+    out
+}
+
 /// Converts a byte offset in `text` into a 1-based line and character column. Offsets past
 /// the end or inside a character are clamped, never panic.
 pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
@@ -371,6 +391,17 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn occurrences_skip_comment_lines_and_count_columns_in_characters() {
+        let text = "# 😀 在注释里\n题名: 张😀 与😀\n负责人: 金守旺\n";
+        let at: Vec<(usize, usize)> = occurrences(text, "😀")
+            .iter()
+            .map(|p| (p.line, p.col))
+            .collect();
+        assert_eq!(at, vec![(2, 6), (2, 9)]);
+        assert_eq!(occurrences(text, "金守旺")[0], Pos::new(3, 6, 3));
+    }
 
     #[test]
     fn lists_read_as_chinese_enumerations() {

@@ -8,7 +8,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::diag::{Diagnostic, Place, Pos};
+use crate::diag::{Diagnostic, Place};
 use crate::plan::{self, PlanOptions};
 use crate::typeset::Fonts;
 use crate::validate::Dossier;
@@ -32,8 +32,8 @@ pub fn check(d: &Dossier, fonts: &Fonts) -> Vec<Diagnostic> {
     for &c in &missing {
         let mut found = false;
         for (file, text) in &files {
-            let places = occurrences(text, c);
-            let Some(&(line, col)) = places.first() else {
+            let places = crate::diag::occurrences(text, &c.to_string());
+            let Some(&pos) = places.first() else {
                 continue;
             };
             found = true;
@@ -42,7 +42,7 @@ pub fn check(d: &Dossier, fonts: &Fonts) -> Vec<Diagnostic> {
             } else {
                 String::new()
             };
-            out.push(diagnostic(c, &more).at(Place::at(file.clone(), Pos::new(line, col, 1))));
+            out.push(diagnostic(c, &more).at(Place::at(file.clone(), pos)));
         }
         if !found {
             out.push(diagnostic(c, ""));
@@ -53,7 +53,7 @@ pub fn check(d: &Dossier, fonts: &Fonts) -> Vec<Diagnostic> {
 
 /// Every string the dossier's documents print: the dossier's plan (cover, catalogs, records,
 /// indexes, units with their heads) and the archive fields of the binders' box labels.
-fn printed_strings(d: &Dossier) -> Vec<String> {
+pub fn printed_strings(d: &Dossier) -> Vec<String> {
     let mut out = Vec::new();
     let plan = plan::plan(
         d,
@@ -94,32 +94,17 @@ fn ignorable(c: char) -> bool {
 
 /// The dossier's YAML files and their text, read again (they are small): where a character
 /// can be pointed at.
-fn source_files(d: &Dossier) -> Vec<(String, String)> {
+pub fn source_files(d: &Dossier) -> Vec<(String, String)> {
     let mut names = vec![
         crate::load::CONFIG_FILE.to_string(),
         crate::load::UNITS_FILE.to_string(),
     ];
     names.extend(d.items.iter().filter_map(|i| i.file.clone()));
+    names.extend(d.task_table.clone());
     names
         .into_iter()
         .filter_map(|n| Some((n.clone(), std::fs::read_to_string(d.root.join(&n)).ok()?)))
         .collect()
-}
-
-/// Line and column (1-based, in characters) of every occurrence of `c` outside comment lines.
-fn occurrences(text: &str, c: char) -> Vec<(usize, usize)> {
-    let mut out = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        if line.trim_start().starts_with('#') {
-            continue;
-        }
-        for (col, x) in line.chars().enumerate() {
-            if x == c {
-                out.push((i + 1, col + 1));
-            }
-        }
-    }
-    out
 }
 
 fn diagnostic(c: char, more: &str) -> Diagnostic {
@@ -146,12 +131,6 @@ fn diagnostic(c: char, more: &str) -> Diagnostic {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn occurrences_skip_comment_lines_and_count_columns_in_characters() {
-        let text = "# 😀 在注释里\n题名: 张😀 与😀\n";
-        assert_eq!(occurrences(text, '😀'), vec![(2, 6), (2, 9)]);
-    }
 
     #[test]
     fn spaces_and_invisible_joiners_need_no_glyph_but_controls_do() {

@@ -12,6 +12,7 @@ pub mod build;
 pub mod catalog;
 pub mod cli;
 pub mod cmd;
+pub mod county;
 pub mod diag;
 pub mod evidence;
 pub mod glyphs;

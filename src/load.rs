@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 
+use crate::catalog::Catalog;
 use crate::diag::{Diagnostic, Place, Report};
 use crate::model::{Config, ItemFile, UnitsFile};
 use crate::yaml;
@@ -16,6 +17,9 @@ use crate::yaml;
 pub const CONFIG_FILE: &str = "dossier.yaml";
 /// Name of the units registry file.
 pub const UNITS_FILE: &str = "units.yaml";
+/// The county's own task table (optional; same schema as `seeds/catalog.yaml`). Without it the
+/// embedded table is used, adapted to the county named in `dossier.yaml`.
+pub const TASK_TABLE_FILE: &str = "任务分解表.yaml";
 /// Folder of the item files.
 pub const ITEMS_DIR: &str = "items";
 /// Folder of the evidence files.
@@ -32,6 +36,8 @@ pub struct Sources {
     pub config: Option<Config>,
     /// `units.yaml`, if it parsed.
     pub units: Option<UnitsFile>,
+    /// The county's own task table: `None` without the file, `Some(None)` when it did not parse.
+    pub task_table: Option<Option<Catalog>>,
     /// Item files that parsed, with their path relative to the root, in file-name order.
     pub items: Vec<(String, ItemFile)>,
     /// Number of item files found (parsed or not).
@@ -68,6 +74,11 @@ pub fn load(root: &Path) -> anyhow::Result<Sources> {
                 .at(Place::file(UNITS_FILE))
                 .hint("用 dossier init 新建一个资料目录，把其中的 units.yaml 复制过来再修改。"),
         );
+        None
+    };
+    let task_table = if root.join(TASK_TABLE_FILE).is_file() {
+        Some(read::<Catalog>(root, TASK_TABLE_FILE, &mut report)?)
+    } else {
         None
     };
     let mut items = Vec::new();
@@ -137,6 +148,7 @@ pub fn load(root: &Path) -> anyhow::Result<Sources> {
         canonical_root,
         config,
         units,
+        task_table,
         items,
         item_files,
         unparsed,

@@ -603,6 +603,11 @@ fn open_zip(path: &Path) -> anyhow::Result<Result<zip::ZipArchive<io::BufReader<
     let mut file = File::open(path).with_context(|| format!("无法打开 {}", path.display()))?;
     let mut head = [0u8; 4];
     let starts_like_zip = file.read_exact(&mut head).is_ok() && head == *b"PK\x03\x04";
+    if starts_like_zip && !has_end_record(&mut file)? {
+        return Ok(Err(
+            "文件末尾的 zip 目录区不见了（文件不完整，可能没有复制完）".to_string(),
+        ));
+    }
     file.rewind()
         .with_context(|| format!("无法读取 {}", path.display()))?;
     match zip::ZipArchive::new(io::BufReader::new(file)) {
@@ -643,6 +648,22 @@ pub fn read_report(path: &Path) -> anyhow::Result<(Manifest, crate::report::Buil
         );
     }
     Ok((manifest, report))
+}
+
+/// Whether a zip file ends with its end-of-central-directory record: the record's signature,
+/// with its comment reaching exactly to the end of the file. (A signature elsewhere may be a
+/// stored zip inside, such as an .xlsx evidence file, whose directory is not the package's.)
+fn has_end_record(file: &mut File) -> anyhow::Result<bool> {
+    let len = file.metadata()?.len();
+    let tail = len.min(65_557);
+    file.seek(io::SeekFrom::Start(len - tail))?;
+    let mut buf = Vec::with_capacity(tail as usize);
+    file.take(tail).read_to_end(&mut buf)?;
+    let n = buf.len();
+    Ok((0..n.saturating_sub(21)).rev().any(|i| {
+        buf[i..i + 4] == *b"PK\x05\x06"
+            && i + 22 + usize::from(u16::from_le_bytes([buf[i + 20], buf[i + 21]])) == n
+    }))
 }
 
 /// Re-hashes every entry of the package at `path` against its manifest. A package whose zip

@@ -2,12 +2,13 @@
 //! labels and page entries. The templates only lay out what the plan says; they compute
 //! nothing but page numbers. A unit's binder is the same plan filtered to one unit.
 //!
-//! Everything here is derived from the checked [`Dossier`] and the embedded [`Catalog`], in a
-//! fixed order, so equal input gives an equal plan (and an equal PDF).
+//! Everything here is derived from the checked [`Dossier`] and its task table (the county's own,
+//! or the embedded one adapted to its county), in a fixed order, so equal input gives an equal
+//! plan (and an equal PDF).
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::catalog::{Catalog, METHODS};
+use crate::catalog::METHODS;
 use crate::evidence::Kind;
 use crate::validate::{Dossier, Rec};
 
@@ -78,7 +79,7 @@ pub fn volumes(d: &Dossier, max_pages: usize) -> Vec<Volume> {
             .find(|i| i.number == n)
             .map_or(0, |i| i.records.iter().map(|r| r.pages().max(1)).sum())
     };
-    let items: Vec<u32> = Catalog::get().items.iter().map(|i| i.number).collect();
+    let items: Vec<u32> = d.catalog.items.iter().map(|i| i.number).collect();
     let total: usize = items.iter().map(|&n| pages_of(n)).sum();
     if max_pages == 0 || total <= max_pages {
         return vec![Volume {
@@ -113,7 +114,7 @@ pub fn volumes(d: &Dossier, max_pages: usize) -> Vec<Volume> {
 
 /// Plans the whole dossier.
 pub fn plan(d: &Dossier, opts: &PlanOptions) -> Plan {
-    let catalog = Catalog::get();
+    let catalog = &*d.catalog;
     let reg = &d.registry;
     let cfg = &d.config;
     let mut groups = Vec::new();
@@ -576,7 +577,7 @@ fn record_plan(d: &Dossier, r: &Rec, prepared: Option<&crate::normalize::Prepare
 pub fn units_with_work(d: &Dossier) -> Vec<usize> {
     let reg = &d.registry;
     let mut with: BTreeSet<usize> = BTreeSet::new();
-    for item in &Catalog::get().items {
+    for item in &d.catalog.items {
         for name in item.unit_names() {
             with.extend(reg.units_of(name));
         }

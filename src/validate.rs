@@ -12,11 +12,12 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use crate::catalog::Catalog;
 use crate::diag::{Diagnostic, Place, Report};
 use crate::evidence::{Inspected, Kind};
-use crate::load::{Sources, UNITS_FILE};
+use crate::load::{Sources, TASK_TABLE_FILE, UNITS_FILE};
 use crate::model::{Config, Date, ItemFile};
 use crate::units::Registry;
 use crate::yaml::pos_of;
@@ -29,20 +30,6 @@ use records::{PendingRec, check_coverage, check_records};
 pub use files::InspectCache;
 use files::{check_file, inspect_all, path_or_file_problem, path_problem, unreferenced_files};
 
-/// The creation period when `dossier.yaml` does not give one: 2020-11 to 2022-06 (plan §六).
-pub const DEFAULT_PERIOD: (Date, Date) = (
-    Date {
-        year: 2020,
-        month: 11,
-        day: 1,
-    },
-    Date {
-        year: 2022,
-        month: 6,
-        day: 30,
-    },
-);
-
 /// A checked dossier: every reference resolved, every evidence file inspected.
 #[derive(Debug, Clone)]
 pub struct Dossier {
@@ -54,6 +41,10 @@ pub struct Dossier {
     pub config: Config,
     /// The units registry.
     pub registry: Registry,
+    /// The task table: the dossier's own, or the embedded one adapted to its county.
+    pub catalog: Arc<Catalog>,
+    /// The dossier's own task table file, when it has one.
+    pub task_table: Option<String>,
     /// One entry per catalog item, in catalog order (items without a file have no records).
     pub items: Vec<ItemEvidence>,
     /// Every referenced evidence file, by normalised relative path.
@@ -194,6 +185,7 @@ pub fn validate_with(sources: Sources, cache: &InspectCache) -> Validated {
         canonical_root,
         config,
         units,
+        task_table,
         items,
         item_files,
         unparsed,
@@ -203,17 +195,37 @@ pub fn validate_with(sources: Sources, cache: &InspectCache) -> Validated {
     // it could stand for (its parse error is reported).
     let unparsed_items: Option<Vec<u32>> =
         unparsed.iter().map(|f| item_number_of_file(f)).collect();
-    let catalog = Catalog::get();
     let mut diags: Vec<Diagnostic> = Vec::new();
+    let has_table = task_table.is_some();
+    let table_text = report.source(TASK_TABLE_FILE).cloned();
+    let Some(catalog) = crate::county::task_table(
+        task_table,
+        table_text.as_deref(),
+        config.as_ref(),
+        &mut diags,
+    ) else {
+        // The county's own table did not parse: its error is reported, nothing else can be
+        // checked against it.
+        report.sort();
+        return Validated {
+            dossier: None,
+            counts: Counts::default(),
+            report,
+        };
+    };
+    let catalog = &*catalog;
+    let table_place = |item: u32, name: &str| match &table_text {
+        Some(text) => crate::county::table_place(text, item, name),
+        None => Place::file(UNITS_FILE),
+    };
 
-    let period = config
-        .as_ref()
-        .map_or(DEFAULT_PERIOD, |c| check_config(c, &mut diags));
+    let period = config.as_ref().and_then(|c| check_config(c, &mut diags));
     let registry = units
         .as_ref()
         .map(|u| Registry::build(UNITS_FILE, u, &mut diags));
     if let Some(reg) = &registry {
-        check_catalog_units(reg, catalog, &mut diags);
+        check_catalog_units(reg, catalog, &table_place, &mut diags);
+        check_groups(reg, units.as_ref(), catalog, &mut diags);
         if let Some(boxes) = config
             .as_ref()
             .and_then(|c| c.archive.as_ref())
@@ -403,19 +415,24 @@ pub fn validate_with(sources: Sources, cache: &InspectCache) -> Validated {
     let unreferenced = unreferenced_files(&root, &wanted, &mut diags);
 
     report_all(&mut report, diags);
-    report.sort();
     let dossier = match (report.has_errors(), config, registry) {
         (false, Some(config), Some(registry)) => Some(Dossier {
             root,
             canonical_root,
             config,
             registry,
+            catalog: Arc::new(catalog.clone()),
+            task_table: has_table.then(|| TASK_TABLE_FILE.to_string()),
             items: items_out,
             files: files_out,
             unreferenced,
         }),
         _ => None,
     };
+    if let Some(d) = &dossier {
+        report_all(&mut report, crate::county::sample_leftovers(d));
+    }
+    report.sort();
     Validated {
         dossier,
         counts,
@@ -436,8 +453,8 @@ fn report_all(report: &mut Report, diags: Vec<Diagnostic>) {
 }
 
 /// The checks of `dossier.yaml` that need no other file. Each runs on its own, so one cannot
-/// hide another. Returns the creation period to check record dates against.
-fn check_config(c: &Config, diags: &mut Vec<Diagnostic>) -> (Date, Date) {
+/// hide another. Returns the creation period to check record dates against, if it gives one.
+fn check_config(c: &Config, diags: &mut Vec<Diagnostic>) -> Option<(Date, Date)> {
     let file = crate::load::CONFIG_FILE;
     if let Some(name) = &c.output_name
         && let Err(why) = output_name_problem(&name.value)
@@ -448,9 +465,7 @@ fn check_config(c: &Config, diags: &mut Vec<Diagnostic>) -> (Date, Date) {
                 .hint("输出文件名只是一个文件名（不含扩展名），如“某某县质量强县验收资料”；生成的文件总是放在输出目录（--out）里。不能含 / \\ : * ? \" < > | 和“..”，不能是 CON、PRN、AUX、NUL、COM1、LPT1 等 Windows 保留名。"),
         );
     }
-    let Some(p) = &c.period else {
-        return DEFAULT_PERIOD;
-    };
+    let p = c.period.as_ref()?;
     if p.start.value > p.end.value {
         diags.push(
             Diagnostic::error(format!(
@@ -459,9 +474,9 @@ fn check_config(c: &Config, diags: &mut Vec<Diagnostic>) -> (Date, Date) {
             ))
             .at(Place::at(file, pos_of(&p.start))),
         );
-        return DEFAULT_PERIOD;
+        return None;
     }
-    (p.start.value, p.end.value)
+    Some((p.start.value, p.end.value))
 }
 
 /// Why `name` cannot be the file name (without extension) of the outputs, if it cannot: it
@@ -512,7 +527,12 @@ pub fn output_name_problem(name: &str) -> Result<(), String> {
 
 /// Every unit the catalog names must resolve in the dossier's registry (the office may have
 /// edited units.yaml).
-fn check_catalog_units(reg: &Registry, catalog: &Catalog, diags: &mut Vec<Diagnostic>) {
+fn check_catalog_units(
+    reg: &Registry,
+    catalog: &Catalog,
+    place: &dyn Fn(u32, &str) -> Place,
+    diags: &mut Vec<Diagnostic>,
+) {
     let mut missing: BTreeMap<&str, Vec<u32>> = BTreeMap::new();
     for item in &catalog.items {
         for name in item.unit_names() {
@@ -523,7 +543,7 @@ fn check_catalog_units(reg: &Registry, catalog: &Catalog, diags: &mut Vec<Diagno
     }
     for (name, items) in missing {
         let list = crate::diag::list(items.iter().map(|n| format!("指标{n}")));
-        let d = reg.unknown(name, Place::file(UNITS_FILE), "任务分解表里的责任单位");
+        let d = reg.unknown(name, place(items[0], name), "任务分解表里的责任单位");
         diags.push(Diagnostic {
             hint: Some(format!(
                 "{list}用到了“{name}”。请在 units.yaml 里加上这个单位（或把它作为别名）。{}",
@@ -534,5 +554,41 @@ fn check_catalog_units(reg: &Registry, catalog: &Catalog, diags: &mut Vec<Diagno
             )),
             ..d
         });
+    }
+}
+
+/// Warns about a group the task table gives tasks to that has no members: those tasks would
+/// land in no unit's binder (a county that has not yet listed its towns).
+fn check_groups(
+    reg: &Registry,
+    units: Option<&crate::model::UnitsFile>,
+    catalog: &Catalog,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let used: std::collections::BTreeSet<&str> =
+        catalog.items.iter().flat_map(|i| i.unit_names()).collect();
+    for (gi, g) in reg.groups.iter().enumerate() {
+        if !g.members.is_empty() {
+            continue;
+        }
+        let named = used
+            .iter()
+            .any(|u| reg.resolve(u) == Some(crate::units::Resolved::Group(gi)));
+        if !named {
+            continue;
+        }
+        let place = units
+            .and_then(|u| u.groups.get(gi))
+            .map_or(Place::file(UNITS_FILE), |e| {
+                Place::at(UNITS_FILE, pos_of(&e.value.name))
+            });
+        diags.push(
+            Diagnostic::warning(format!(
+                "单位组“{}”没有成员：任务分解表交给它的工作任务不会落到任何单位",
+                g.name
+            ))
+            .at(place)
+            .hint("把本县的单位（如各乡镇、街道办）加到 units.yaml 的“单位”里，再写进这个组的“成员”。"),
+        );
     }
 }

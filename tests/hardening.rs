@@ -12,7 +12,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 use common::images::{self, JpegKind, PngColour};
-use common::pdf::Pdf;
+use common::pdf::{Pdf, compact};
 use common::*;
 
 /// Replaces the first `from` in a file of the dossier by `to`.
@@ -652,5 +652,341 @@ fn issue10_a_full_output_disk_is_an_io_error_naming_the_output() {
             .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
             .collect();
         assert!(left.is_empty(), "temporary files left: {left:?}");
+    }
+}
+
+#[test]
+fn issue10_characters_no_font_has_are_errors_and_rare_han_characters_print() {
+    // Rare characters of names print from the fallback faces.
+    let (tmp, root) = dossier_with(None);
+    edit(
+        &root,
+        "items/05.yaml",
+        "    题名: 质量精神宣传方案",
+        "    题名: 张㛃䶮𠀀𬌗𫖮鿍宣传方案",
+    );
+    build_ok(tmp.path(), &[]);
+    let pdf = Pdf::load(&tmp.path().join("o/测试资料.pdf"));
+    let text = compact(&pdf.all_text().concat());
+    assert!(
+        text.contains("张㛃䶮𠀀𬌗𫖮鿍宣传方案"),
+        "the text layer has them"
+    );
+    let fonts = pdf.font_names();
+    for face in ["DossierHanA", "DossierHanB"] {
+        assert!(
+            fonts.iter().any(|f| f.contains(face)),
+            "{face} embedded: {fonts:?}"
+        );
+    }
+    // An emoji and a private-use character: errors naming the place, the code point and the fix.
+    let (tmp, root) = dossier_with(None);
+    edit(
+        &root,
+        "items/05.yaml",
+        "    题名: 质量精神宣传方案",
+        "    题名: 质量精神宣传方案😀",
+    );
+    edit(
+        &root,
+        "items/05.yaml",
+        "    责任者: 民权县创建办公室",
+        "    责任者: 测试县\u{E000}办公室",
+    );
+    let (code, errors, stderr) = check_errors(tmp.path());
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(errors.len(), 2, "{stderr}");
+    let emoji = errors
+        .iter()
+        .find(|e| e.message.contains("U+1F600"))
+        .expect("emoji");
+    assert_eq!(
+        (emoji.file.as_str(), emoji.line, emoji.col),
+        ("items/05.yaml", 5, 17),
+        "{stderr}"
+    );
+    assert!(emoji.message.contains("表情符号"), "{stderr}");
+    let pua = errors
+        .iter()
+        .find(|e| e.message.contains("U+E000"))
+        .expect("private use");
+    assert_eq!(
+        (pua.file.as_str(), pua.line, pua.col),
+        ("items/05.yaml", 7, 13),
+        "{stderr}"
+    );
+    assert!(pua.hint.contains("字体: 文件:"), "{stderr}");
+    // The build refuses too, and writes nothing.
+    let run = dossier(tmp.path(), &["build", "d", "--out", "o"]);
+    assert_eq!(run.status.code(), Some(1), "{}", stderr_of(&run));
+    assert!(!tmp.path().join("o/测试资料.pdf").exists());
+}
+
+#[test]
+fn issue10_command_line_errors_are_chinese() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (args, want) in [
+        (
+            &["build", "--outt", "x"][..],
+            "没有“--outt”这个选项；是不是想写“--out”？",
+        ),
+        (
+            &["bild"][..],
+            "没有“bild”这个命令；是不是想写“binder”或“build”？",
+        ),
+        (&["build", "--out"][..], "“--out <目录>”后面要跟一个值"),
+        (&["binder"][..], "用 --unit 单位名称"),
+        (&["diff", "a.zip"][..], "缺少参数"),
+    ] {
+        let run = dossier(tmp.path(), args);
+        let stderr = stderr_of(&run);
+        assert_eq!(run.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.starts_with("错误："), "{args:?}: {stderr}");
+        assert!(stderr.contains(want), "{args:?}: {stderr}");
+        assert!(stderr.contains("用法："), "{args:?}: {stderr}");
+        for english in ["error:", "Usage", "tip:", "For more information"] {
+            assert!(!stderr.contains(english), "{args:?}: {english} in {stderr}");
+        }
+    }
+    let run = dossier(tmp.path(), &["diff", "--help"]);
+    let help = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        help.find("<旧资料包>").unwrap() < help.find("<新资料包>").unwrap(),
+        "{help}"
+    );
+    assert!(
+        !help.contains("[OPTIONS]") && !help.contains("Arguments"),
+        "{help}"
+    );
+}
+
+#[test]
+fn issue10_formula_like_cells_in_the_manifest_csv_are_neutralised() {
+    let (tmp, root) = dossier_with(None);
+    edit(
+        &root,
+        "items/05.yaml",
+        "    题名: 质量精神宣传方案",
+        "    题名: \"=HYPERLINK(\\\"http://x\\\",\\\"点此\\\")\"",
+    );
+    edit(
+        &root,
+        "items/05.yaml",
+        "    题名: 宣传牌照片及扫描件",
+        "    题名: \"+1 -2 @宣传牌\"",
+    );
+    build_ok(tmp.path(), &[]);
+    let mut zip =
+        zip::ZipArchive::new(std::fs::File::open(tmp.path().join("o/测试资料.zip")).unwrap())
+            .unwrap();
+    let mut csv = String::new();
+    std::io::Read::read_to_string(&mut zip.by_name("清单.csv").unwrap(), &mut csv).unwrap();
+    let mut reader =
+        csv::ReaderBuilder::new().from_reader(csv.trim_start_matches('\u{feff}').as_bytes());
+    let titles: Vec<String> = reader
+        .records()
+        .map(|r| r.unwrap().get(7).unwrap_or("").to_string())
+        .filter(|t| !t.is_empty())
+        .collect();
+    assert!(
+        titles
+            .iter()
+            .any(|t| t == "'=HYPERLINK(\"http://x\",\"点此\")"),
+        "{titles:?}"
+    );
+    assert!(titles.iter().any(|t| t == "'+1 -2 @宣传牌"), "{titles:?}");
+    assert!(
+        titles.iter().all(|t| !t.starts_with(['=', '+', '-', '@'])),
+        "{titles:?}"
+    );
+    // The JSON manifest keeps the title as written.
+    let mut json = String::new();
+    std::io::Read::read_to_string(&mut zip.by_name("清单.json").unwrap(), &mut json).unwrap();
+    assert!(json.contains("\"title\": \"=HYPERLINK("), "{json}");
+}
+
+#[test]
+fn issue10_a_damaged_package_is_damage_not_a_stranger() {
+    let (tmp, _root) = dossier_with(None);
+    build_ok(tmp.path(), &[]);
+    let zip = tmp.path().join("o/测试资料.zip");
+    let bytes = std::fs::read(&zip).unwrap();
+    // A flipped byte inside 清单.json (stored deflated: the CRC or the inflate fails).
+    let at = (0..bytes.len() - 12)
+        .rev()
+        .find(|&i| {
+            bytes[i..i + 4] == [0x50, 0x4b, 0x03, 0x04]
+                && bytes[i + 30..].starts_with("清单.json".as_bytes())
+        })
+        .expect("the manifest's local header");
+    let name_len = u16::from_le_bytes([bytes[at + 26], bytes[at + 27]]) as usize;
+    let mut flipped = bytes.clone();
+    flipped[at + 30 + name_len + 40] ^= 0x21;
+    let damaged = tmp.path().join("manifest-flipped.zip");
+    std::fs::write(&damaged, &flipped).unwrap();
+    let run = dossier(tmp.path(), &["verify", damaged.to_str().unwrap()]);
+    let stderr = stderr_of(&run);
+    assert_eq!(run.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("资料包已损坏") && stderr.contains("清单.json"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("不是 dossier 生成的资料包"), "{stderr}");
+    // A cut-off end (the zip directory is lost): damage too.
+    let cut = tmp.path().join("cut.zip");
+    std::fs::write(&cut, &bytes[..bytes.len() - 200]).unwrap();
+    let run = dossier(tmp.path(), &["verify", cut.to_str().unwrap()]);
+    let stderr = stderr_of(&run);
+    assert_eq!(run.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("资料包已损坏") && stderr.contains("目录区"),
+        "{stderr}"
+    );
+    // Something that is not a zip at all is a usage error.
+    let pdf = tmp.path().join("o/测试资料.pdf");
+    let run = dossier(tmp.path(), &["verify", pdf.to_str().unwrap()]);
+    assert_eq!(run.status.code(), Some(2), "{}", stderr_of(&run));
+    assert!(stderr_of(&run).contains("不是 zip 文件"));
+}
+
+#[test]
+fn issue10_diff_warns_when_the_packages_are_different_dossiers() {
+    let (tmp, root) = dossier_with(None);
+    build_ok(tmp.path(), &[]);
+    std::fs::rename(tmp.path().join("o/测试资料.zip"), tmp.path().join("a.zip")).unwrap();
+    edit(&root, "dossier.yaml", "县: 测试县", "县: 另一县");
+    build_ok(tmp.path(), &[]);
+    let run = dossier(tmp.path(), &["diff", "a.zip", "o/测试资料.zip"]);
+    let stderr = stderr_of(&run);
+    assert_eq!(run.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("不是同一份汇编") && stderr.contains("另一县"),
+        "{stderr}"
+    );
+    let run = dossier(tmp.path(), &["diff", "a.zip", "a.zip"]);
+    assert!(!stderr_of(&run).contains("不是同一份汇编"));
+}
+
+/// All text of a PDF, without whitespace.
+fn all_text(path: &Path) -> String {
+    compact(&Pdf::load(path).all_text().concat())
+}
+
+#[test]
+fn issue10_a_second_county_gets_nothing_of_minquan_in_its_dossier_and_binders() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = dossier(tmp.path(), &["init", "d", "--县", "宁陵县"]);
+    assert!(run.status.success(), "{}", stderr_of(&run));
+    let root = tmp.path().join("d");
+    assert!(root.join("任务分解表.yaml").is_file());
+    // The sample's name, towns and officials, from the embedded seed itself.
+    let seed_units =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("seeds/units.yaml"))
+            .unwrap();
+    let officials: Vec<String> = seed_units
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("负责人: "))
+        .map(|n| n.replace(' ', ""))
+        .collect();
+    assert!(officials.len() > 20);
+    let mut sample = vec!["民权".to_string(), "绿洲".to_string(), "南华".to_string()];
+    sample.extend(officials);
+    // The county's own town, evidence and records in two items.
+    edit(
+        &root,
+        "units.yaml",
+        "单位组:\n",
+        "  - 名称: 宁陵县城关镇人民政府\n    简称: 城关镇\n\n单位组:\n",
+    );
+    edit(&root, "units.yaml", "    成员: []", "    成员: [城关镇]");
+    std::fs::create_dir_all(root.join("evidence/05")).unwrap();
+    for f in ["方案.pdf", "照片.jpg"] {
+        std::fs::copy(
+            fixtures().join("base/evidence/05").join(f),
+            root.join("evidence/05").join(f),
+        )
+        .unwrap();
+    }
+    append(
+        &root,
+        "items/05.yaml",
+        "  - 件号: 1\n    题名: 质量精神宣传方案\n    责任单位: 县创建办公室\n    考核内容: [1]\n    文件: evidence/05/方案.pdf\n  - 件号: 2\n    题名: 街头宣传照片\n    责任单位: 城关镇\n    考核内容: [2]\n    文件: evidence/05/照片.jpg\n",
+    );
+    append(
+        &root,
+        "items/07.yaml",
+        "  - 件号: 1\n    题名: 检验检测中心照片\n    责任单位: 市场监管局\n    考核内容: [1]\n    文件: evidence/05/照片.jpg\n",
+    );
+    let (code, _, stderr) = check_in(tmp.path());
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!stderr.contains("示例（"), "no sample leftovers: {stderr}");
+    build_ok(tmp.path(), &[]);
+    let run = dossier(tmp.path(), &["binder", "d", "--all", "--out", "o"]);
+    assert_eq!(run.status.code(), Some(0), "{}", stderr_of(&run));
+    let mut pdfs = vec![tmp.path().join("o/宁陵县质量强县示范县验收资料.pdf")];
+    pdfs.extend(
+        std::fs::read_dir(tmp.path().join("o/binders"))
+            .unwrap()
+            .map(|e| e.unwrap().path()),
+    );
+    assert!(pdfs.len() > 20, "{pdfs:?}");
+    for pdf in &pdfs {
+        let text = all_text(pdf);
+        assert!(
+            text.contains("宁陵县") || pdf.to_string_lossy().contains("binders"),
+            "{}",
+            pdf.display()
+        );
+        for s in &sample {
+            assert!(!text.contains(s.as_str()), "{s} in {}", pdf.display());
+        }
+    }
+    // The town's binder has its task (item 5, criterion 2) and its record.
+    let town = all_text(&tmp.path().join("o/binders/城关镇.pdf"));
+    assert!(town.contains("街头宣传照片"), "{town}");
+}
+
+#[test]
+fn issue10_a_county_that_edits_the_sample_is_told_what_is_still_minquans() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = dossier(tmp.path(), &["init", "d"]);
+    assert!(run.status.success());
+    let root = tmp.path().join("d");
+    let config = std::fs::read_to_string(root.join("dossier.yaml")).unwrap();
+    std::fs::write(
+        root.join("dossier.yaml"),
+        config.replace("民权县", "宁陵县"),
+    )
+    .unwrap();
+    // Its towns replace the sample's: no error about the sample's street offices.
+    let units = std::fs::read_to_string(root.join("units.yaml")).unwrap();
+    let units = units
+        .replace("民权县绿洲街道办事处", "宁陵县城关镇人民政府")
+        .replace("绿洲街道办", "城关镇")
+        .replace("[绿洲街道, 绿洲街道办事处]", "[城关]")
+        .replace("    # 实施方案只点名了绿洲、南华两个街道办；其他乡镇请按实际补充到“单位”和这里。\n", "")
+        .replace("  - 名称: 民权县南华街道办事处\n    简称: 南华街道办\n    别名: [南华街道, 南华街道办事处]\n", "")
+        .replace("[城关镇, 南华街道办]", "[城关镇]");
+    std::fs::write(root.join("units.yaml"), &units).unwrap();
+    let (code, diags, stderr) = check_in(tmp.path());
+    assert_eq!(code, 0, "{stderr}");
+    // What is left of the sample is pointed at: its officials, on their own lines.
+    let head = diags
+        .iter()
+        .find(|d| d.message.contains("“金守旺”是示例"))
+        .unwrap_or_else(|| panic!("{stderr}"));
+    assert_eq!(head.file, "units.yaml");
+    let line = units.lines().nth(head.line - 1).unwrap();
+    assert!(line.contains("负责人") && line.contains("金守旺"), "{line}");
+    assert!(
+        diags.iter().any(|d| d.message.starts_with("“民权”是示例")),
+        "{stderr}"
+    );
+    // The task table is this county's: nothing of the sample in the dossier's task texts.
+    build_ok(tmp.path(), &[]);
+    let text = all_text(&tmp.path().join("o/宁陵县质量强县示范县验收资料.pdf"));
+    assert!(text.contains("宁陵县质量发展战略规划文件"));
+    for town in ["绿洲", "南华"] {
+        assert!(!text.contains(town), "{town}");
     }
 }

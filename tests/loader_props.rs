@@ -1,10 +1,15 @@
-//! Property tests: the loader and the validator never panic, whatever the bytes or the YAML.
-//! Arbitrary bytes go through decoding and parsing of every file type; arbitrary YAML built
-//! from the dossier's own keys (so that it gets past the parser and into validation) goes
-//! through the whole `load` + `validate` path of a real dossier folder.
+//! Property tests: the loader, the validator and image normalisation never panic, whatever the
+//! bytes, the YAML or the image. Arbitrary bytes go through decoding and parsing of every file
+//! type; arbitrary YAML built from the dossier's own keys (so that it gets past the parser and
+//! into validation) goes through the whole `load` + `validate` path of a real dossier folder;
+//! generated images of every colour model, depth, orientation and truncation go through
+//! normalisation; arbitrary bytes named .pdf/.jpg/.png go through `check`'s file inspection.
+
+mod common;
 
 use std::path::Path;
 
+use common::images::{self, JpegKind, PngColour};
 use dossier::model::{Config, ItemFile, UnitsFile};
 use dossier::{catalog::Catalog, init, load, units, validate, yaml};
 use proptest::prelude::*;
@@ -105,11 +110,16 @@ fn write_dossier(root: &Path) {
         month: 5,
         day: 20,
     };
-    std::fs::write(root.join("dossier.yaml"), init::config_yaml(date)).unwrap();
+    let seed = Catalog::get();
+    std::fs::write(
+        root.join("dossier.yaml"),
+        init::config_yaml(date, &seed.county, init::plan_period(seed)),
+    )
+    .unwrap();
     std::fs::write(root.join("units.yaml"), units::DEFAULT_UNITS_YAML).unwrap();
     std::fs::write(
         root.join("items/05.yaml"),
-        init::item_yaml(Catalog::get().item(5).unwrap()),
+        init::item_yaml(seed, seed.item(5).unwrap(), &seed.county),
     )
     .unwrap();
     std::fs::copy(
@@ -149,5 +159,136 @@ proptest! {
         if checked.dossier.is_some() {
             prop_assert!(!checked.report.has_errors());
         }
+    }
+
+}
+
+/// An image to normalise: how it is made, its stored size, its EXIF orientation, and how many
+/// bytes are cut off its end (0 = whole).
+#[derive(Debug, Clone)]
+struct Shot {
+    kind: Kind,
+    w: u16,
+    h: u16,
+    orientation: u16,
+    cut: usize,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Kind {
+    Jpeg(JpegKind),
+    Png(PngColour, u8, bool),
+}
+
+fn shot() -> impl Strategy<Value = Shot> {
+    let jpeg = prop::sample::select(vec![
+        JpegKind::Rgb,
+        JpegKind::Grey,
+        JpegKind::CmykAdobe,
+        JpegKind::CmykPlain,
+        JpegKind::Ycck,
+    ])
+    .prop_map(Kind::Jpeg);
+    let png = (
+        prop::sample::select(vec![
+            PngColour::Grey,
+            PngColour::GreyAlpha,
+            PngColour::Rgb,
+            PngColour::Rgba,
+            PngColour::Palette,
+        ]),
+        any::<bool>(),
+        any::<bool>(),
+    )
+        .prop_map(|(c, deep, interlaced)| {
+            let depth = match (c, deep) {
+                (PngColour::Palette, true) => 4,
+                (PngColour::Palette, false) => 8,
+                (_, true) => 16,
+                (_, false) => 8,
+            };
+            Kind::Png(c, depth, interlaced)
+        });
+    (
+        prop_oneof![jpeg, png],
+        1u16..400,
+        1u16..400,
+        1u16..=8,
+        prop_oneof![3 => Just(0usize), 1 => 1usize..2000],
+    )
+        .prop_map(|(kind, w, h, orientation, cut)| Shot {
+            kind,
+            w,
+            h,
+            orientation,
+            cut,
+        })
+}
+
+fn bytes_of(s: &Shot) -> Vec<u8> {
+    let mut data = match s.kind {
+        // Only JPEGs written by the image crate carry the EXIF block here.
+        Kind::Jpeg(k) => images::jpeg(
+            k,
+            s.w,
+            s.h,
+            if k == JpegKind::Rgb { s.orientation } else { 1 },
+        ),
+        Kind::Png(c, d, i) => images::png(c, d, i, u32::from(s.w), u32::from(s.h)),
+    };
+    let cut = s.cut.min(data.len().saturating_sub(1));
+    data.truncate(data.len() - cut);
+    data
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 160, ..ProptestConfig::default() })]
+
+    #[test]
+    fn normalising_any_image_gives_a_page_of_its_shape_or_an_error(s in shot()) {
+        let data = bytes_of(&s);
+        let turned = matches!(s.kind, Kind::Jpeg(JpegKind::Rgb)) && s.orientation >= 5;
+        let (w, h) = if turned { (s.h, s.w) } else { (s.w, s.h) };
+        match std::panic::catch_unwind(|| dossier::normalize::image_page(&data)) {
+            Err(_) => prop_assert!(false, "normalising panicked: {s:?}"),
+            Ok(Err(e)) => {
+                // Only a damaged (cut) image may fail, and it says why in Chinese.
+                prop_assert!(s.cut > 0, "a whole image failed: {s:?}: {e:#}");
+                let why = format!("{e}");
+                prop_assert!(!why.is_empty());
+            }
+            Ok(Ok(pdf)) => {
+                let doc = hayro_syntax::Pdf::new(pdf).expect("a readable PDF");
+                let page = &doc.pages()[0];
+                let r = page.media_box();
+                let (pw, ph) = (r.x1 - r.x0, r.y1 - r.y0);
+                let want = f64::from(w) / f64::from(h);
+                let got = pw / ph;
+                // Rounding of small images to whole pixels: within a pixel of the shape.
+                let slack = 1.0 / f64::from(w.min(h)) + 0.01;
+                prop_assert!((got / want - 1.0).abs() <= slack, "{s:?}: page {pw}×{ph}");
+            }
+        }
+    }
+
+    #[test]
+    fn check_inspects_arbitrary_bytes_named_as_evidence_without_panic(
+        bytes in prop::collection::vec(any::<u8>(), 0..3000),
+        head in prop::sample::select(vec![&b"%PDF-1.7\n"[..], &b"\xff\xd8\xff\xe0"[..], &b"\x89PNG\r\n\x1a\n"[..], &b""[..]]),
+        ext in prop::sample::select(vec!["pdf", "jpg", "png"]),
+    ) {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("d");
+        write_dossier(&root);
+        let mut data = head.to_vec();
+        data.extend_from_slice(&bytes);
+        std::fs::write(root.join(format!("evidence/05/x.{ext}")), &data).unwrap();
+        std::fs::write(
+            root.join("items/05.yaml"),
+            format!("指标: 5\n材料:\n  - 件号: 1\n    题名: 测试\n    责任单位: 市场监管局\n    考核内容: [1]\n    文件: evidence/05/x.{ext}\n"),
+        )
+        .unwrap();
+        let checked = std::panic::catch_unwind(|| validate::validate(load::load(&root).unwrap()));
+        prop_assert!(checked.is_ok(), "check panicked on {} bytes named .{ext}", data.len());
     }
 }

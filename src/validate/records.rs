@@ -61,6 +61,15 @@ impl Source<'_> {
         });
         Place::at(self.file, found.unwrap_or(rec))
     }
+
+    /// The comment that follows the key at `place` on its line (`题名: # 某某` → "# 某某").
+    fn comment_after_key(&self, place: &Place) -> Option<String> {
+        let pos = place.pos?;
+        let line = self.text?.lines().nth(pos.line - 1)?;
+        let rest: String = line.chars().skip(pos.col - 1 + pos.len).collect();
+        let value = rest.strip_prefix(':')?.trim();
+        (value.starts_with('#') && value.len() > 1).then(|| value.to_string())
+    }
 }
 
 pub(super) fn check_records(
@@ -68,7 +77,7 @@ pub(super) fn check_records(
     data: &ItemFile,
     cat: &Item,
     reg: Option<&Registry>,
-    period: (Date, Date),
+    period: Option<(Date, Date)>,
     diags: &mut Vec<Diagnostic>,
 ) -> Vec<PendingRec> {
     let file = src.file;
@@ -134,16 +143,23 @@ pub(super) fn check_records(
                 String::new()
             }
             None => {
-                diags.push(
-                    Diagnostic::error(format!("第{ordinal}件材料没有题名"))
+                // `题名: # 某某` is a key with a comment and no value.
+                let place = src.key(rec_pos, "题名");
+                let comment = src.comment_after_key(&place);
+                let d = Diagnostic::error(format!("第{ordinal}件材料没有题名"));
+                diags.push(match comment {
+                    Some(c) => d.at(place).hint(format!(
+                        "“题名:”后面的“{c}”以“#”开头，YAML 把它当成了注释。要把它作题名，请用英文双引号括起来：题名: \"{c}\""
+                    )),
+                    None => d
                         .at(at(rec_pos))
                         .hint("每件材料都要有“题名: …”（文件的标题），目录和页眉都用它。"),
-                );
+                });
                 String::new()
             }
         };
 
-        if let Some(d) = &r.date
+        if let (Some(d), Some(period)) = (&r.date, period)
             && (d.value < period.0 || d.value > period.1)
         {
             diags.push(

@@ -113,6 +113,22 @@ impl Pdf {
         out
     }
 
+    /// The base font names of every font the document embeds (subset prefixes included).
+    pub fn font_names(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for (_, object) in self.doc.objects.iter() {
+            if let Ok(dict) = object.as_dict()
+                && dict.get(b"Type").and_then(|t| t.as_name()).ok() == Some(b"Font")
+                && let Ok(name) = dict.get(b"BaseFont").and_then(|n| n.as_name())
+            {
+                out.push(String::from_utf8_lossy(name).into_owned());
+            }
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
+
     /// Text of every page, in order.
     pub fn all_text(&self) -> Vec<String> {
         (1..=self.page_count()).map(|p| self.text(p)).collect()
