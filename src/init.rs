@@ -301,19 +301,9 @@ pub fn task_table_yaml(table: &Catalog) -> String {
     s
 }
 
-/// A YAML double-quoted string.
+/// A YAML double-quoted string (a JSON string is one).
 fn yaml_str(text: &str) -> String {
-    let mut out = String::from("\"");
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
+    serde_json::to_string(text).unwrap_or_else(|_| format!("\"{text}\""))
 }
 
 /// An item file of `county` with no records, its entry in `catalog` in comments.

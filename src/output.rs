@@ -186,6 +186,27 @@ impl OutDir {
         &self.path
     }
 
+    /// The files directly in `sub` (a subfolder, or "" for the folder itself) whose names pass
+    /// `keep`, relative to the folder, sorted: candidates for [`OutDir::record`].
+    pub fn files(&self, sub: &str, keep: impl Fn(&str) -> bool) -> Vec<String> {
+        let Ok(entries) = std::fs::read_dir(self.path.join(sub)) else {
+            return Vec::new();
+        };
+        let mut found: Vec<String> = entries
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .filter(|f| keep(f))
+            .map(|f| {
+                if sub.is_empty() {
+                    f
+                } else {
+                    format!("{sub}/{f}")
+                }
+            })
+            .collect();
+        found.sort();
+        found
+    }
+
     /// Removes this program's temporary files in the folder and its subfolders (a killed run
     /// leaves them; while the lock is held no other run is writing any). Returns how many.
     fn remove_leftovers(&self) -> usize {

@@ -282,12 +282,17 @@ impl Session {
             .into_iter()
             .chain([zip_name, report_name])
             .collect();
-        for line in out_dir.record(
-            "build",
-            &written,
-            false,
-            &former_outputs(&self.opts.out, &name),
-        )? {
+        // PDFs an earlier build of this name may have left: the dossier, volumes, the master.
+        let former = out_dir.files("", |f| {
+            f.strip_prefix(name.as_str()).is_some_and(|rest| {
+                rest == ".pdf"
+                    || rest == "-总目录.pdf"
+                    || rest
+                        .strip_prefix("-第")
+                        .is_some_and(|r| r.ends_with("册.pdf"))
+            })
+        });
+        for line in out_dir.record("build", &written, false, &former)? {
             status(&line);
         }
 
@@ -398,28 +403,6 @@ impl Session {
         self.fonts = Some((key, fonts.clone(), roles.clone()));
         Ok((fonts, roles))
     }
-}
-
-/// Files in the output folder that look like PDFs of a build named `name` (the dossier, a
-/// volume, the master volume): what an earlier build may have left.
-fn former_outputs(out: &Path, name: &str) -> Vec<String> {
-    let Ok(entries) = std::fs::read_dir(out) else {
-        return Vec::new();
-    };
-    let mut found: Vec<String> = entries
-        .filter_map(|e| e.ok()?.file_name().into_string().ok())
-        .filter(|f| {
-            f.strip_prefix(name).is_some_and(|rest| {
-                rest == ".pdf"
-                    || rest == "-总目录.pdf"
-                    || rest
-                        .strip_prefix("-第")
-                        .is_some_and(|r| r.ends_with("册.pdf"))
-            })
-        })
-        .collect();
-    found.sort();
-    found
 }
 
 /// Prints build errors with the dossier's sources for snippets, and says nothing was replaced.

@@ -603,6 +603,20 @@ fn issue10_item_files_are_found_whatever_the_case_and_nothing_in_items_is_skippe
         errors.iter().any(|e| e.file == "items/05.yaml.bak"),
         "{stderr}"
     );
+    // A file name that is not UTF-8 (copied from a GBK system) is an error, not skipped.
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let (tmp, root) = dossier_with(None);
+        let gbk = std::ffi::OsStr::from_bytes(b"\xd6\xb8\xb1\xea05.yaml");
+        std::fs::rename(root.join("items/05.yaml"), root.join("items").join(gbk)).unwrap();
+        let (code, errors, stderr) = check_errors(tmp.path());
+        assert_eq!(code, 1, "{stderr}");
+        assert!(
+            errors.iter().any(|e| e.message.contains("不是 UTF-8")),
+            "{stderr}"
+        );
+    }
     // A file that does not parse gets its parse error and no "there is no file for item 5".
     let (tmp, root) = dossier_with(None);
     edit(&root, "items/05.yaml", "材料:", "材料: [");
@@ -988,5 +1002,29 @@ fn issue10_a_county_that_edits_the_sample_is_told_what_is_still_minquans() {
     assert!(text.contains("宁陵县质量发展战略规划文件"));
     for town in ["绿洲", "南华"] {
         assert!(!text.contains(town), "{town}");
+    }
+}
+
+#[test]
+fn issue10_a_file_name_in_another_unicode_form_is_explained() {
+    // "café" typed in the YAML (NFC), stored as a Mac writes it (NFD: e + combining accent).
+    let (tmp, root) = dossier_with(None);
+    std::fs::rename(
+        root.join("evidence/05/方案.pdf"),
+        root.join("evidence/05/cafe\u{301}方案.pdf"),
+    )
+    .unwrap();
+    let text = std::fs::read_to_string(root.join("items/05.yaml")).unwrap();
+    std::fs::write(
+        root.join("items/05.yaml"),
+        text.replace("evidence/05/方案.pdf", "evidence/05/caf\u{e9}方案.pdf"),
+    )
+    .unwrap();
+    let (code, errors, stderr) = check_errors(tmp.path());
+    assert_eq!(code, 1, "{stderr}");
+    assert!(!errors.is_empty(), "{stderr}");
+    for e in &errors {
+        assert!(e.message.contains("Unicode 编码形式不同"), "{stderr}");
+        assert!(e.hint.contains("重新输入"), "{stderr}");
     }
 }

@@ -17,6 +17,9 @@ use crate::units::Resolved;
 use crate::validate::Dossier;
 use crate::{output, package};
 
+/// The folder of the binders in the output folder.
+const BINDERS_DIR: &str = "binders";
+
 /// Runs the binder command.
 pub fn run(args: &BinderArgs) -> anyhow::Result<Status> {
     let start = Instant::now();
@@ -94,7 +97,7 @@ pub fn run(args: &BinderArgs) -> anyhow::Result<Status> {
         roles,
         prepared,
         duplex: !args.simplex,
-        dir: args.out.join("binders"),
+        dir: args.out.join(BINDERS_DIR),
     };
     let dir = job.dir.clone();
     let duplex = job.duplex;
@@ -131,7 +134,7 @@ pub fn run(args: &BinderArgs) -> anyhow::Result<Status> {
     print_diagnostics(&dossier, warnings);
     // `--all` makes every binder there is: one for a unit that no longer has work is removed.
     let others = if args.all {
-        binder_files(&dir)
+        out_dir.files(BINDERS_DIR, |f| f.ends_with(".pdf"))
     } else {
         Vec::new()
     };
@@ -207,20 +210,6 @@ fn build_one(job: &Job<'_>, unit: usize) -> Built {
         pages: doc.pages,
         warnings: doc.warnings,
     })
-}
-
-/// The PDFs in the binders folder, relative to the output folder.
-fn binder_files(dir: &std::path::Path) -> Vec<String> {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return Vec::new();
-    };
-    let mut found: Vec<String> = entries
-        .filter_map(|e| e.ok()?.file_name().into_string().ok())
-        .filter(|f| f.ends_with(".pdf"))
-        .map(|f| format!("binders/{f}"))
-        .collect();
-    found.sort();
-    found
 }
 
 /// Prints why no binder could be made.

@@ -94,6 +94,13 @@ pub(super) fn path_or_file_problem(
 ) -> Diagnostic {
     match err {
         FileError::Path(PathError::Missing) => {
+            if let Some(actual) = same_name_other_form(root, rel) {
+                return Diagnostic::error(format!(
+                    "找不到文件“{written}”：文件夹里的“{actual}”看起来一样，但文字的 Unicode 编码形式不同"
+                ))
+                .at(place)
+                .hint("这常见于在苹果电脑上复制或解压的文件（文件名里的带调字母、假名等被拆成两个字符）。请在资料目录里把这个文件改名：删掉文件名，重新输入一遍。");
+            }
             let mut d = path_problem(written, &PathError::Missing).at(place);
             let hint = match similar_files(root, rel) {
                 Some(names) => format!("同一文件夹里有：{names}。请核对文件名（包括扩展名）。"),
@@ -127,6 +134,18 @@ fn file_problem(rel: &str, p: &Problem) -> Diagnostic {
         Problem::NotAFile => Diagnostic::error(format!("{rel} 不是文件（是文件夹？）")),
         Problem::Io(e) => Diagnostic::error(format!("无法读取 {rel}：{e}")),
     }
+}
+
+/// A file in the same folder whose name is `rel`'s name in another Unicode normalisation form
+/// (NFD from a Mac against NFC typed in the YAML): identical on screen, different bytes.
+fn same_name_other_form(root: &std::path::Path, rel: &str) -> Option<String> {
+    use unicode_normalization::UnicodeNormalization;
+    let (dir, name) = rel.rsplit_once('/').unwrap_or(("", rel));
+    let wanted: String = name.nfc().collect();
+    std::fs::read_dir(root.join(dir))
+        .ok()?
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .find(|n| n != name && n.nfc().collect::<String>() == wanted)
 }
 
 fn similar_files(root: &std::path::Path, rel: &str) -> Option<String> {
