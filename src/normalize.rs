@@ -24,7 +24,7 @@ use crate::validate::Dossier;
 
 /// Changes whenever the normalised output changes, so old cache entries are not reused (the
 /// crate version is hashed in too, so a new release never reads an older release's cache).
-const VERSION: &str = "n2";
+const VERSION: &str = "n3";
 /// PDFs bigger than this are split into one-page PDFs.
 pub const SPLIT_ABOVE: u64 = 2 << 20;
 /// The evidence box of a page, in points: 175 mm × 247 mm (see `evidence-page` in lib.typ).
@@ -300,9 +300,14 @@ fn max_px() -> (f64, f64) {
 /// Decodes a JPEG at the smallest IDCT scale (1, 1/2, 1/4, 1/8) that is at least `want`.
 fn decode_jpeg_scaled(data: &[u8], want: (u16, u16)) -> anyhow::Result<DynamicImage> {
     let mut d = jpeg_decoder::Decoder::new(Cursor::new(data));
-    let (w, h) = d
+    let (mut w, mut h) = d
         .scale(want.0.max(1), want.1.max(1))
         .context("图片无法解码")?;
+    if w < want.0 || h < want.1 {
+        // The decoder chooses the scale by one side; a very thin image would come out too
+        // small in the other: decode it whole.
+        (w, h) = d.scale(u16::MAX, u16::MAX).context("图片无法解码")?;
+    }
     let pixels = d.decode().context("图片无法解码")?;
     let info = d.info().context("图片无法解码")?;
     let (w, h) = (u32::from(w), u32::from(h));
@@ -492,6 +497,16 @@ mod tests {
             img.get_pixel(w / 2, h * 7 / 8).0[1] > 200,
             "bottom is white"
         );
+    }
+
+    #[test]
+    fn thin_images_keep_their_shape() {
+        // Found by the property test: 1 × 3 pixels came out 1 × 1.
+        for (w, h) in [(1, 3), (3, 1), (2, 17), (40, 1)] {
+            let pdf = image_page(&jpeg(w, h, 1)).unwrap();
+            let (_, size, _) = inspect(&pdf);
+            assert_eq!(size, (w, h));
+        }
     }
 
     #[test]
