@@ -134,17 +134,64 @@ pub fn typeset_rendered(
     })
 }
 
-/// The page of every labelled element the templates place: `item-05` on an item's first page,
-/// `rec-05-03` on a record's first page and `rec-05-03-end` on its last.
+/// Lays out one plan without exporting it: the printed page of every record (first, last)
+/// and item, for a document that refers to another (a binder to the dossier).
+pub fn layout_places(
+    plan: &Plan,
+    dossier: &Dossier,
+    res: &Resources,
+    stamp: &Stamp,
+) -> Result<Places, Vec<Diagnostic>> {
+    let rendered = render::render(plan, Some(&dossier.root)).map_err(|d| vec![d])?;
+    let world = DossierWorld::new(
+        res.fonts.clone(),
+        rendered.main.clone(),
+        rendered.files.clone(),
+        Some(dossier.canonical_root.clone()),
+        stamp.date,
+    )
+    .with_cache(res.files.clone())
+    .with_normalized(res.normalized.clone());
+    let doc = typeset::compile(&world).output.map_err(|errors| {
+        errors
+            .iter()
+            .map(|e| map_diagnostic(&world, dossier, e))
+            .collect::<Vec<_>>()
+    })?;
+    let labels = label_pages(&doc);
+    Ok(Places {
+        records: record_pages(&labels),
+        items: item_pages(&labels),
+    })
+}
+
+/// Printed pages of a document's records (first, last) and items.
+#[derive(Debug, Clone, Default)]
+pub struct Places {
+    /// By 件号 (05-03).
+    pub records: BTreeMap<String, (usize, usize)>,
+    /// By item number.
+    pub items: BTreeMap<u32, usize>,
+}
+
+/// The printed page number (the page counter, which is also the PDF page label) of every
+/// labelled element the templates place: `item-05` on an item's first page, `rec-05-03` on a
+/// record's first page and `rec-05-03-end` on its last. Covers are outside the count, so the
+/// printed number is not the physical page.
 fn label_pages(doc: &typst_layout::PagedDocument) -> BTreeMap<String, usize> {
     use typst::introspection::Introspector;
     let intro = doc.introspector();
+    let pages = doc.pages();
     intro
         .query_labelled()
         .iter()
         .filter_map(|c| {
-            let page = intro.page(c.location()?)?.get();
-            Some((c.label()?.resolve().to_string(), page))
+            let physical = intro.page(c.location()?)?.get();
+            let printed = pages
+                .get(physical - 1)
+                .and_then(|p| usize::try_from(p.number).ok())
+                .unwrap_or(physical);
+            Some((c.label()?.resolve().to_string(), printed))
         })
         .collect()
 }

@@ -107,6 +107,12 @@ pub struct BuildArgs {
     /// 不规范化证据：图片按原样排版、大 PDF 不拆分（慢、占内存，仅供比对）
     #[arg(long)]
     pub no_normalize: bool,
+    /// 双面打印（默认）：装订边在内侧，目录和每件材料从右手页（奇数页）开始，插入的空白页印“本页无正文”
+    #[arg(long, overrides_with = "simplex")]
+    pub duplex: bool,
+    /// 单面打印：不插空白页，装订边都在左侧，页码都在右侧
+    #[arg(long, overrides_with = "duplex")]
+    pub simplex: bool,
 }
 
 /// `dossier binder`.

@@ -105,7 +105,7 @@ pub struct Inspected {
     pub size: u64,
     /// Pages: a PDF's page count, 1 for an image, 0 for other files.
     pub pages: u32,
-    /// Pixel size of an image.
+    /// Pixel size of an image as it is shown (EXIF orientation applied).
     pub pixels: Option<(u32, u32)>,
 }
 
@@ -192,7 +192,7 @@ pub fn inspect(path: &Path) -> Result<Inspected, Problem> {
                 kind,
                 size,
                 pages: 1,
-                pixels: Some((header.width, header.height)),
+                pixels: Some(header.shown_size()),
             })
         }
         Kind::Other => Ok(Inspected {

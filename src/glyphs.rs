@@ -66,7 +66,7 @@ pub fn printed_strings(d: &Dossier) -> Vec<String> {
         collect(&value, &mut out);
     }
     if let Some(a) = &d.config.archive {
-        for v in [&a.fonds, &a.year, &a.retention].into_iter().flatten() {
+        for v in [&a.fonds, &a.year].into_iter().flatten() {
             out.push(v.0.clone());
         }
         if let Some(boxes) = &a.boxes {

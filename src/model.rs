@@ -93,9 +93,9 @@ pub struct Archive {
     /// 年度.
     #[serde(rename = "年度", default)]
     pub year: Option<Scalar>,
-    /// 保管期限 (永久, 30年, 10年).
+    /// 保管期限 (永久, 定期30年, 定期10年), for every record that does not say otherwise.
     #[serde(rename = "保管期限", default)]
-    pub retention: Option<Scalar>,
+    pub retention: Option<Spanned<Scalar>>,
     /// 盒号 of each unit's box: unit name → number.
     #[serde(rename = "盒号", default)]
     pub boxes: Option<Spanned<std::collections::BTreeMap<String, Scalar>>>,
@@ -257,6 +257,63 @@ pub struct Record {
     /// 备注: remarks.
     #[serde(rename = "备注", default)]
     pub remark: Option<String>,
+    /// 保管期限 of this record, when it differs from `归档: 保管期限` in dossier.yaml.
+    #[serde(rename = "保管期限", default)]
+    pub retention: Option<Spanned<String>>,
+    /// 地点: where a photo was taken (DA/T 50 照片说明).
+    #[serde(rename = "地点", default)]
+    pub place: Option<String>,
+    /// 人物: who is in a photo.
+    #[serde(rename = "人物", default)]
+    pub people: Option<String>,
+    /// 摄影者: who took a photo.
+    #[serde(rename = "摄影者", default)]
+    pub photographer: Option<String>,
+    /// 加分: the bonus points this record claims (bonus items only).
+    #[serde(rename = "加分", default)]
+    pub bonus: Option<Spanned<u32>>,
+}
+
+/// 保管期限 (DA/T 22-2015): how long the archive keeps a record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Retention {
+    /// 永久.
+    Permanent,
+    /// 定期30年.
+    Years30,
+    /// 定期10年.
+    Years10,
+}
+
+impl Retention {
+    /// Reads 永久, 定期30年 / 30年 / D30, 定期10年 / 10年 / D10 (and the codes Y, D30, D10).
+    pub fn parse(text: &str) -> Option<Retention> {
+        let t: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+        Some(match t.to_ascii_uppercase().as_str() {
+            "永久" | "Y" => Retention::Permanent,
+            "定期30年" | "30年" | "D30" => Retention::Years30,
+            "定期10年" | "10年" | "D10" => Retention::Years10,
+            _ => return None,
+        })
+    }
+
+    /// As printed: 永久, 定期30年, 定期10年.
+    pub fn label(self) -> &'static str {
+        match self {
+            Retention::Permanent => "永久",
+            Retention::Years30 => "定期30年",
+            Retention::Years10 => "定期10年",
+        }
+    }
+
+    /// The code in an archive number (档号): Y, D30, D10.
+    pub fn code(self) -> &'static str {
+        match self {
+            Retention::Permanent => "Y",
+            Retention::Years30 => "D30",
+            Retention::Years10 => "D10",
+        }
+    }
 }
 
 /// One evidence file of a record: a path, or a path with options.
@@ -552,6 +609,11 @@ impl Date {
         let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(self.day) - 1;
         let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
         era * 146_097 + doe - 719_468
+    }
+
+    /// As DA/T 22 writes dates: 20210303.
+    pub fn compact(self) -> String {
+        format!("{:04}{:02}{:02}", self.year, self.month, self.day)
     }
 
     /// As written in the dossier: 2021年3月3日.

@@ -10,6 +10,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::catalog::METHODS;
 use crate::evidence::Kind;
+use crate::model::{Date, Retention};
+use crate::normalize::Prepared;
 use crate::validate::{Dossier, Rec};
 
 mod types;
@@ -52,6 +54,8 @@ pub struct PlanOptions {
     pub prepared: Option<std::sync::Arc<crate::normalize::Prepared>>,
     /// Plan one volume of a dossier cut into volumes.
     pub volume: Option<Volume>,
+    /// For binders: where each record is in the dossier, by 件号 ("第 45 页", "第2册第45页").
+    pub dossier_places: Option<std::sync::Arc<BTreeMap<String, String>>>,
 }
 
 /// One volume (分册) of a dossier: a run of whole items.
@@ -159,10 +163,7 @@ pub fn plan(d: &Dossier, opts: &PlanOptions) -> Plan {
                     }
                 }
             }
-            let records: Vec<RecordPlan> = recs
-                .iter()
-                .map(|r| record_plan(d, r, opts.prepared.as_deref()))
-                .collect();
+            let records: Vec<RecordPlan> = recs.iter().map(|r| record_plan(d, r, opts)).collect();
             for r in &recs {
                 for &u in &r.units {
                     unit_records.entry(u).or_default().push(RefTitle {
@@ -271,7 +272,32 @@ pub fn plan(d: &Dossier, opts: &PlanOptions) -> Plan {
                         .iter()
                         .map(|b| format!("{}，加{}分", b.condition, b.points))
                         .collect(),
+                    claimed: all
+                        .iter()
+                        .filter(|r| r.criteria.contains(&k))
+                        .filter_map(|r| r.bonus)
+                        .max(),
                     records: refs,
+                    others: match opts.unit {
+                        Some(u) => all
+                            .iter()
+                            .filter(|r| r.criteria.contains(&k) && !r.units.contains(&u))
+                            .map(|r| OtherRef {
+                                unit: r
+                                    .units
+                                    .first()
+                                    .map_or(String::new(), |&x| reg.units[x].short.clone()),
+                                id: r.label(),
+                                place: opts
+                                    .dossier_places
+                                    .as_ref()
+                                    .and_then(|m| m.get(&r.label()))
+                                    .cloned()
+                                    .unwrap_or_default(),
+                            })
+                            .collect(),
+                        None => Vec::new(),
+                    },
                 });
             }
             if opts.unit.is_some() && criteria.is_empty() {
@@ -296,6 +322,11 @@ pub fn plan(d: &Dossier, opts: &PlanOptions) -> Plan {
                     format!("{targets_met}/{targets_total}")
                 },
             });
+            let bonus_total = cat
+                .criteria
+                .iter()
+                .any(|c| !c.bonus.is_empty())
+                .then(|| criteria.iter().filter_map(|c| c.claimed).sum());
             let methods = cat.methods.join("、");
             let compact = |s: &str| s.replace(['\n', '、', ' '], "");
             items.push(ItemPlan {
@@ -307,6 +338,7 @@ pub fn plan(d: &Dossier, opts: &PlanOptions) -> Plan {
                 methods,
                 criteria,
                 records,
+                bonus_total,
             });
         }
         if (opts.unit.is_some() || opts.volume.is_some()) && items.is_empty() {
@@ -377,7 +409,10 @@ pub fn plan(d: &Dossier, opts: &PlanOptions) -> Plan {
             head: unit.head_line(),
             fonds: text(archive.and_then(|a| a.fonds.as_ref())),
             year: text(archive.and_then(|a| a.year.as_ref())),
-            retention: text(archive.and_then(|a| a.retention.as_ref())),
+            retention: archive
+                .and_then(|a| a.retention.as_ref())
+                .and_then(|r| Retention::parse(&r.value.0))
+                .map_or(String::new(), |r| r.label().to_string()),
             box_number: archive
                 .and_then(|a| a.boxes.as_ref())
                 .and_then(|b| {
@@ -392,7 +427,7 @@ pub fn plan(d: &Dossier, opts: &PlanOptions) -> Plan {
                 (Some(a), _) => a.id.clone(),
                 _ => String::new(),
             },
-            duplex: opts.duplex,
+            org: unit.short.clone(),
             records,
         }
     });
@@ -427,6 +462,7 @@ pub fn plan(d: &Dossier, opts: &PlanOptions) -> Plan {
             volume_items: opts.volume.as_ref().map_or(String::new(), |v| {
                 crate::diag::list(v.items.iter().map(|n| format!("指标{n}")))
             }),
+            duplex: opts.duplex,
         },
         fonts: opts.fonts.clone(),
         groups,
@@ -452,11 +488,72 @@ pub fn plan(d: &Dossier, opts: &PlanOptions) -> Plan {
     }
 }
 
-fn record_plan(d: &Dossier, r: &Rec, prepared: Option<&crate::normalize::Prepared>) -> RecordPlan {
+/// What Typst shows for page `page` of file `f`: the normalised page when there is one.
+fn slot(f: &crate::validate::RecFile, page: u32, prepared: Option<&Prepared>) -> Slot {
+    if let Some(path) = prepared.and_then(|n| n.page(&f.rel, page)) {
+        // A normalised page: a one-page PDF, or a scaled JPEG, in the cache.
+        let (kind, format) = if path.ends_with(".jpg") {
+            ("image", "jpg")
+        } else {
+            ("pdf", "pdf")
+        };
+        return Slot {
+            path: path.to_string(),
+            kind: kind.into(),
+            page: 1,
+            format: format.into(),
+        };
+    }
+    Slot {
+        path: format!("/{}", f.rel),
+        kind: if f.kind == Kind::Pdf { "pdf" } else { "image" }.into(),
+        page,
+        format: f.kind.typst_format().unwrap_or("").to_string(),
+    }
+}
+
+/// A page selection in words: "1-2, 5" → "第 1–2、5 页".
+fn selection_words(sel: &str) -> String {
+    let parts: Vec<String> = sel
+        .split([',', '，', '、'])
+        .map(|p| p.trim().replace(['-', '~', '至'], "–"))
+        .filter(|p| !p.is_empty())
+        .collect();
+    format!("第 {} 页", parts.join("、"))
+}
+
+/// 档号 of a record: 全宗号-年度-保管期限代码-件号, e.g. Z028-2021-Y-05-03 (DA/T 22-2015
+/// without the 门类 and 机构 parts: a dossier is one category, and its 件号 already carries
+/// the item). Without a 全宗号, a year or a 保管期限 (dossier.yaml's 归档 not filled in) the
+/// 档号 cannot be formed, and the 件号 stands alone.
+pub fn archive_number(fonds: &str, year: &str, retention: Option<Retention>, id: &str) -> String {
+    match retention {
+        Some(r) if !fonds.is_empty() && !year.is_empty() => {
+            format!("{fonds}-{year}-{}-{id}", r.code())
+        }
+        _ => id.to_string(),
+    }
+}
+
+fn record_plan(d: &Dossier, r: &Rec, opts: &PlanOptions) -> RecordPlan {
     let reg = &d.registry;
-    let mut entries = Vec::new();
+    let prepared = opts.prepared.as_deref();
+    let archive = d.config.archive.as_ref();
+    let scalar =
+        |v: Option<&crate::model::Scalar>| v.map(|s| s.0.trim().to_string()).unwrap_or_default();
+    let fonds = scalar(archive.and_then(|a| a.fonds.as_ref()));
+    let retention = r.retention.or_else(|| {
+        archive
+            .and_then(|a| a.retention.as_ref())
+            .and_then(|x| Retention::parse(&x.value.0))
+    });
+    let year = r.date.map_or_else(
+        || scalar(archive.and_then(|a| a.year.as_ref())),
+        |d| d.year.to_string(),
+    );
     let mut package_files = Vec::new();
     let mut notes = Vec::new();
+    let typeset = r.files.iter().filter(|f| !f.package_only).count();
     for f in &r.files {
         let name = f.rel.rsplit('/').next().unwrap_or(&f.rel).to_string();
         if f.package_only {
@@ -466,53 +563,50 @@ fn record_plan(d: &Dossier, r: &Rec, prepared: Option<&crate::normalize::Prepare
                 package_path: crate::package::evidence_path(r.item, &r.label(), &r.title, &f.rel),
                 size: human_size(f.size),
             });
-            notes.push(format!("{name} 仅入资料包"));
+            notes.push(format!("{name} 仅收入资料包"));
             continue;
         }
         if let Some(sel) = &f.selection {
-            notes.push(format!("{name} 选第 {sel} 页（共 {} 页）", f.page_count));
-        }
-        for &p in &f.pages {
-            if let Some(path) = prepared.and_then(|n| n.page(&f.rel, p)) {
-                // A normalised page: a one-page PDF, or a scaled JPEG, in the cache.
-                let (kind, format) = if path.ends_with(".jpg") {
-                    ("image", "jpg")
-                } else {
-                    ("pdf", "pdf")
-                };
-                entries.push(PageEntry {
-                    path: path.to_string(),
-                    kind: kind.into(),
-                    page: 1,
-                    format: format.into(),
-                    seq: 0,
-                });
-                continue;
-            }
-            entries.push(PageEntry {
-                path: format!("/{}", f.rel),
-                kind: if f.kind == Kind::Pdf {
-                    "pdf".into()
-                } else {
-                    "image".into()
-                },
-                page: p,
-                format: f.kind.typst_format().unwrap_or("").to_string(),
-                seq: 0,
-            });
+            let which = if typeset > 1 {
+                format!("{name} ")
+            } else {
+                String::new()
+            };
+            notes.push(format!(
+                "{which}节选{}（共 {} 页）",
+                selection_words(sel),
+                f.page_count
+            ));
         }
     }
+    let mut entries: Vec<PageEntry> = r
+        .printed_pages()
+        .into_iter()
+        .enumerate()
+        .map(|(i, slots)| {
+            let mut slots = slots
+                .into_iter()
+                .map(|(fi, page)| slot(&r.files[fi], page, prepared));
+            let first = slots.next().expect("a printed page shows something");
+            PageEntry {
+                path: first.path,
+                kind: first.kind,
+                page: first.page,
+                format: first.format,
+                seq: i + 1,
+                second: slots.next(),
+            }
+        })
+        .collect();
     if entries.is_empty() {
         entries.push(PageEntry {
             path: String::new(),
             kind: "placeholder".into(),
             page: 0,
             format: String::new(),
-            seq: 0,
+            seq: 1,
+            second: None,
         });
-    }
-    for (i, e) in entries.iter_mut().enumerate() {
-        e.seq = i + 1;
     }
     let unit_short: Vec<String> = r
         .unit_names
@@ -534,6 +628,15 @@ fn record_plan(d: &Dossier, r: &Rec, prepared: Option<&crate::normalize::Prepare
     let origin = r.origin.pos.map_or(r.origin.file.clone(), |p| {
         format!("{}:{}", r.origin.file, p.line)
     });
+    let org = match unit_short.as_slice() {
+        [] => Vec::new(),
+        [one] => vec![one.clone()],
+        [first, ..] => vec![unit_short.join("、"), format!("{first}等")],
+    };
+    let cell = |label: &str, values: Vec<String>| StampCell {
+        label: label.into(),
+        values: values.into_iter().filter(|v| !v.is_empty()).collect(),
+    };
     RecordPlan {
         label: record_label(r.item, r.number),
         end_label: format!("{}-end", record_label(r.item, r.number)),
@@ -542,29 +645,35 @@ fn record_plan(d: &Dossier, r: &Rec, prepared: Option<&crate::normalize::Prepare
         title: r.title.clone(),
         doc_number: r.doc_number.clone().unwrap_or_default(),
         issuer: r.issuer.clone().unwrap_or_default(),
-        date: r.date.map(|d| d.to_string()).unwrap_or_default(),
+        date: r.date.map(Date::compact).unwrap_or_default(),
+        date_cn: r.date.map(Date::chinese).unwrap_or_default(),
+        archive_no: archive_number(&fonds, &year, retention, &id),
         units: unit_short.join("、"),
         remark,
         pages,
         stamp: vec![
-            ("件号".into(), id.clone()),
-            (
-                "年度".into(),
-                r.date.map_or("—".into(), |d| d.year.to_string()),
+            cell("全宗号", vec![fonds.clone()]),
+            cell("年度", vec![year.clone()]),
+            cell("件号", vec![id.clone()]),
+            cell("机构（问题）", org),
+            cell(
+                "保管期限",
+                vec![retention.map_or("", Retention::label).to_string()],
             ),
-            ("页数".into(), pages.to_string()),
-            ("指标".into(), format!("指标{}", r.item)),
-            (
-                "责任单位".into(),
-                unit_short.first().cloned().unwrap_or_default(),
-            ),
-            (
-                "日期".into(),
-                r.date.map_or("—".into(), |d| {
-                    format!("{:04}{:02}{:02}", d.year, d.month, d.day)
-                }),
-            ),
+            cell("页数", vec![pages.to_string()]),
         ],
+        photo: r.photo.as_ref().map(|p| PhotoPlan {
+            place: p.place.clone().unwrap_or_default(),
+            people: p.people.clone().unwrap_or_default(),
+            photographer: p.photographer.clone().unwrap_or_default(),
+        }),
+        bonus: r.bonus,
+        dossier_place: opts
+            .dossier_places
+            .as_ref()
+            .and_then(|m| m.get(&id))
+            .cloned()
+            .unwrap_or_default(),
         id,
         entries,
         package_files,

@@ -47,6 +47,19 @@ pub struct Header {
     pub adobe_transform: Option<u8>,
     /// JPEG only: the number of colour components (1 grey, 3 colour, 4 CMYK/YCCK).
     pub components: u8,
+    /// JPEG only: the EXIF orientation (1–8; 1 when there is none).
+    pub orientation: u8,
+}
+
+impl Header {
+    /// Width and height as the image is shown, its EXIF orientation applied.
+    pub fn shown_size(&self) -> (u32, u32) {
+        if (5..=8).contains(&self.orientation) {
+            (self.height, self.width)
+        } else {
+            (self.width, self.height)
+        }
+    }
 }
 
 /// Why an image cannot be used.
@@ -141,6 +154,7 @@ fn jpeg(d: &[u8]) -> Result<Header, Defect> {
     }
     let mut header: Option<Header> = None;
     let mut adobe = None;
+    let mut orientation = 1;
     let mut i = 2;
     loop {
         // Fill bytes (0xFF) may precede a marker.
@@ -176,9 +190,13 @@ fn jpeg(d: &[u8]) -> Result<Header, Defect> {
                     height: u32::from(h),
                     adobe_transform: None,
                     components: seg.get(5).copied().unwrap_or(0),
+                    orientation: 1,
                 });
             }
             0xEE if seg.starts_with(b"Adobe") => adobe = seg.get(11).copied(),
+            0xE1 if seg.starts_with(b"Exif\0\0") => {
+                orientation = exif_orientation(&seg[6..]).unwrap_or(1);
+            }
             _ => {}
         }
         i += len;
@@ -199,7 +217,43 @@ fn jpeg(d: &[u8]) -> Result<Header, Defect> {
     }
     let mut h = header.ok_or_else(|| Defect::Corrupt("没有图像尺寸段".into()))?;
     h.adobe_transform = adobe;
+    h.orientation = orientation;
     Ok(h)
+}
+
+/// The orientation tag (0x0112) of an EXIF block (a TIFF structure), if it has one.
+fn exif_orientation(tiff: &[u8]) -> Option<u8> {
+    let big = match tiff.get(..2)? {
+        b"MM" => true,
+        b"II" => false,
+        _ => return None,
+    };
+    let u16_at = |at: usize| {
+        let b = [*tiff.get(at)?, *tiff.get(at + 1)?];
+        Some(if big {
+            u16::from_be_bytes(b)
+        } else {
+            u16::from_le_bytes(b)
+        })
+    };
+    let u32_at = |at: usize| {
+        let b: [u8; 4] = tiff.get(at..at + 4)?.try_into().ok()?;
+        Some(if big {
+            u32::from_be_bytes(b)
+        } else {
+            u32::from_le_bytes(b)
+        })
+    };
+    let ifd = u32_at(4)? as usize;
+    let entries = usize::from(u16_at(ifd)?);
+    (0..entries.min(512)).find_map(|i| {
+        let at = ifd + 2 + i * 12;
+        (u16_at(at)? == 0x0112)
+            .then(|| u16_at(at + 8))
+            .flatten()
+            .and_then(|v| u8::try_from(v).ok())
+            .filter(|v| (1..=8).contains(v))
+    })
 }
 
 /// Checks every chunk of a PNG (length, CRC) up to `IEND`.
@@ -246,6 +300,7 @@ fn png(d: &[u8]) -> Result<Header, Defect> {
         height,
         adobe_transform: None,
         components: 0,
+        orientation: 1,
     })
 }
 
@@ -258,6 +313,7 @@ fn gif(d: &[u8]) -> Result<Header, Defect> {
         height: u32::from(h),
         adobe_transform: None,
         components: 0,
+        orientation: 1,
     })
 }
 
@@ -294,6 +350,7 @@ fn webp(d: &[u8]) -> Result<Header, Defect> {
         height: h,
         adobe_transform: None,
         components: 0,
+        orientation: 1,
     })
 }
 
@@ -335,6 +392,31 @@ mod tests {
         assert_eq!(h.adobe_transform, None);
         let h = examine(Format::Png, &png_of(30, 20)).unwrap();
         assert_eq!((h.width, h.height), (30, 20));
+    }
+
+    #[test]
+    fn the_exif_orientation_turns_the_shown_size() {
+        let mut out = Vec::new();
+        let mut enc = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 80);
+        let mut exif = b"II*\0\x08\0\0\0\x01\0\x12\x01\x03\0\x01\0\0\0".to_vec();
+        exif.extend_from_slice(&6u16.to_le_bytes());
+        exif.extend_from_slice(&[0, 0, 0, 0, 0, 0]);
+        enc.set_exif_metadata(exif).unwrap();
+        enc.write_image(
+            &vec![9u8; 40 * 30 * 3],
+            40,
+            30,
+            image::ExtendedColorType::Rgb8,
+        )
+        .unwrap();
+        let h = examine(Format::Jpeg, &out).unwrap();
+        assert_eq!((h.orientation, h.shown_size()), (6, (30, 40)));
+        assert_eq!(
+            examine(Format::Jpeg, &jpeg_of(40, 30))
+                .unwrap()
+                .shown_size(),
+            (40, 30)
+        );
     }
 
     #[test]

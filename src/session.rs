@@ -36,6 +36,8 @@ pub struct BuildOptions {
     pub include_unreferenced: bool,
     /// Normalise images and split large PDFs before typesetting.
     pub normalize: bool,
+    /// Printed on both sides (the default).
+    pub duplex: bool,
 }
 
 impl From<&crate::cli::BuildArgs> for BuildOptions {
@@ -45,6 +47,7 @@ impl From<&crate::cli::BuildArgs> for BuildOptions {
             draft: a.draft,
             include_unreferenced: a.include_unreferenced,
             normalize: !a.no_normalize,
+            duplex: !a.simplex,
         }
     }
 }
@@ -145,6 +148,7 @@ impl Session {
             draft: self.opts.draft,
             fonts: roles,
             prepared,
+            duplex: self.opts.duplex,
             ..PlanOptions::default()
         };
         // Each volume is typeset, written to a temporary file and dropped before the next one:
@@ -403,6 +407,45 @@ impl Session {
         self.fonts = Some((key, fonts.clone(), roles.clone()));
         Ok((fonts, roles))
     }
+}
+
+/// Where every record is in the dossier as `build` lays it out with these options, by 件号:
+/// "第 45 页", or "第2册第45页" for a dossier cut into volumes. Laid out only, not exported:
+/// binders print these so a reviewer finds each record in the dossier too.
+pub fn dossier_places(
+    d: &Dossier,
+    res: &build::Resources,
+    base: &PlanOptions,
+) -> Result<std::collections::BTreeMap<String, String>, Vec<Diagnostic>> {
+    let limit = d
+        .config
+        .volumes
+        .as_ref()
+        .map_or(plan::DEFAULT_VOLUME_PAGES, |v| v.max_pages);
+    let volumes = plan::volumes(d, limit);
+    let several = volumes.len() > 1;
+    let stamp = Stamp::of(d, "dossier");
+    let mut out = std::collections::BTreeMap::new();
+    for v in &volumes {
+        let plan = plan::plan(
+            d,
+            &PlanOptions {
+                volume: several.then(|| v.clone()),
+                unit: None,
+                ..base.clone()
+            },
+        );
+        let places = build::layout_places(&plan, d, res, &stamp)?;
+        for (id, (first, _)) in places.records {
+            let at = if several {
+                format!("第{}册第{first}页", v.number)
+            } else {
+                format!("第 {first} 页")
+            };
+            out.insert(id, at);
+        }
+    }
+    Ok(out)
 }
 
 /// Prints build errors with the dossier's sources for snippets, and says nothing was replaced.

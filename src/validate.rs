@@ -93,8 +93,25 @@ pub struct Rec {
     pub measures: Vec<Measured>,
     /// 备注.
     pub remark: Option<String>,
+    /// 保管期限 of this record when it has its own (otherwise dossier.yaml's applies).
+    pub retention: Option<crate::model::Retention>,
+    /// The photo caption fields (DA/T 50), when any is given.
+    pub photo: Option<Photo>,
+    /// Bonus points claimed (bonus items only).
+    pub bonus: Option<u32>,
     /// Where the record is written (file and line), to map later errors back.
     pub origin: Place,
+}
+
+/// What a photo's caption says besides its title and date (DA/T 50 照片说明).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Photo {
+    /// 地点.
+    pub place: Option<String>,
+    /// 人物.
+    pub people: Option<String>,
+    /// 摄影者.
+    pub photographer: Option<String>,
 }
 
 impl Rec {
@@ -103,9 +120,44 @@ impl Rec {
         label(self.item, self.number)
     }
 
-    /// Pages this record contributes to the dossier (typeset files only).
+    /// Pages this record contributes to the dossier (typeset files only; a record with only
+    /// package files has none of its own).
     pub fn pages(&self) -> usize {
-        self.files.iter().map(|f| f.pages.len()).sum()
+        self.printed_pages().len()
+    }
+
+    /// The printed pages of the record, each the (file index, page) pairs it shows: one page
+    /// of a file, or two landscape photos one above the other — a record with several
+    /// landscape photos prints them two to a page, as evidence binders do (DA/T 50 practice).
+    pub fn printed_pages(&self) -> Vec<Vec<(usize, u32)>> {
+        let landscape = |f: &RecFile| f.kind.is_image() && f.pixels.is_some_and(|(w, h)| w > h);
+        let pair = self
+            .files
+            .iter()
+            .filter(|f| !f.package_only && landscape(f))
+            .count()
+            >= 2;
+        let mut out: Vec<Vec<(usize, u32)>> = Vec::new();
+        // Whether the last page holds one landscape photo and has room for a second.
+        let mut room = false;
+        for (i, f) in self.files.iter().enumerate() {
+            if f.package_only {
+                continue;
+            }
+            for &p in &f.pages {
+                match out.last_mut() {
+                    Some(last) if pair && landscape(f) && room => {
+                        last.push((i, p));
+                        room = false;
+                    }
+                    _ => {
+                        out.push(vec![(i, p)]);
+                        room = pair && landscape(f);
+                    }
+                }
+            }
+        }
+        out
     }
 }
 
@@ -125,6 +177,8 @@ pub struct RecFile {
     pub size: u64,
     /// Pages of the file.
     pub page_count: u32,
+    /// Pixel size of an image as shown (EXIF orientation applied).
+    pub pixels: Option<(u32, u32)>,
     /// The 1-based pages that go into the dossier (empty for package-only files).
     pub pages: Vec<u32>,
     /// The page selection as written.
@@ -465,6 +519,11 @@ fn check_config(c: &Config, diags: &mut Vec<Diagnostic>) -> Option<(Date, Date)>
                 .hint("输出文件名只是一个文件名（不含扩展名），如“某某县质量强县验收资料”；生成的文件总是放在输出目录（--out）里。不能含 / \\ : * ? \" < > | 和“..”，不能是 CON、PRN、AUX、NUL、COM1、LPT1 等 Windows 保留名。"),
         );
     }
+    if let Some(r) = c.archive.as_ref().and_then(|a| a.retention.as_ref())
+        && crate::model::Retention::parse(&r.value.0).is_none()
+    {
+        diags.push(retention_error(&r.value.0).at(Place::at(file, pos_of(r))));
+    }
     let p = c.period.as_ref()?;
     if p.start.value > p.end.value {
         diags.push(
@@ -477,6 +536,12 @@ fn check_config(c: &Config, diags: &mut Vec<Diagnostic>) -> Option<(Date, Date)>
         return None;
     }
     Some((p.start.value, p.end.value))
+}
+
+/// The error for a 保管期限 that is none of the three DA/T 22 periods.
+pub fn retention_error(written: &str) -> Diagnostic {
+    Diagnostic::error(format!("保管期限“{written}”不是 DA/T 22 的期限"))
+        .hint("保管期限写“永久”“定期30年”或“定期10年”（也可以写“30年”“10年”）。")
 }
 
 /// Why `name` cannot be the file name (without extension) of the outputs, if it cannot: it

@@ -31,6 +31,12 @@ fn sample() -> &'static (PathBuf, PathBuf) {
     })
 }
 
+impl SampleRecord {
+    fn title_compact(&self) -> String {
+        compact(&self.title)
+    }
+}
+
 /// A record of the sample as the test reads it from the YAML itself.
 #[derive(Debug)]
 struct SampleRecord {
@@ -79,6 +85,36 @@ fn sample_records() -> Vec<SampleRecord> {
                 other => vec![other.clone()],
             };
             let mut pages = 0;
+            // Landscape photos of a record with several print two to a page.
+            let landscape = |path: &str| {
+                (path.ends_with(".jpg") || path.ends_with(".png")) && {
+                    let mut dec = image::ImageReader::open(root.join(path))
+                        .unwrap()
+                        .with_guessed_format()
+                        .unwrap()
+                        .into_decoder()
+                        .unwrap();
+                    use image::ImageDecoder;
+                    let (w, h) = dec.dimensions();
+                    let turned = matches!(
+                        dec.orientation().unwrap(),
+                        image::metadata::Orientation::Rotate90
+                            | image::metadata::Orientation::Rotate270
+                            | image::metadata::Orientation::Rotate90FlipH
+                            | image::metadata::Orientation::Rotate270FlipH
+                    );
+                    if turned { h > w } else { w > h }
+                }
+            };
+            let paths: Vec<String> = entries
+                .iter()
+                .filter_map(|e| match e {
+                    Value::String(p) => Some(p.clone()),
+                    _ => None,
+                })
+                .collect();
+            let pair = paths.iter().filter(|p| landscape(p)).count() >= 2;
+            let mut room = false;
             for e in entries {
                 let (path, sel, pkg) = match &e {
                     Value::String(p) => (p.clone(), None, false),
@@ -99,8 +135,12 @@ fn sample_records() -> Vec<SampleRecord> {
                         .get_pages()
                         .len();
                     pages += sel.map_or(total, |s| count_selection(&s, total));
+                    room = false;
+                } else if pair && landscape(&path) && room {
+                    room = false;
                 } else {
                     pages += 1;
+                    room = pair && landscape(&path);
                 }
             }
             let number = r["件号"].as_u64().unwrap();
@@ -126,8 +166,11 @@ fn sample_page_count_is_front_matter_plus_evidence_plus_sections_plus_indexes() 
     let next_start = |i: usize| starts.get(i + 1).map_or(total + 1, |b| b.page);
     let mut evidence_pages = 0;
     let mut section_pages = 0;
+    // Blank versos inserted so that every record starts on a right-hand page print nothing
+    // and belong to no section.
+    let blanks = |a: usize, b: usize| (a..b).filter(|&p| pdf.is_blank_verso(p)).count();
     for (i, b) in starts.iter().enumerate() {
-        let span = next_start(i) - b.page;
+        let span = next_start(i) - b.page - blanks(b.page, next_start(i));
         if b.depth == 2 {
             let id = b.title.split(' ').next().unwrap();
             let r = records
@@ -156,12 +199,13 @@ fn sample_page_count_is_front_matter_plus_evidence_plus_sections_plus_indexes() 
     let index = marks.iter().find(|b| b.title == "索引").unwrap().page;
     let front = first_group - 1;
     let back = total - index + 1;
+    let all_blanks = blanks(1, total + 1);
     assert_eq!(
         total,
-        front + section_pages + independent + back,
-        "front {front}, sections {section_pages}, back {back}"
+        front + section_pages + independent + back + blanks(first_group, index),
+        "front {front}, sections {section_pages}, back {back}, blanks {all_blanks}"
     );
-    assert!(front >= 3, "cover, contents, summary");
+    assert!(front >= 4, "cover and its back, contents, summary");
 }
 
 #[test]
@@ -225,12 +269,16 @@ fn catalog_rows_link_to_the_first_page_of_each_record_and_printed_numbers_match(
         .filter(|b| b.depth == 2)
         .map(|b| (b.title.split(' ').next().unwrap().to_string(), b.page))
         .collect();
+    let labels = pdf.labels();
     for r in &records {
         let page = first[&r.id];
-        // The printed page number equals the PDF page.
+        // Printed on both sides, every record starts on a right-hand page.
+        assert!(page % 2 == 1, "{} starts on page {page}", r.id);
+        // The printed page number equals the PDF page label.
+        let printed = labels[page - 1].expect("a record's page has a label");
         assert!(
-            texts[page - 1].contains(&format!("— {page} —")),
-            "page {page} does not print its number"
+            texts[page - 1].contains(&format!("— {printed} —")),
+            "page {page} does not print its number {printed}"
         );
         // The item's catalog: the pages between the item bookmark and its first record.
         let item_page = marks
@@ -257,12 +305,12 @@ fn catalog_rows_link_to_the_first_page_of_each_record_and_printed_numbers_match(
             .map(|p| compact(&texts[p - 1]))
             .collect::<String>();
         let range = if r.pages == 1 {
-            format!("{page}")
+            format!("{printed}")
         } else {
-            format!("{page}–{}", page + r.pages - 1)
+            format!("{printed}–{}", printed + r.pages - 1)
         };
         assert!(
-            shown.contains(&r.id) && shown.contains(&range),
+            shown.contains(&r.title_compact()) && shown.contains(&range),
             "catalog of item {} lacks {range} for {}",
             r.item,
             r.id
@@ -288,28 +336,25 @@ fn sample_pdf_metadata_labels_and_language() {
     );
     assert!(pdf.info("Subject").unwrap_or_default().contains("验收资料"));
     assert_eq!(pdf.lang().as_deref(), Some("zh-CN"));
-    // Arabic labels whose number is the physical page: what the reader types into the
-    // viewer's page box is what is printed on the page.
-    let labels = pdf.page_labels();
-    assert_eq!(
-        labels.first().map(|l| l.0),
-        Some(0),
-        "the first page has a label"
-    );
-    for (idx, style, start) in &labels {
-        assert_eq!(
-            (style.as_str(), *start),
-            ("D", idx + 1),
-            "label of page index {idx}"
-        );
+    // The cover and its back are outside the count (no label, no number); from the page after
+    // them, Arabic labels from 1: what the reader types into the viewer's page box is what is
+    // printed on the page.
+    let labels = pdf.labels();
+    assert_eq!(&labels[..3], &[None, None, Some(1)]);
+    for (i, l) in labels.iter().enumerate().skip(2) {
+        assert_eq!(*l, Some(i - 1), "label of page index {i}");
     }
-    // Every page prints its number.
     for (i, t) in pdf.all_text().iter().enumerate() {
-        assert!(
-            t.contains(&format!("— {} —", i + 1)),
-            "page {} has no printed number",
-            i + 1
-        );
+        let page = i + 1;
+        match labels[i] {
+            None => assert!(!t.contains('—'), "cover page {page} prints a number"),
+            // A blank verso prints only 本页无正文.
+            Some(_) if pdf.is_blank_verso(page) => {}
+            Some(n) => assert!(
+                t.contains(&format!("— {n} —")),
+                "page {page} (label {n}) does not print its number"
+            ),
+        }
     }
 }
 

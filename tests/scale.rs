@@ -34,16 +34,22 @@ fn normalising_keeps_page_counts_numbers_and_record_pages() {
         original.bookmarks(),
         "records on the same pages"
     );
+    let labels = normalised.labels();
+    assert_eq!(labels, original.labels());
     for (i, (a, b)) in normalised
         .all_text()
         .iter()
         .zip(original.all_text())
         .enumerate()
     {
-        let number = format!("— {} —", i + 1);
+        // Covers and blank versos print no number; every other page prints its label.
+        let Some(n) = labels[i].filter(|_| !normalised.is_blank_verso(i + 1)) else {
+            continue;
+        };
+        let number = format!("— {n} —");
         assert!(
             a.contains(&number) && b.contains(&number),
-            "page {} prints its number in both",
+            "page {} prints its number {n} in both",
             i + 1
         );
     }
@@ -106,14 +112,16 @@ fn volumes_keep_records_whole_and_the_master_contents_point_to_the_right_pages()
             .iter()
             .map(|t| common::pdf::compact(t))
             .collect();
+        let labels = v.labels();
         for (k, b) in marks.iter().enumerate() {
             if b.depth != 2 {
                 continue;
             }
             let id = b.title.split(' ').next().unwrap().to_string();
             let end = marks.get(k + 1).map_or(v.page_count() + 1, |n| n.page);
-            for p in b.page..end {
-                let printed = format!("第{}册—{p}—", i + 1);
+            for p in (b.page..end).filter(|&p| !v.is_blank_verso(p)) {
+                let label = labels[p - 1].expect("an evidence page has a label");
+                let printed = format!("第{}册—{label}—", i + 1);
                 assert!(
                     texts[p - 1].contains(&printed),
                     "volume {} page {p} lacks {printed:?}",
@@ -121,8 +129,10 @@ fn volumes_keep_records_whole_and_the_master_contents_point_to_the_right_pages()
                 );
             }
             let title = b.title.split_once(' ').unwrap().1.to_string();
+            let printed_first = labels[b.page - 1].expect("a record's first page has a label");
             assert!(
-                seen.insert(id.clone(), (i + 1, b.page, title)).is_none(),
+                seen.insert(id.clone(), (i + 1, printed_first, title))
+                    .is_none(),
                 "{id} is in two volumes"
             );
         }
@@ -145,7 +155,17 @@ fn volumes_keep_records_whole_and_the_master_contents_point_to_the_right_pages()
             .concat(),
     );
     for (id, (volume, page, title)) in &seen {
-        let want = common::pdf::compact(&format!("{id}{title}（第{volume}册第{page}页）"));
-        assert!(master.contains(&want), "the master contents lack {want}");
+        let title = common::pdf::compact(title);
+        let want = format!("第{volume}册第{page}页");
+        // "05-03 title ........ 第2册第45页": the entry, its leaders, its place.
+        let entry = format!("{id}{title}");
+        let at = master
+            .find(&entry)
+            .unwrap_or_else(|| panic!("the master contents lack {id}"));
+        let after = master[at + entry.len()..].trim_start_matches('.');
+        assert!(
+            after.starts_with(&want),
+            "{id}: {want} expected after the entry"
+        );
     }
 }

@@ -91,16 +91,30 @@ pub fn run(args: &BinderArgs) -> anyhow::Result<Status> {
                 return Ok(not_made(&dossier, diags));
             }
         };
+    let duplex = !args.simplex;
+    // Where each record is in the dossier, laid out as `build` lays it out (printed on the same
+    // sides as these binders): every binder's catalog shows it.
+    let base = PlanOptions {
+        fonts: roles.clone(),
+        duplex,
+        prepared: prepared.clone(),
+        ..PlanOptions::default()
+    };
+    let places = match crate::session::dossier_places(&dossier, &res, &base) {
+        Ok(p) => Arc::new(p),
+        Err(diags) => return Ok(not_made(&dossier, diags)),
+    };
+    warn_missing_boxes(&dossier, &units);
     let job = Job {
         d: &dossier,
         res,
         roles,
         prepared,
-        duplex: !args.simplex,
+        duplex,
         dir: args.out.join(BINDERS_DIR),
+        places,
     };
     let dir = job.dir.clone();
-    let duplex = job.duplex;
     let results = build_all(&job, &units);
     let mut failed = Vec::new();
     let mut warnings = Vec::new();
@@ -177,6 +191,8 @@ struct Job<'a> {
     prepared: Option<Arc<crate::normalize::Prepared>>,
     duplex: bool,
     dir: PathBuf,
+    /// Where each record is in the dossier, by 件号.
+    places: Arc<std::collections::BTreeMap<String, String>>,
 }
 
 /// Builds the binders of `units`, in parallel, in the order given.
@@ -194,6 +210,7 @@ fn build_one(job: &Job<'_>, unit: usize) -> Built {
         unit: Some(unit),
         duplex: job.duplex,
         prepared: job.prepared.clone(),
+        dossier_places: Some(job.places.clone()),
         ..PlanOptions::default()
     };
     let plan = plan::plan(d, &opts);
@@ -210,6 +227,28 @@ fn build_one(job: &Job<'_>, unit: usize) -> Built {
         pages: doc.pages,
         warnings: doc.warnings,
     })
+}
+
+/// Says which binders will have no 盒号 on their box cover and spine label, and where to set
+/// it: one line for all of them.
+fn warn_missing_boxes(d: &Dossier, units: &[usize]) {
+    let boxes = d
+        .config
+        .archive
+        .as_ref()
+        .and_then(|a| a.boxes.as_ref())
+        .map(|b| &b.value);
+    let missing: Vec<&str> = units
+        .iter()
+        .filter(|&&u| !boxes.is_some_and(|b| b.keys().any(|k| d.registry.units_of(k).contains(&u))))
+        .map(|&u| d.registry.units[u].short.as_str())
+        .collect();
+    if let Some(first) = missing.first() {
+        status(&format!(
+            "警告：{} 的证据册没有盒号，档案盒封面和盒脊上的盒号留空待填。要印上盒号，请在 dossier.yaml 的“归档: 盒号:”下按单位填写，如“{first}: 1”。",
+            crate::diag::list_first(&missing, 5, "个单位")
+        ));
+    }
 }
 
 /// Prints why no binder could be made.

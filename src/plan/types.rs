@@ -66,8 +66,8 @@ pub struct BinderMeta {
     pub box_number: String,
     /// 起止件号: first and last 件号 in the binder.
     pub range: String,
-    /// Each record starts on an odd page.
-    pub duplex: bool,
+    /// 机构（问题）: the unit's short name.
+    pub org: String,
     /// Records in the binder, in order (the 卷内目录).
     pub records: Vec<RecordPlan>,
 }
@@ -99,6 +99,9 @@ pub struct Meta {
     pub volume_title: String,
     /// The items of this volume, "指标1、指标2、…".
     pub volume_items: String,
+    /// Printed on both sides: binding margin inside, every record and the contents on a
+    /// right-hand page, inserted blank versos saying 本页无正文.
+    pub duplex: bool,
 }
 
 /// Font family lists by role; each ends with the embedded body font.
@@ -154,6 +157,8 @@ pub struct ItemPlan {
     pub criteria: Vec<CriterionPlan>,
     /// Records in 件号 order.
     pub records: Vec<RecordPlan>,
+    /// For a bonus item: the points claimed in all (the sum over its rules), else none.
+    pub bonus_total: Option<u32>,
 }
 
 /// A criterion in an item's section.
@@ -173,8 +178,24 @@ pub struct CriterionPlan {
     pub targets: Vec<TargetPlan>,
     /// Bonus rules, as text.
     pub bonus: Vec<String>,
+    /// Bonus points the county claims for this rule: the most any supporting record claims.
+    pub claimed: Option<u32>,
     /// Records that support it.
     pub records: Vec<RefPlan>,
+    /// In a unit's binder: records of other units that support it, with where they are in the
+    /// dossier ("市场监管局提供：01-01，汇编第 7 页").
+    pub others: Vec<OtherRef>,
+}
+
+/// A record of another unit, as a binder mentions it.
+#[derive(Debug, Clone, Serialize)]
+pub struct OtherRef {
+    /// The unit that supplied it (short name).
+    pub unit: String,
+    /// 05-03.
+    pub id: String,
+    /// Where it is in the dossier ("第 45 页", "第2册第45页"), or empty when unknown.
+    pub place: String,
 }
 
 /// A task.
@@ -242,11 +263,15 @@ pub struct RecordPlan {
     pub doc_number: String,
     /// 责任者.
     pub issuer: String,
-    /// 日期, 2021-03-05 (DA/T 22 writes 20210305; ISO is easier to read).
+    /// 日期 as DA/T 22 writes it: 20210305 (empty when the record has none).
     pub date: String,
+    /// 日期 in words, 2021年3月5日, for photo captions.
+    pub date_cn: String,
+    /// 档号 (see [`super::archive_number`]).
+    pub archive_no: String,
     /// Responsible units (short names), joined with 、.
     pub units: String,
-    /// 备注 for the catalog (remark, package-only files, page selections).
+    /// 备注 for the catalog, in words (remark, package-only files, page selections).
     pub remark: String,
     /// Number of pages in the dossier.
     pub pages: usize,
@@ -254,13 +279,41 @@ pub struct RecordPlan {
     pub entries: Vec<PageEntry>,
     /// Files that only go into the package.
     pub package_files: Vec<PackageFile>,
-    /// The filing stamp's cells (label, value).
-    pub stamp: Vec<(String, String)>,
+    /// The 归档章 (DA/T 22-2015), cells in its order: 全宗号, 年度, 件号 / 机构（问题）, 保管期限,
+    /// 页数.
+    pub stamp: Vec<StampCell>,
+    /// The photo caption's fields (DA/T 50), when the record gives any.
+    pub photo: Option<PhotoPlan>,
+    /// Bonus points the record claims.
+    pub bonus: Option<u32>,
+    /// In a unit's binder: where the record is in the dossier ("第 45 页"), or empty.
+    pub dossier_place: String,
     /// Where the record is written, "items/05.yaml:12".
     pub origin: String,
 }
 
-/// One page of a record.
+/// One cell of the 归档章: its label and what to print, the first alternative that fits its
+/// cell (a long value has a shorter form, e.g. "市场监管局等" for several units).
+#[derive(Debug, Clone, Serialize)]
+pub struct StampCell {
+    /// 全宗号, 年度, 件号, 机构（问题）, 保管期限, 页数.
+    pub label: String,
+    /// The value's forms, longest first (empty: a cell left for the archivist's pen).
+    pub values: Vec<String>,
+}
+
+/// The caption fields of a photo record besides its title and date.
+#[derive(Debug, Clone, Serialize)]
+pub struct PhotoPlan {
+    /// 地点.
+    pub place: String,
+    /// 人物.
+    pub people: String,
+    /// 摄影者.
+    pub photographer: String,
+}
+
+/// One printed page of a record: one page of a file, or two landscape photos.
 #[derive(Debug, Clone, Serialize)]
 pub struct PageEntry {
     /// Path for Typst ("/evidence/05/a.pdf").
@@ -273,6 +326,21 @@ pub struct PageEntry {
     pub format: String,
     /// n of the record's pages (1-based).
     pub seq: usize,
+    /// A second landscape photo printed below the first on the same page.
+    pub second: Option<Slot>,
+}
+
+/// What a printed page shows in one place: a page of a PDF or an image.
+#[derive(Debug, Clone, Serialize)]
+pub struct Slot {
+    /// Path for Typst.
+    pub path: String,
+    /// "pdf" or "image".
+    pub kind: String,
+    /// Page of the PDF (1-based).
+    pub page: u32,
+    /// Typst image format.
+    pub format: String,
 }
 
 /// A package-only file, as shown on the record's placeholder page and in the catalog.

@@ -174,6 +174,7 @@ pub(super) fn check_file(
         kind: info.kind,
         size: info.size,
         page_count: info.pages,
+        pixels: info.pixels,
         pages: Vec::new(),
         selection: entry.pages.as_ref().map(|p| p.value.text.clone()),
         package_only: entry.package_only,

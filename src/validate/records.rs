@@ -335,6 +335,28 @@ pub(super) fn check_records(
             .map(|m| check_measures(file, cat, &criteria, m, diags))
             .unwrap_or_default();
 
+        let retention = r.retention.as_ref().and_then(|x| {
+            let parsed = crate::model::Retention::parse(&x.value);
+            if parsed.is_none() {
+                diags.push(super::retention_error(&x.value).at(at(pos_of(x))));
+            }
+            parsed
+        });
+        let bonus = r
+            .bonus
+            .as_ref()
+            .and_then(|b| check_bonus(cat, &criteria, b, file, diags));
+        let text = |v: &Option<String>| {
+            v.as_ref()
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+        };
+        let photo = super::Photo {
+            place: text(&r.place),
+            people: text(&r.people),
+            photographer: text(&r.photographer),
+        };
+
         out.push(PendingRec {
             rec: Rec {
                 item: n,
@@ -362,6 +384,9 @@ pub(super) fn check_records(
                     .as_ref()
                     .map(|s| s.trim().to_string())
                     .filter(|s| !s.is_empty()),
+                retention,
+                photo: (photo != super::Photo::default()).then_some(photo),
+                bonus,
                 origin: at(rec_pos),
             },
             files,
@@ -488,6 +513,60 @@ fn check_measures(
         });
     }
     out
+}
+
+/// Checks claimed bonus points: only for an item with bonus rules, and one of the points the
+/// rules of the record's criteria give.
+fn check_bonus(
+    cat: &Item,
+    criteria: &BTreeSet<usize>,
+    b: &crate::model::Spanned<u32>,
+    file: &str,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<u32> {
+    let at = Place::at(file, pos_of(b));
+    let n = cat.number;
+    if cat.criteria.iter().all(|c| c.bonus.is_empty()) {
+        diags.push(
+            Diagnostic::error(format!("指标{n}不是加分项，不能写“加分”"))
+                .at(at)
+                .hint("“加分”只用于加分项（如指标21）的材料，写这件材料申报的分数。"),
+        );
+        return None;
+    }
+    let allowed: BTreeSet<u32> = criteria
+        .iter()
+        .filter_map(|&k| cat.criterion(k))
+        .flat_map(|c| c.bonus.iter().map(|x| x.points))
+        .collect();
+    if !allowed.contains(&b.value) {
+        let rules: Vec<String> = cat
+            .criteria
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| !c.bonus.is_empty())
+            .map(|(i, c)| {
+                format!(
+                    "第{}条：{}",
+                    i + 1,
+                    crate::diag::list(c.bonus.iter().map(|x| format!("{}分", x.points)))
+                )
+            })
+            .collect();
+        diags.push(
+            Diagnostic::error(format!(
+                "加分 {} 不是这件材料所佐证的加分规则给的分数",
+                b.value
+            ))
+            .at(at)
+            .hint(format!(
+                "先用“考核内容”写明是哪条加分规则，再写那条规则的分数。{}",
+                rules.join("；")
+            )),
+        );
+        return None;
+    }
+    Some(b.value)
 }
 
 fn targets_hint(cat: &Item) -> String {

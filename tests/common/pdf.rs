@@ -325,6 +325,25 @@ impl Pdf {
     }
 }
 
+impl Pdf {
+    /// The page label of each page (index 0 = page 1) as a viewer shows it: the decimal number
+    /// of its range, or none for a page in a range without a style (covers).
+    pub fn labels(&self) -> Vec<Option<usize>> {
+        let ranges = self.page_labels();
+        (0..self.page_count())
+            .map(|i| {
+                let (start_idx, style, start) = ranges.iter().rev().find(|r| r.0 <= i as i64)?;
+                (style == "D").then(|| (start + (i as i64 - start_idx)) as usize)
+            })
+            .collect()
+    }
+
+    /// Whether a page is a blank verso inserted for duplex printing.
+    pub fn is_blank_verso(&self, page: usize) -> bool {
+        compact(&self.text(page)) == "本页无正文"
+    }
+}
+
 /// Text without whitespace (extraction inserts spaces and line breaks at will).
 pub fn compact(s: &str) -> String {
     s.chars().filter(|c| !c.is_whitespace()).collect()
