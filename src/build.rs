@@ -142,6 +142,22 @@ pub fn layout_places(
     res: &Resources,
     stamp: &Stamp,
 ) -> Result<Places, Vec<Diagnostic>> {
+    let doc = layout(plan, dossier, res, stamp)?;
+    let labels = label_pages(&doc);
+    Ok(Places {
+        records: record_pages(&labels),
+        items: item_pages(&labels),
+    })
+}
+
+/// Lays out one plan into pages (no PDF): for cross-references, and for tests that look at
+/// the pages themselves (positions, rendering).
+pub fn layout(
+    plan: &Plan,
+    dossier: &Dossier,
+    res: &Resources,
+    stamp: &Stamp,
+) -> Result<typst_layout::PagedDocument, Vec<Diagnostic>> {
     let rendered = render::render(plan, Some(&dossier.root)).map_err(|d| vec![d])?;
     let world = DossierWorld::new(
         res.fonts.clone(),
@@ -152,16 +168,11 @@ pub fn layout_places(
     )
     .with_cache(res.files.clone())
     .with_normalized(res.normalized.clone());
-    let doc = typeset::compile(&world).output.map_err(|errors| {
+    typeset::compile(&world).output.map_err(|errors| {
         errors
             .iter()
             .map(|e| map_diagnostic(&world, dossier, e))
             .collect::<Vec<_>>()
-    })?;
-    let labels = label_pages(&doc);
-    Ok(Places {
-        records: record_pages(&labels),
-        items: item_pages(&labels),
     })
 }
 
