@@ -89,14 +89,10 @@ pub struct Resources {
     pub normalized: Option<std::path::PathBuf>,
 }
 
-/// Typesets and exports rendered sources.
-pub fn typeset_rendered(
-    rendered: &Rendered,
-    dossier: &Dossier,
-    res: &Resources,
-    stamp: &Stamp,
-) -> Result<Document, Vec<Diagnostic>> {
-    let world = DossierWorld::new(
+/// The world one compilation of rendered sources runs in: the session's fonts, file cache
+/// and normalised pages, the dossier's root, the stamp's date.
+fn world(rendered: &Rendered, dossier: &Dossier, res: &Resources, stamp: &Stamp) -> DossierWorld {
+    DossierWorld::new(
         res.fonts.clone(),
         rendered.main.clone(),
         rendered.files.clone(),
@@ -104,7 +100,17 @@ pub fn typeset_rendered(
         stamp.date,
     )
     .with_cache(res.files.clone())
-    .with_normalized(res.normalized.clone());
+    .with_normalized(res.normalized.clone())
+}
+
+/// Typesets and exports rendered sources.
+pub fn typeset_rendered(
+    rendered: &Rendered,
+    dossier: &Dossier,
+    res: &Resources,
+    stamp: &Stamp,
+) -> Result<Document, Vec<Diagnostic>> {
+    let world = world(rendered, dossier, res, stamp);
     let compiled = typeset::compile(&world);
     let warnings: Vec<Diagnostic> = compiled
         .warnings
@@ -159,15 +165,7 @@ pub fn layout(
     stamp: &Stamp,
 ) -> Result<typst_layout::PagedDocument, Vec<Diagnostic>> {
     let rendered = render::render(plan, Some(&dossier.root)).map_err(|d| vec![d])?;
-    let world = DossierWorld::new(
-        res.fonts.clone(),
-        rendered.main.clone(),
-        rendered.files.clone(),
-        Some(dossier.canonical_root.clone()),
-        stamp.date,
-    )
-    .with_cache(res.files.clone())
-    .with_normalized(res.normalized.clone());
+    let world = world(&rendered, dossier, res, stamp);
     typeset::compile(&world).output.map_err(|errors| {
         errors
             .iter()
