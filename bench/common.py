@@ -24,10 +24,12 @@ def parser(doc, runs):
 
 
 def timed(cmd):
-    """Runs a command; returns (wall seconds, peak resident MiB, stderr). Exits if it fails."""
+    """Runs a command; returns (wall seconds, peak resident MiB, what it printed: its results on
+    stdout, then stderr). Exits if it fails."""
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=ENV)
-    err = proc.stderr.read().decode("utf-8", "replace")
+    # One pipe for both streams: nothing to deadlock on.
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=ENV)
+    err = proc.stdout.read().decode("utf-8", "replace")
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
     if os.waitstatus_to_exitcode(status) != 0:

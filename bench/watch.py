@@ -42,7 +42,7 @@ def main():
             warm.append(time.perf_counter() - start)
         pdf = next(os.path.join(out, f) for f in os.listdir(out) if f.endswith(".pdf"))
         log = open(os.path.join(tmp, "watch.log"), "w")
-        watch = subprocess.Popen([exe, "watch", d, "--out", out], env=env, stderr=log, stdout=subprocess.DEVNULL)
+        watch = subprocess.Popen([exe, "watch", d, "--out", out], env=env, stderr=log, stdout=log)
         try:
             wait_for(os.path.join(tmp, "watch.log"), "正在监视")
             items = sorted(os.listdir(os.path.join(d, "items")))

@@ -11,7 +11,7 @@ use typst::WorldExt;
 use typst::diag::{Severity as TypstSeverity, SourceDiagnostic};
 use typst::syntax::FileId;
 
-use crate::diag::{Diagnostic, Place, Pos};
+use crate::diag::{Diagnostic, Place};
 use crate::model::Date;
 use crate::plan::Plan;
 use crate::render::{self, Rendered};
@@ -44,14 +44,10 @@ pub struct Stamp {
 }
 
 impl Stamp {
-    /// The stamp of a dossier: its title and version, dated by `SOURCE_DATE_EPOCH` when set,
+    /// The stamp of a dossier's document of kind `kind` ("dossier", "binder/市场监管局"): its
+    /// title and version, dated `date` when given (the command reads `SOURCE_DATE_EPOCH`),
     /// otherwise by `dossier.yaml`'s 日期.
-    pub fn of(d: &Dossier, kind: &str) -> Stamp {
-        let date = std::env::var("SOURCE_DATE_EPOCH")
-            .ok()
-            .and_then(|s| s.trim().parse::<i64>().ok())
-            .map(|secs| crate::init::civil_from_days(secs.div_euclid(86_400)))
-            .unwrap_or(d.config.date.value);
+    pub fn of(d: &Dossier, kind: &str, date: Option<Date>) -> Stamp {
         let pdfa = d.config.pdfa.as_ref().is_some_and(|p| p.value.0);
         Stamp {
             ident: format!(
@@ -59,8 +55,17 @@ impl Stamp {
                 d.config.title.trim(),
                 d.config.version.0.trim()
             ),
-            date,
+            date: date.unwrap_or(d.config.date.value),
             pdfa,
+        }
+    }
+
+    /// The stamp of one part of a document (a volume, the master volume): the same date, an
+    /// identifier of its own.
+    pub fn part(&self, part: &str) -> Stamp {
+        Stamp {
+            ident: format!("{}/{part}", self.ident),
+            ..self.clone()
         }
     }
 }
@@ -115,19 +120,19 @@ pub fn typeset_rendered(
     let warnings: Vec<Diagnostic> = compiled
         .warnings
         .iter()
-        .map(|w| map_diagnostic(&world, dossier, w))
+        .map(|w| map_diagnostic(&world, rendered, dossier, w))
         .collect();
     let doc = compiled.output.map_err(|errors| {
         errors
             .iter()
-            .map(|e| map_diagnostic(&world, dossier, e))
+            .map(|e| map_diagnostic(&world, rendered, dossier, e))
             .collect::<Vec<_>>()
     })?;
     let pdf =
         typeset::export_pdf(&doc, &stamp.ident, stamp.date, stamp.pdfa).map_err(|errors| {
             errors
                 .iter()
-                .map(|e| map_diagnostic(&world, dossier, e))
+                .map(|e| map_diagnostic(&world, rendered, dossier, e))
                 .collect::<Vec<_>>()
         })?;
     let labels = label_pages(&doc);
@@ -169,7 +174,7 @@ pub fn layout(
     typeset::compile(&world).output.map_err(|errors| {
         errors
             .iter()
-            .map(|e| map_diagnostic(&world, dossier, e))
+            .map(|e| map_diagnostic(&world, &rendered, dossier, e))
             .collect::<Vec<_>>()
     })
 }
@@ -249,7 +254,12 @@ fn owner_at(text: &str, offset: usize) -> Owner {
 }
 
 /// Maps a Typst diagnostic to the record, item or template it belongs to.
-fn map_diagnostic(world: &DossierWorld, dossier: &Dossier, d: &SourceDiagnostic) -> Diagnostic {
+fn map_diagnostic(
+    world: &DossierWorld,
+    rendered: &Rendered,
+    dossier: &Dossier,
+    d: &SourceDiagnostic,
+) -> Diagnostic {
     let main = typeset::file_id("/main.typ");
     // The place in the main source: the diagnostic's own span, or the first call in the trace
     // that is in the main source (for errors inside lib.typ functions).
@@ -316,20 +326,34 @@ fn map_diagnostic(world: &DossierWorld, dossier: &Dossier, d: &SourceDiagnostic)
             }
         }
         _ => {
-            let mut diag = base(format!("排版出错：{detail}"));
-            if let Some((id, range)) = first_other {
-                let path = id.get().vpath().get_without_slash().to_string();
-                if let Some(text) = world.source_text(id) {
-                    let (line, col) = crate::diag::line_col(text, range.start);
-                    diag = diag.at(Place::at(
-                        format!("templates/{path}"),
-                        Pos::new(line, col, 0),
-                    ));
-                } else {
-                    diag = diag.at(Place::file(path));
+            // In a template's own text: the line of the template it came from.
+            let generated = match (in_main, &first_other) {
+                (Some(offset), _) => Some((rendered.template, main, offset)),
+                (None, Some((id, range))) => {
+                    let path = id.get().vpath().get_without_slash();
+                    crate::render::TEMPLATES
+                        .iter()
+                        .find(|(n, _)| *n == path)
+                        .map(|(n, _)| (*n, *id, range.start))
                 }
+                (None, None) => None,
+            };
+            let diag = base(format!("排版出错：{detail}"));
+            match generated {
+                Some((template, id, offset)) => {
+                    let text = world.source_text(id).unwrap_or("");
+                    let (line, _) = crate::diag::line_col(text, offset);
+                    let generated_line = text.lines().nth(line - 1).unwrap_or("");
+                    let (place, overridden) = crate::render::template_place(
+                        template,
+                        Some(&dossier.root),
+                        generated_line,
+                    );
+                    diag.at(place)
+                        .hint(crate::render::template_hint(overridden))
+                }
+                None => diag.hint("错误出在汇编的固定部分。请把这条信息报告给维护者。"),
             }
-            diag.hint("错误出在模板或汇编的固定部分。如果资料目录里有自定义模板（templates/），请检查它；否则请把这条信息报告给维护者。")
         }
     }
 }

@@ -65,6 +65,48 @@ pub enum Command {
     Unpack(UnpackArgs),
 }
 
+impl Command {
+    /// The command's name (as typed) and the output format it was asked for: `main` needs
+    /// them to report a failure in the same format as the command's results.
+    pub fn name_and_format(&self) -> (&'static str, Format) {
+        match self {
+            Command::Check(a) => ("check", a.output.format),
+            Command::Init(_) => ("init", Format::Text),
+            Command::Build(a) => ("build", a.output.format),
+            Command::Watch(a) => ("watch", a.output.format),
+            Command::Diff(a) => ("diff", a.output.format),
+            Command::Binder(a) => ("binder", a.output.format),
+            Command::Verify(a) => ("verify", a.output.format),
+            Command::Unpack(_) => ("unpack", Format::Text),
+        }
+    }
+}
+
+/// How a command prints its results.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Format {
+    /// For people: Chinese text.
+    #[default]
+    Text,
+    /// For programs: one JSON object per line on stdout.
+    Json,
+}
+
+/// The output format option every reporting command has.
+#[derive(Debug, Args)]
+pub struct FormatArg {
+    /// 输出格式：text（给人看，默认）或 json（标准输出每行一个 JSON 对象，给程序读；格式见 README）
+    #[arg(
+        long,
+        value_enum,
+        default_value_t,
+        value_name = "格式",
+        hide_default_value = true,
+        hide_possible_values = true
+    )]
+    pub format: Format,
+}
+
 /// Arguments shared by every command that reads a dossier.
 #[derive(Debug, Args)]
 pub struct DossierArg {
@@ -83,6 +125,8 @@ pub struct DossierArg {
 pub struct CheckArgs {
     #[command(flatten)]
     pub dossier: DossierArg,
+    #[command(flatten)]
+    pub output: FormatArg,
 }
 
 /// `dossier build`.
@@ -90,6 +134,8 @@ pub struct CheckArgs {
 pub struct BuildArgs {
     #[command(flatten)]
     pub dossier: DossierArg,
+    #[command(flatten)]
+    pub output: FormatArg,
     /// 输出目录（默认 out；不存在则新建）
     #[arg(
         long,
@@ -121,6 +167,8 @@ pub struct BuildArgs {
 pub struct BinderArgs {
     #[command(flatten)]
     pub dossier: DossierArg,
+    #[command(flatten)]
+    pub output: FormatArg,
     /// 单位名称（单位名录里的名称、简称或别名均可）
     #[arg(long, value_name = "单位")]
     pub unit: Option<String>,
@@ -152,6 +200,8 @@ pub struct VerifyArgs {
     /// 要核对的资料包（.zip）
     #[arg(value_name = "资料包", help_heading = "参数")]
     pub package: PathBuf,
+    #[command(flatten)]
+    pub output: FormatArg,
 }
 
 /// `dossier diff`.
@@ -163,6 +213,8 @@ pub struct DiffArgs {
     /// 新资料包（.zip）
     #[arg(value_name = "新资料包", help_heading = "参数", display_order = 2)]
     pub new: PathBuf,
+    #[command(flatten)]
+    pub output: FormatArg,
 }
 
 /// `dossier unpack`.

@@ -7,17 +7,16 @@
 //! - otherwise the embedded table adapted to the county `dossier.yaml` names
 //!   ([`Catalog::for_county`]): no other county's name, towns or officials.
 //!
-//! And because a county starts from the sample, every place where the sample county's name,
-//! towns or officials are still printed in another county's dossier is a warning.
+//! Because a county starts from the sample, [`crate::glyphs::sample_leftovers`] warns where the
+//! sample county's name, towns or officials would still print in another county's dossier.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use crate::catalog::{Catalog, METHODS};
 use crate::diag::{Diagnostic, Place, Pos};
-use crate::load::{TASK_TABLE_FILE, UNITS_FILE};
+use crate::load::TASK_TABLE_FILE;
 use crate::model::Config;
-use crate::validate::Dossier;
 
 /// The task table of a dossier: its own (checked; `None` when it did not parse) or the
 /// embedded one adapted to its county. `text` is the table file's text, for positions.
@@ -168,108 +167,6 @@ fn check_table(table: &Catalog, text: &str, province: &Catalog, diags: &mut Vec<
     }
 }
 
-/// Warnings for what of the sample county is still printed in another county's dossier: its
-/// name, its towns, and the officials of its units and leading group.
-pub fn sample_leftovers(d: &Dossier) -> Vec<Diagnostic> {
-    let seed = Catalog::get();
-    let county = d.config.county.trim();
-    if seed.county.is_empty() || county == seed.county {
-        return Vec::new();
-    }
-    let stem = seed.county.trim_end_matches(['县', '市', '区']);
-    let mut needles: Vec<String> = vec![stem.to_string()];
-    for unit in seed.local_units.keys() {
-        let town = unit
-            .trim_end_matches("街道办")
-            .trim_end_matches(['乡', '镇']);
-        if !town.is_empty() {
-            needles.push(town.to_string());
-        }
-    }
-    let mut people = seed_officials();
-    // Only the sample's head of the same unit: a namesake heading another unit is not the
-    // sample's (and the leading group is not printed).
-    people.retain(|(unit, head)| {
-        d.registry
-            .units
-            .iter()
-            .any(|u| &u.short == unit && u.head.as_deref().map(str::trim) == Some(head.as_str()))
-    });
-    let printed = crate::glyphs::printed_strings(d).concat();
-    let files = crate::glyphs::source_files(d);
-    let mut out = Vec::new();
-    // `only`: a file and a word the line must have (the head's own line, not a mention).
-    let mut warn = |needle: &str, message: String, only: Option<(&str, &str)>| {
-        for (file, text) in &files {
-            if only.is_some_and(|(o, _)| o != file) {
-                continue;
-            }
-            let lines: Vec<&str> = text.lines().collect();
-            let on_its_line = |p: &&Pos| {
-                only.is_none_or(|(_, word)| lines.get(p.line - 1).is_some_and(|l| l.contains(word)))
-            };
-            if let Some(&pos) = crate::diag::occurrences(text, needle)
-                .iter()
-                .find(on_its_line)
-            {
-                out.push(
-                    Diagnostic::warning(message.clone())
-                        .at(Place::at(file.clone(), pos))
-                        .hint(format!(
-                            "这多半是从示例资料或 dossier init 生成的文件里留下的。请改成{county}的内容，或删去。"
-                        )),
-                );
-            }
-        }
-    };
-    for needle in &needles {
-        if printed.contains(needle.as_str()) {
-            warn(
-                needle,
-                format!(
-                    "“{needle}”是示例（{}）的内容，会印在{county}的汇编里",
-                    seed.county
-                ),
-                None,
-            );
-        }
-    }
-    let mut heads: std::collections::BTreeMap<String, Vec<String>> = Default::default();
-    for (unit, head) in people {
-        heads.entry(head).or_default().push(unit);
-    }
-    for (head, units) in heads {
-        warn(
-            &head,
-            format!(
-                "“{head}”是示例（{}）里{}的负责人，会印在{county}的汇编和证据册里",
-                seed.county,
-                crate::diag::list(&units)
-            ),
-            Some((UNITS_FILE, "负责人")),
-        );
-    }
-    out
-}
-
-/// The heads of the sample's units: (unit short name, head).
-fn seed_officials() -> Vec<(String, String)> {
-    let Ok(data) =
-        crate::yaml::parse::<crate::model::UnitsFile>(UNITS_FILE, crate::units::DEFAULT_UNITS_YAML)
-    else {
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    for u in &data.units {
-        let u = &u.value;
-        if let Some(head) = u.head.as_deref().map(str::trim).filter(|h| !h.is_empty()) {
-            let short = u.short.as_ref().map_or(&u.name.value, |s| &s.value);
-            out.push((short.trim().to_string(), head.to_string()));
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -313,12 +210,5 @@ mod tests {
                 .any(|m| m.contains("工作任务编号 1 用了两次")),
             "{messages:?}"
         );
-    }
-
-    #[test]
-    fn the_sample_officials_are_known() {
-        let people = seed_officials();
-        assert!(people.contains(&("市场监管局".to_string(), "金守旺".to_string())));
-        assert!(people.len() > 20);
     }
 }

@@ -85,6 +85,9 @@ pub struct Diagnostic {
     pub hint: Option<String>,
     /// Further places that explain the problem (e.g. the first of two duplicates).
     pub related: Vec<(Place, String)>,
+    /// A stable name of the kind of problem, for programs reading `--format json`
+    /// (e.g. "unknown-unit"); none for most.
+    pub code: Option<&'static str>,
 }
 
 impl Diagnostic {
@@ -96,6 +99,7 @@ impl Diagnostic {
             place: None,
             hint: None,
             related: Vec::new(),
+            code: None,
         }
     }
 
@@ -116,6 +120,12 @@ impl Diagnostic {
     /// Sets the hint.
     pub fn hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(hint.into());
+        self
+    }
+
+    /// Sets the code.
+    pub fn code(mut self, code: &'static str) -> Self {
+        self.code = Some(code);
         self
     }
 

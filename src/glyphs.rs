@@ -1,14 +1,22 @@
-//! Characters no font can print. Typst prints a character it has no glyph for as a blank gap
+//! Checks of what the dossier prints.
+//!
+//! Characters no font can print: Typst prints a character it has no glyph for as a blank gap
 //! (and keeps it in the text layer, so a search still finds it): a name with a rare character,
 //! an emoji in a title, a control character pasted from a web page would disappear from the
 //! paper without a word. Every character the dossier prints (everything the plan carries, plus
 //! the archive fields the binders print) is checked against every font the build has (Typst
 //! falls back through all of them); each one no font covers is an error at the place it is
 //! written, with its code point and what to do.
+//!
+//! The sample's leftovers: a county starts from the sample, so every place where the sample
+//! county's name, towns or unit heads would still print in another county's dossier is a
+//! warning ([`sample_leftovers`]).
 
 use std::collections::BTreeSet;
 
-use crate::diag::{Diagnostic, Place};
+use crate::catalog::Catalog;
+use crate::diag::{Diagnostic, Place, Pos};
+use crate::load::UNITS_FILE;
 use crate::plan::{self, PlanOptions};
 use crate::typeset::Fonts;
 use crate::validate::Dossier;
@@ -128,6 +136,108 @@ fn diagnostic(c: char, more: &str) -> Diagnostic {
     Diagnostic::error(format!("字符“{c}”（{code}）没有字体可以打印{more}")).hint(hint)
 }
 
+/// Warnings for what of the sample county is still printed in another county's dossier: its
+/// name, its towns, and the officials of its units and leading group.
+pub fn sample_leftovers(d: &Dossier) -> Vec<Diagnostic> {
+    let seed = Catalog::get();
+    let county = d.config.county.trim();
+    if seed.county.is_empty() || county == seed.county {
+        return Vec::new();
+    }
+    let stem = seed.county.trim_end_matches(['县', '市', '区']);
+    let mut needles: Vec<String> = vec![stem.to_string()];
+    for unit in seed.local_units.keys() {
+        let town = unit
+            .trim_end_matches("街道办")
+            .trim_end_matches(['乡', '镇']);
+        if !town.is_empty() {
+            needles.push(town.to_string());
+        }
+    }
+    let mut people = seed_officials();
+    // Only the sample's head of the same unit: a namesake heading another unit is not the
+    // sample's (and the leading group is not printed).
+    people.retain(|(unit, head)| {
+        d.registry
+            .units
+            .iter()
+            .any(|u| &u.short == unit && u.head.as_deref().map(str::trim) == Some(head.as_str()))
+    });
+    let printed = printed_strings(d).concat();
+    let files = source_files(d);
+    let mut out = Vec::new();
+    // `only`: a file and a word the line must have (the head's own line, not a mention).
+    let mut warn = |needle: &str, message: String, only: Option<(&str, &str)>| {
+        for (file, text) in &files {
+            if only.is_some_and(|(o, _)| o != file) {
+                continue;
+            }
+            let lines: Vec<&str> = text.lines().collect();
+            let on_its_line = |p: &&Pos| {
+                only.is_none_or(|(_, word)| lines.get(p.line - 1).is_some_and(|l| l.contains(word)))
+            };
+            if let Some(&pos) = crate::diag::occurrences(text, needle)
+                .iter()
+                .find(on_its_line)
+            {
+                out.push(
+                    Diagnostic::warning(message.clone())
+                        .at(Place::at(file.clone(), pos))
+                        .hint(format!(
+                            "这多半是从示例资料或 dossier init 生成的文件里留下的。请改成{county}的内容，或删去。"
+                        )),
+                );
+            }
+        }
+    };
+    for needle in &needles {
+        if printed.contains(needle.as_str()) {
+            warn(
+                needle,
+                format!(
+                    "“{needle}”是示例（{}）的内容，会印在{county}的汇编里",
+                    seed.county
+                ),
+                None,
+            );
+        }
+    }
+    let mut heads: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for (unit, head) in people {
+        heads.entry(head).or_default().push(unit);
+    }
+    for (head, units) in heads {
+        warn(
+            &head,
+            format!(
+                "“{head}”是示例（{}）里{}的负责人，会印在{county}的汇编和证据册里",
+                seed.county,
+                crate::diag::list(&units)
+            ),
+            Some((UNITS_FILE, "负责人")),
+        );
+    }
+    out
+}
+
+/// The heads of the sample's units: (unit short name, head).
+fn seed_officials() -> Vec<(String, String)> {
+    let Ok(data) =
+        crate::yaml::parse::<crate::model::UnitsFile>(UNITS_FILE, crate::units::DEFAULT_UNITS_YAML)
+    else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for u in &data.units {
+        let u = &u.value;
+        if let Some(head) = u.head.as_deref().map(str::trim).filter(|h| !h.is_empty()) {
+            let short = u.short.as_ref().map_or(&u.name.value, |s| &s.value);
+            out.push((short.trim().to_string(), head.to_string()));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -149,5 +259,11 @@ mod tests {
         assert!(d.message.contains("U+E000"), "{}", d.message);
         assert!(d.hint.unwrap().contains("字体: 文件:"));
         assert!(diagnostic('\u{1}', "").message.contains("控制字符"));
+    }
+    #[test]
+    fn the_sample_officials_are_known() {
+        let people = seed_officials();
+        assert!(people.contains(&("市场监管局".to_string(), "金守旺".to_string())));
+        assert!(people.len() > 20);
     }
 }

@@ -390,34 +390,6 @@ pub fn item_yaml(catalog: &Catalog, item: &Item, county: &str) -> String {
     s
 }
 
-/// Today's date from `SOURCE_DATE_EPOCH` if set, else the system clock (UTC). Only `init`
-/// uses it, to fill in a new dossier's date; builds take their date from `dossier.yaml`.
-pub fn today() -> Date {
-    let secs = std::env::var("SOURCE_DATE_EPOCH")
-        .ok()
-        .and_then(|s| s.trim().parse::<i64>().ok())
-        .unwrap_or_else(|| {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs() as i64)
-        });
-    civil_from_days(secs.div_euclid(86_400))
-}
-
-/// The date `days` after 1970-01-01 (Howard Hinnant's civil_from_days).
-pub fn civil_from_days(days: i64) -> Date {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u8;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
-    let year = (yoe + era * 400 + i64::from(month <= 2)) as u16;
-    Date { year, month, day }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -476,7 +448,6 @@ mod tests {
     #[test]
     fn generated_files_parse_and_round_trip_dates() {
         let date = Date::parse("2022-05-20").unwrap();
-        assert_eq!(civil_from_days(date.days_since_epoch()), date);
         let seed = Catalog::get();
         let config: Config = crate::yaml::parse(
             "dossier.yaml",

@@ -8,12 +8,14 @@
 // Diagnostics are returned by value on the error path of parsing; they are not hot.
 #![allow(clippy::result_large_err)]
 
+pub mod binders;
 pub mod build;
 pub mod catalog;
 pub mod cli;
 pub mod cmd;
 pub mod county;
 pub mod diag;
+pub mod engine;
 pub mod evidence;
 pub mod glyphs;
 pub mod init;

@@ -23,24 +23,24 @@ fn main() -> ExitCode {
             };
         }
     };
+    // The environment is read here, once; nothing below reads it.
+    let env = cmd::Env::read();
     let result = match &cli.command {
-        Command::Check(args) => cmd::check::run(args),
-        Command::Init(args) => cmd::init::run(args),
-        Command::Build(args) => cmd::build::run(args),
-        Command::Binder(args) => cmd::binder::run(args),
-        Command::Watch(args) => cmd::watch::run(args),
-        Command::Diff(args) => cmd::verify::diff(args),
-        Command::Verify(args) => cmd::verify::run(args),
+        Command::Check(args) => cmd::check::run(args, &env),
+        Command::Init(args) => cmd::init::run(args, &env),
+        Command::Build(args) => cmd::build::run(args, &env),
+        Command::Binder(args) => cmd::binder::run(args, &env),
+        Command::Watch(args) => cmd::watch::run(args, &env),
+        Command::Diff(args) => cmd::verify::diff(args, &env),
+        Command::Verify(args) => cmd::verify::run(args, &env),
         Command::Unpack(args) => cmd::verify::unpack(args),
     };
     match result {
         Ok(Status::Ok) => ExitCode::SUCCESS,
         Ok(Status::DataErrors) => ExitCode::from(1),
         Err(e) => {
-            cmd::status(&format!("错误：{e:#}"));
-            if let Some(hint) = cmd::io_hint(&e) {
-                cmd::status(&format!("提示：{hint}"));
-            }
+            let (name, format) = cli.command.name_and_format();
+            cmd::failure(name, format, &e);
             ExitCode::from(2)
         }
     }

@@ -611,6 +611,20 @@ impl Date {
         era * 146_097 + doe - 719_468
     }
 
+    /// The date `days` after 1970-01-01 (Howard Hinnant's civil_from_days).
+    pub fn from_days_since_epoch(days: i64) -> Date {
+        let z = days + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = (doy - (153 * mp + 2) / 5 + 1) as u8;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
+        let year = (yoe + era * 400 + i64::from(month <= 2)) as u16;
+        Date { year, month, day }
+    }
+
     /// As DA/T 22 writes dates: 20210303.
     pub fn compact(self) -> String {
         format!("{:04}{:02}{:02}", self.year, self.month, self.day)
@@ -790,6 +804,8 @@ mod tests {
         assert!(Date::parse("1949-01-01").is_ok());
         assert_eq!(Date::parse("1970-01-01").unwrap().days_since_epoch(), 0);
         assert_eq!(Date::parse("2022-05-20").unwrap().days_since_epoch(), 19132);
+        let d = Date::parse("2022-05-20").unwrap();
+        assert_eq!(Date::from_days_since_epoch(d.days_since_epoch()), d);
     }
 
     #[test]

@@ -68,8 +68,14 @@ pub enum ImageForm {
 }
 
 /// Normalises every typeset evidence file of the dossier into `cache` (created if missing),
-/// on every core, one file per thread at a time (memory stays bounded).
-pub fn prepare(d: &Dossier, cache: &Path, form: ImageForm) -> anyhow::Result<Prepared> {
+/// on every core, one file per thread at a time (memory stays bounded). `progress` hears
+/// (files done, files in all) as files finish.
+pub fn prepare(
+    d: &Dossier,
+    cache: &Path,
+    form: ImageForm,
+    progress: &mut (dyn FnMut(usize, usize) + Send),
+) -> anyhow::Result<Prepared> {
     std::fs::create_dir_all(cache)
         .with_context(|| format!("无法创建缓存目录 {}", cache.display()))?;
     let mut jobs: Vec<(String, Kind, Vec<u32>)> = Vec::new();
@@ -91,9 +97,17 @@ pub fn prepare(d: &Dossier, cache: &Path, form: ImageForm) -> anyhow::Result<Pre
             }
         }
     }
+    let total = jobs.len();
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    let progress = std::sync::Mutex::new(progress);
     let results = crate::par::map(&jobs, 16, |(rel, kind, pages)| {
         let path = d.canonical_root.join(rel);
-        prepare_file(&path, *kind, pages.len(), cache, form)
+        let result = prepare_file(&path, *kind, pages.len(), cache, form);
+        let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        if let Ok(mut p) = progress.lock() {
+            p(n, total);
+        }
+        result
     });
     let mut out = Prepared::default();
     for ((rel, _, pages), result) in jobs.iter().zip(results) {

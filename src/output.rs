@@ -100,6 +100,55 @@ impl Staged {
     }
 }
 
+/// Puts outputs that belong together in place, all or none. Every destination is checked
+/// first (a folder in the way stops the commit before anything moves); the files they replace
+/// are set aside, and if one rename still fails, the outputs already placed are taken back and
+/// the set-aside files restored, so the folder is as it was before.
+pub fn commit_all(staged: Vec<Staged>) -> anyhow::Result<()> {
+    for s in &staged {
+        if s.dest.is_dir() {
+            bail!(
+                "无法保存 {}：那里有一个同名文件夹。请把它移走或改名后重新生成",
+                s.dest.display()
+            );
+        }
+    }
+    // The previous outputs, renamed aside (in the same folder, with the temporary prefix, so
+    // that a killed run's leftovers are cleared by the next one).
+    let mut aside: Vec<(PathBuf, PathBuf)> = Vec::new();
+    let restore = |aside: &[(PathBuf, PathBuf)], placed: &[PathBuf]| {
+        for p in placed {
+            let _ = std::fs::remove_file(p);
+        }
+        for (dest, backup) in aside {
+            let _ = std::fs::rename(backup, dest);
+        }
+    };
+    for s in &staged {
+        if s.dest.is_file() {
+            let backup = s.tmp.path().with_extension("old.tmp");
+            if let Err(e) = std::fs::rename(&s.dest, &backup) {
+                restore(&aside, &[]);
+                return Err(e).with_context(|| format!("无法保存 {}", s.dest.display()));
+            }
+            aside.push((s.dest.clone(), backup));
+        }
+    }
+    let mut placed: Vec<PathBuf> = Vec::new();
+    for s in staged {
+        let dest = s.dest.clone();
+        if let Err(e) = s.commit() {
+            restore(&aside, &placed);
+            return Err(e);
+        }
+        placed.push(dest);
+    }
+    for (_, backup) in aside {
+        let _ = std::fs::remove_file(backup);
+    }
+    Ok(())
+}
+
 /// The output folder of one run, locked for as long as this value lives.
 pub struct OutDir {
     path: PathBuf,
@@ -119,7 +168,11 @@ impl OutDir {
     /// it if it is not a folder or lies in the dossier's own folders, waits while another
     /// `dossier` writes into it (saying so through `note`), and removes temporary files that a
     /// killed run left there.
-    pub fn open(out: &Path, canonical_root: &Path, note: impl Fn(&str)) -> anyhow::Result<OutDir> {
+    pub fn open(
+        out: &Path,
+        canonical_root: &Path,
+        mut note: impl FnMut(&str),
+    ) -> anyhow::Result<OutDir> {
         if out.exists() && !out.is_dir() {
             bail!(
                 "输出目录 {} 已存在，但不是文件夹；请用 --out 指定一个文件夹",
@@ -347,6 +400,54 @@ impl Stamp {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn staged(dest: &Path, bytes: &'static [u8]) -> Staged {
+        stage(dest, |f| Ok(f.write_all(bytes)?)).unwrap().0
+    }
+
+    #[test]
+    fn commit_all_places_every_output_or_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a.pdf"), dir.path().join("b.pdf"));
+        write_atomic(&a, b"old a").unwrap();
+        // A folder where the second output goes: nothing moves, the folder is as it was.
+        std::fs::create_dir(&b).unwrap();
+        let err = commit_all(vec![staged(&a, b"new a"), staged(&b, b"new b")]).unwrap_err();
+        assert!(format!("{err:#}").contains("同名文件夹"), "{err:#}");
+        assert_eq!(std::fs::read(&a).unwrap(), b"old a");
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            2,
+            "no temporary files"
+        );
+        std::fs::remove_dir(&b).unwrap();
+        // Both in place, the replaced file's copy set aside removed.
+        commit_all(vec![staged(&a, b"new a"), staged(&b, b"new b")]).unwrap();
+        assert_eq!(std::fs::read(&a).unwrap(), b"new a");
+        assert_eq!(std::fs::read(&b).unwrap(), b"new b");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
+    }
+
+    #[test]
+    fn commit_all_takes_back_what_it_placed_when_a_rename_fails() {
+        let dir = tempfile::tempdir().unwrap();
+        let other = tempfile::tempdir().unwrap();
+        let a = dir.path().join("a.pdf");
+        write_atomic(&a, b"old a").unwrap();
+        let first = staged(&a, b"new a");
+        let second = staged(&other.path().join("b.pdf"), b"new b");
+        // The second output's temporary file disappears before the commit (a folder removed
+        // under the run): its rename fails after the first output was placed.
+        std::fs::remove_file(second.path()).unwrap();
+        assert!(commit_all(vec![first, second]).is_err());
+        assert_eq!(
+            std::fs::read(&a).unwrap(),
+            b"old a",
+            "the old output restored"
+        );
+        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(names.len(), 1, "nothing left beside it: {names:?}");
+    }
 
     #[test]
     fn a_failed_write_leaves_the_old_file() {

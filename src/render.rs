@@ -28,6 +28,9 @@ pub const TEMPLATES: [(&str, &str); 5] = [
 /// The Typst files of one document.
 #[derive(Debug, Clone)]
 pub struct Rendered {
+    /// The template the main file was rendered from (`dossier.typ`, `master.typ`,
+    /// `binder.typ`).
+    pub template: &'static str,
     /// The main file (`/main.typ`).
     pub main: String,
     /// Other files by Typst path (`/lib.typ`).
@@ -200,20 +203,76 @@ pub fn render(plan: &Plan, root: Option<&Path>) -> Result<Rendered, Diagnostic> 
         "dossier.typ"
     };
     Ok(Rendered {
+        template: main,
         main: render_one(main)?,
         files: vec![("/lib.typ".into(), render_one("lib.typ")?)],
     })
+}
+
+/// The text of template `name`: the dossier's own `templates/NAME` when it has one (then
+/// `true`), else the built-in one.
+fn template_text(name: &str, root: Option<&Path>) -> Option<(String, bool)> {
+    if let Some(text) = root
+        .map(|r| r.join("templates").join(name))
+        .filter(|p| p.is_file())
+        .and_then(|p| std::fs::read_to_string(p).ok())
+    {
+        return Some((text, true));
+    }
+    TEMPLATES
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, t)| (t.to_string(), false))
+}
+
+/// The template file as a diagnostic names it: the dossier's own, or the built-in one.
+fn template_file(name: &str, overridden: bool) -> String {
+    if overridden {
+        format!("templates/{name}")
+    } else {
+        format!("(内置模板) templates/{name}")
+    }
+}
+
+/// Where a Typst error in generated source lies in the template it came from, and whether
+/// that template is the dossier's own. Lines of a template without placeholders come out of
+/// rendering unchanged, so the generated line is looked up in the template; when it is not
+/// found (a line with placeholders), the place is the template file without a line.
+pub fn template_place(name: &str, root: Option<&Path>, generated_line: &str) -> (Place, bool) {
+    let Some((text, overridden)) = template_text(name, root) else {
+        return (Place::file(template_file(name, false)), false);
+    };
+    let wanted = generated_line.trim();
+    let line = (!wanted.is_empty())
+        .then(|| text.lines().position(|l| l.trim() == wanted))
+        .flatten();
+    let file = template_file(name, overridden);
+    let place = match line {
+        Some(i) => {
+            let l = text.lines().nth(i).unwrap_or("");
+            let col = l.chars().take_while(|c| c.is_whitespace()).count() + 1;
+            Place::at(file, Pos::new(i + 1, col, wanted.chars().count()))
+        }
+        None => Place::file(file),
+    };
+    (place, overridden)
+}
+
+/// The hint of an error in a template: the dossier's own template is the user's to fix; an
+/// error in a built-in one is the program's.
+pub fn template_hint(overridden: bool) -> &'static str {
+    if overridden {
+        "这是资料目录 templates/ 里自定义的模板；请修正它，或删去它改用内置模板。"
+    } else {
+        "内置模板出错是程序的问题，请把这条信息报告给维护者。"
+    }
 }
 
 fn template_error(name: &str, root: Option<&Path>, e: &Error) -> Diagnostic {
     // The error may be inside an imported template (parts.typ).
     let name = e.name().unwrap_or(name);
     let overridden = root.is_some_and(|r| r.join("templates").join(name).is_file());
-    let file = if overridden {
-        format!("templates/{name}")
-    } else {
-        format!("(内置模板) templates/{name}")
-    };
+    let file = template_file(name, overridden);
     let place = match e.line() {
         Some(line) => Place::at(file, Pos::new(line, 1, 0)),
         None => Place::file(file),
@@ -226,11 +285,7 @@ fn template_error(name: &str, root: Option<&Path>, e: &Error) -> Diagnostic {
     }
     Diagnostic::error(format!("模板 {name} 出错：{detail}"))
         .at(place)
-        .hint(if overridden {
-            "这是资料目录 templates/ 里自定义的模板；请修正它，或删去它改用内置模板。"
-        } else {
-            "内置模板出错是程序的问题，请把这条信息报告给维护者。"
-        })
+        .hint(template_hint(overridden))
 }
 
 #[cfg(test)]

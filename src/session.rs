@@ -3,27 +3,26 @@
 //! font files), the evidence bytes Typst read, the inspections of unchanged evidence files.
 //! Typst's own caches (comemo) are process-wide and reused too; `watch` evicts old entries.
 //!
-//! One build: check → plan → render → typeset → PDF, package and build report written to
-//! temporary files → all three renamed into place → compared with the previous report.
+//! One build reads as its stages: check → get ready (characters, normalising) → typeset every
+//! volume (and the master volume) → package and report → put everything in place together →
+//! record what was written and compare with the previous build. Nothing here prints: the result
+//! and every diagnostic come back in an [`Outcome`], progress goes to the caller's [`Events`].
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::build::{self, Stamp};
-use crate::cmd::{checked_dossier, print_diagnostics, status};
-use crate::diag::{Diagnostic, Place};
-use crate::load::CONFIG_FILE;
+use crate::diag::{Diagnostic, Report};
+use crate::engine::{self, Event, Events, Outcome, Ready, Stage};
+use crate::model::Date;
 use crate::plan::{self, FontRoles, PlanOptions};
 use crate::report::{self, BuildReport, Changes};
 use crate::typeset::{FileCache, Fonts};
 use crate::validate::{Dossier, InspectCache};
-use crate::yaml::pos_of;
 use crate::{output, package};
-
-/// Default output name when dossier.yaml has none.
-pub const DEFAULT_OUTPUT_NAME: &str = "验收资料汇编";
 
 /// What a build makes and where.
 #[derive(Debug, Clone)]
@@ -38,35 +37,38 @@ pub struct BuildOptions {
     pub normalize: bool,
     /// Printed on both sides (the default).
     pub duplex: bool,
-}
-
-impl From<&crate::cli::BuildArgs> for BuildOptions {
-    fn from(a: &crate::cli::BuildArgs) -> Self {
-        BuildOptions {
-            out: a.out.clone(),
-            draft: a.draft,
-            include_unreferenced: a.include_unreferenced,
-            normalize: !a.no_normalize,
-            duplex: !a.simplex,
-        }
-    }
+    /// The date to stamp the outputs with instead of dossier.yaml's (`SOURCE_DATE_EPOCH`).
+    pub date: Option<Date>,
 }
 
 /// What a successful build made.
 #[derive(Debug, Clone)]
 pub struct Built {
     /// The PDFs: the dossier, or the master volume and each volume.
-    pub pdfs: Vec<PathBuf>,
+    pub pdfs: Vec<MadePdf>,
     /// The package.
     pub zip: PathBuf,
+    /// The build report beside the package.
+    pub report: PathBuf,
     /// Pages of all PDFs.
     pub pages: usize,
     /// Records.
     pub records: usize,
     /// Changes against the previous build, if there was one.
     pub changes: Option<Changes>,
+    /// Evidence files no record references (and whether they were packaged).
+    pub unreferenced: usize,
     /// Time taken.
     pub elapsed: Duration,
+}
+
+/// A PDF a build wrote.
+#[derive(Debug, Clone)]
+pub struct MadePdf {
+    /// Where it is.
+    pub path: PathBuf,
+    /// Its pages.
+    pub pages: usize,
 }
 
 /// A PDF of a build, for the package, with its temporary file if it is not yet in place.
@@ -75,6 +77,16 @@ type StagedPdf = (package::PackagePdf, Option<output::Staged>);
 /// Fonts loaded for a session, with the files (path, size, time) they were loaded from.
 type LoadedFonts = (Vec<(PathBuf, u64, SystemTime)>, Arc<Fonts>, FontRoles);
 
+/// The typeset documents of one build, waiting to be packaged.
+struct Typeset {
+    /// The PDFs, master volume first.
+    pdfs: Vec<StagedPdf>,
+    /// Each record's volume and printed pages, by 件号.
+    places: BTreeMap<String, (usize, usize, usize)>,
+    /// Records typeset.
+    records: usize,
+}
+
 /// A sequence of builds of one dossier.
 pub struct Session {
     root: PathBuf,
@@ -82,7 +94,6 @@ pub struct Session {
     /// Put the PDF in place as soon as it is written, before the package (watch: the PDF is
     /// what the user is looking at); otherwise all outputs are replaced together.
     pub pdf_first: bool,
-    timings: bool,
     files: Arc<FileCache>,
     inspected: InspectCache,
     fonts: Option<LoadedFonts>,
@@ -98,149 +109,162 @@ impl Session {
             inspected: InspectCache::default(),
             fonts: None,
             pdf_first: false,
-            timings: std::env::var_os("DOSSIER_TIMINGS").is_some(),
         }
     }
 
-    /// Builds once. `Ok(None)` when the dossier has errors (they are printed) and nothing was
-    /// written; I/O problems are errors.
-    pub fn build(&mut self) -> anyhow::Result<Option<Built>> {
+    /// Builds once. The outcome holds every diagnostic; its value is `None` when an error
+    /// stopped the build (then nothing was replaced). I/O problems are errors.
+    pub fn build(&mut self, events: &mut dyn Events) -> anyhow::Result<Outcome<Built>> {
         let start = Instant::now();
-        let root = self.root.clone();
-        let mut lap = Lap::new(self.timings);
-        let checked = checked_dossier(&root, "汇编", &self.inspected)?;
-        lap.note("检查");
-        let Some(dossier) = checked else {
-            return Ok(None);
+        let checked = engine::validate(&self.root, &self.inspected)?;
+        events.event(Event::Finished {
+            stage: Stage::Check,
+            elapsed: start.elapsed(),
+        });
+        let report = checked.report;
+        let Some(dossier) = checked.dossier else {
+            return Ok(failed(report, Vec::new()));
         };
         // Held until the build returns: another build into the same folder waits.
-        let out_dir = output::OutDir::open(&self.opts.out, &dossier.canonical_root, status)?;
-        let (fonts, roles) = match self.fonts(&dossier) {
-            Ok(f) => f,
-            Err(diags) => return fail(&dossier, diags),
+        let out_dir = output::OutDir::open(&self.opts.out, &dossier.canonical_root, |m| {
+            events.notice(m.to_string())
+        })?;
+        let ready = match self.fonts(&dossier) {
+            Ok(fonts) => engine::ready(
+                &dossier,
+                fonts,
+                self.files.clone(),
+                &self.opts.out,
+                self.opts.normalize,
+                events,
+            )?,
+            Err(diags) => Err(diags),
         };
-        let unprintable = crate::glyphs::check(&dossier, &fonts);
-        if !unprintable.is_empty() {
-            return fail(&dossier, unprintable);
-        }
-        let (res, prepared) = match resources(
-            &dossier,
-            fonts,
-            self.files.clone(),
-            &self.opts.out,
-            self.opts.normalize,
-        )? {
+        let ready = match ready {
             Ok(r) => r,
-            Err(diags) => return fail(&dossier, diags),
+            Err(diags) => return Ok(failed(report, diags)),
         };
-        lap.note("规范化证据");
+        let stamp = Stamp::of(&dossier, "dossier", self.opts.date);
+        let mut warnings = Vec::new();
+        let typeset = match self.typeset_all(&dossier, &ready, &stamp, &mut warnings, events)? {
+            Ok(t) => t,
+            Err(diags) => return Ok(failed(report, [warnings, diags].concat())),
+        };
+        let mut built = self.package(&dossier, typeset, &stamp, &out_dir, events)?;
+        built.elapsed = start.elapsed();
+        self.keep_only_used(&dossier, &ready);
+        Ok(Outcome {
+            report: engine::with(report, warnings),
+            value: Some(built),
+        })
+    }
 
-        let name = output_name(&dossier);
-        let stamp = Stamp::of(&dossier, "dossier");
-        let limit = dossier
-            .config
-            .volumes
-            .as_ref()
-            .map_or(plan::DEFAULT_VOLUME_PAGES, |v| v.max_pages);
-        let volumes = plan::volumes(&dossier, limit);
+    /// Typesets the dossier: each volume written to a temporary file and dropped before the
+    /// next (memory holds one volume at a time), then, for several volumes, the master volume.
+    fn typeset_all(
+        &self,
+        d: &Dossier,
+        ready: &Ready,
+        stamp: &Stamp,
+        warnings: &mut Vec<Diagnostic>,
+        events: &mut dyn Events,
+    ) -> anyhow::Result<Result<Typeset, Vec<Diagnostic>>> {
+        let started = Instant::now();
+        let name = engine::output_name(d);
+        let volumes = plan::volumes(d, engine::volume_limit(d));
         let several = volumes.len() > 1;
         let base = PlanOptions {
             draft: self.opts.draft,
-            fonts: roles,
-            prepared,
-            duplex: self.opts.duplex,
-            ..PlanOptions::default()
+            ..ready.plan_options(self.opts.duplex)
         };
-        // Each volume is typeset, written to a temporary file and dropped before the next one:
-        // memory holds one volume at a time.
-        let mut pdfs: Vec<StagedPdf> = Vec::new();
-        let mut places: std::collections::BTreeMap<String, (usize, usize, usize)> =
-            Default::default();
-        let mut item_places: std::collections::BTreeMap<u32, (usize, usize)> = Default::default();
-        let mut records = 0;
+        let mut out = Typeset {
+            pdfs: Vec::new(),
+            places: BTreeMap::new(),
+            records: 0,
+        };
+        let mut item_places: BTreeMap<u32, (usize, usize)> = BTreeMap::new();
         for v in &volumes {
             let plan = plan::plan(
-                &dossier,
+                d,
                 &PlanOptions {
                     volume: several.then(|| v.clone()),
                     ..base.clone()
                 },
             );
-            records += plan.totals.records;
-            let file = if several {
-                format!("{name}-第{}册.pdf", v.number)
+            out.records += plan.totals.records;
+            let (file, which) = if several {
+                (
+                    format!("{name}-第{}册.pdf", v.number),
+                    format!("第 {} 册：", v.number),
+                )
             } else {
-                format!("{name}.pdf")
+                (format!("{name}.pdf"), String::new())
             };
-            status(&format!(
-                "排版{}{} 件材料、{} 页证据……",
-                if several {
-                    format!("第 {} 册：", v.number)
-                } else {
-                    String::new()
-                },
-                plan.totals.records,
-                plan.totals.pages
-            ));
-            let stamp = Stamp {
-                ident: format!("{}/{}", stamp.ident, v.number),
-                ..stamp.clone()
-            };
-            let (pdf, doc) = match self.typeset(&plan, &dossier, &res, &stamp, file)? {
+            events.event(Event::Started {
+                stage: Stage::Typeset,
+                detail: format!(
+                    "{which}{} 件材料、{} 页证据",
+                    plan.totals.records, plan.totals.pages
+                ),
+            });
+            let stamp = stamp.part(&v.number.to_string());
+            let (pdf, doc) = match self.typeset(&plan, d, &ready.res, &stamp, file)? {
                 Ok(made) => made,
-                Err(diags) => return fail(&dossier, diags),
+                Err(diags) => return Ok(Err(diags)),
             };
-            for (id, (a, b)) in &doc.record_pages {
-                places.insert(id.clone(), (v.number, *a, *b));
+            warnings.extend(doc.warnings);
+            for (id, (a, b)) in doc.record_pages {
+                out.places.insert(id, (v.number, a, b));
             }
-            for (n, p) in &doc.item_pages {
-                item_places.insert(*n, (v.number, *p));
+            for (n, p) in doc.item_pages {
+                item_places.insert(n, (v.number, p));
             }
-            pdfs.push(pdf);
+            out.pdfs.push(pdf);
             if several {
-                // Memory holds one volume at a time: forget this volume's evidence bytes and
-                // Typst's cached results for them before the next volume.
-                res.files.retain(|_| false);
+                // Forget this volume's evidence bytes and Typst's cached results for them.
+                ready.res.files.retain(|_| false);
                 typst::comemo::evict(0);
             }
         }
         if several {
-            let mut plan = plan::plan(&dossier, &base);
-            plan.volumes = pdfs
-                .iter()
-                .zip(&volumes)
-                .map(|((p, _), v)| plan::VolumeInfo {
-                    label: format!("第{}册", v.number),
-                    file: p.name.clone(),
-                    items: crate::diag::list(v.items.iter().map(|n| format!("指标{n}"))),
-                    pages: p.pages,
-                })
-                .collect();
-            let at = |vol: usize, page: usize| format!("第{vol}册第{page}页");
-            plan.places = places
-                .iter()
-                .map(|(id, (vol, a, _))| (format!("rec-{id}"), at(*vol, *a)))
-                .chain(
-                    item_places
-                        .iter()
-                        .map(|(n, (vol, p))| (format!("item-{n:02}"), at(*vol, *p))),
-                )
-                .collect();
-            status("排版总目录……");
-            let stamp = Stamp {
-                ident: format!("{}/master", stamp.ident),
-                ..stamp.clone()
-            };
+            let plan = master_plan(d, &base, &volumes, &out, &item_places);
+            events.event(Event::Started {
+                stage: Stage::Typeset,
+                detail: "总目录".into(),
+            });
             let file = format!("{name}-总目录.pdf");
-            let (pdf, _) = match self.typeset(&plan, &dossier, &res, &stamp, file)? {
-                Ok(made) => made,
-                Err(diags) => return fail(&dossier, diags),
-            };
-            pdfs.insert(0, pdf);
+            let (pdf, doc) =
+                match self.typeset(&plan, d, &ready.res, &stamp.part("master"), file)? {
+                    Ok(made) => made,
+                    Err(diags) => return Ok(Err(diags)),
+                };
+            warnings.extend(doc.warnings);
+            out.pdfs.insert(0, pdf);
         }
-        lap.note("排版");
+        events.event(Event::Finished {
+            stage: Stage::Typeset,
+            elapsed: started.elapsed(),
+        });
+        Ok(Ok(out))
+    }
 
-        // Every output is complete on disk before any replaces its previous version.
+    /// Writes the package and the build report, puts every output in place together, records
+    /// what was written (removing what this build no longer makes) and compares with the
+    /// previous build.
+    fn package(
+        &self,
+        d: &Dossier,
+        typeset: Typeset,
+        stamp: &Stamp,
+        out_dir: &output::OutDir,
+        events: &mut dyn Events,
+    ) -> anyhow::Result<Built> {
+        let started = Instant::now();
+        events.event(Event::Started {
+            stage: Stage::Package,
+            detail: "证据原件".into(),
+        });
+        let name = engine::output_name(d);
         let zip_name = format!("{name}.zip");
         let report_name = format!("{name}-{}", report::IN_PACKAGE);
         let zip_path = self.opts.out.join(&zip_name);
@@ -248,9 +272,13 @@ impl Session {
         let previous: Option<BuildReport> = std::fs::read(&report_path)
             .ok()
             .and_then(|b| serde_json::from_slice(&b).ok());
-        status("打包证据原件……");
+        let Typeset {
+            pdfs,
+            places,
+            records,
+        } = typeset;
         let input = package::PackageInput {
-            dossier: &dossier,
+            dossier: d,
             pdfs: pdfs.iter().map(|(p, _)| p.clone()).collect(),
             include_unreferenced: self.opts.include_unreferenced,
             date: stamp.date,
@@ -260,7 +288,7 @@ impl Session {
         let mut made: Option<(BuildReport, Vec<u8>)> = None;
         let (zip_staged, _manifest) = output::stage(&zip_path, |f| {
             package::write(std::io::BufWriter::new(f), &input, |entries| {
-                let r = report::make(&dossier, pages, &places, entries);
+                let r = report::make(d, pages, &places, entries);
                 let bytes = serde_json::to_vec_pretty(&r)?;
                 made = Some((r, bytes.clone()));
                 Ok(vec![(report::IN_PACKAGE.to_string(), bytes)])
@@ -269,21 +297,24 @@ impl Session {
         let (new_report, report_bytes) =
             made.expect("the package writer calls back before the manifest");
         let (report_staged, ()) = output::stage(&report_path, |f| Ok(f.write_all(&report_bytes)?))?;
-        let pdf_paths: Vec<PathBuf> = pdfs
+        let names: Vec<(String, usize)> = pdfs
             .iter()
-            .map(|(p, _)| self.opts.out.join(&p.name))
+            .map(|(p, _)| (p.name.clone(), p.pages))
             .collect();
-        let pdf_names: Vec<String> = pdfs.iter().map(|(p, _)| p.name.clone()).collect();
-        for (_, staged) in pdfs {
-            if let Some(staged) = staged {
-                staged.commit()?;
-            }
-        }
-        zip_staged.commit()?;
-        report_staged.commit()?;
-        lap.note("打包");
-        let written: Vec<String> = pdf_names
-            .into_iter()
+        let staged: Vec<output::Staged> = pdfs.into_iter().filter_map(|(_, s)| s).collect();
+        output::commit_all(
+            staged
+                .into_iter()
+                .chain([zip_staged, report_staged])
+                .collect(),
+        )?;
+        events.event(Event::Finished {
+            stage: Stage::Package,
+            elapsed: started.elapsed(),
+        });
+        let written: Vec<String> = names
+            .iter()
+            .map(|(n, _)| n.clone())
             .chain([zip_name, report_name])
             .collect();
         // PDFs an earlier build of this name may have left: the dossier, volumes, the master.
@@ -297,49 +328,30 @@ impl Session {
             })
         });
         for line in out_dir.record("build", &written, false, &former)? {
-            status(&line);
+            events.notice(line);
         }
-
-        if !dossier.unreferenced.is_empty() {
-            let what = if self.opts.include_unreferenced {
-                format!("已放入资料包的“{}”文件夹", package::UNREFERENCED_FOLDER)
-            } else {
-                "没有放入资料包（需要时加 --include-unreferenced）".to_string()
-            };
-            status(&format!(
-                "注意：evidence 里有 {} 个文件没有被任何材料引用，{what}。",
-                dossier.unreferenced.len()
-            ));
-        }
-        // Keep only what this build used: its evidence and its normalised pages.
-        let mut used: std::collections::BTreeSet<PathBuf> = dossier
-            .files
-            .keys()
-            .map(|rel| dossier.canonical_root.join(rel))
-            .collect();
-        if let (Some(dir), Some(p)) = (&res.normalized, &base.prepared) {
-            used.extend(
-                p.pages
-                    .values()
-                    .filter_map(|v| v.strip_prefix(crate::normalize::VIRTUAL_DIR))
-                    .map(|n| dir.join(n.trim_start_matches('/'))),
-            );
-        }
-        self.files.retain(|p| used.contains(p));
-        Ok(Some(Built {
-            pdfs: pdf_paths,
+        Ok(Built {
+            pdfs: names
+                .into_iter()
+                .map(|(n, pages)| MadePdf {
+                    path: self.opts.out.join(n),
+                    pages,
+                })
+                .collect(),
             zip: zip_path,
+            report: report_path,
             pages,
             records,
             changes: previous.map(|p| report::compare(&p, &new_report)),
-            elapsed: start.elapsed(),
-        }))
+            unreferenced: d.unreferenced.len(),
+            elapsed: Duration::ZERO,
+        })
     }
 
-    /// Typesets one PDF of this build (the dossier, a volume or the master volume), prints
-    /// Typst's warnings and writes it to a temporary file in the output folder (in place in
-    /// `pdf_first` mode). Returns it for the package, and the document without its bytes (for
-    /// its page places): memory holds one volume's PDF at a time.
+    /// Typesets one PDF of this build (the dossier, a volume or the master volume) and writes
+    /// it to a temporary file in the output folder (in place in `pdf_first` mode). Returns it
+    /// for the package, and the document without its bytes (for its page places and warnings):
+    /// memory holds one volume's PDF at a time.
     fn typeset(
         &self,
         plan: &plan::Plan,
@@ -352,7 +364,6 @@ impl Session {
             Ok(doc) => doc,
             Err(diags) => return Ok(Err(diags)),
         };
-        print_diagnostics(d, std::mem::take(&mut doc.warnings));
         let (staged, path) = self.stage_pdf(&self.opts.out.join(&file), &doc.pdf)?;
         doc.pdf = Vec::new();
         let pdf = package::PackagePdf {
@@ -378,6 +389,25 @@ impl Session {
             let path = staged.path().to_path_buf();
             Ok((Some(staged), path))
         }
+    }
+
+    /// Forgets the evidence bytes and normalised pages this build did not use (a long watch
+    /// keeps only what the dossier still needs).
+    fn keep_only_used(&self, d: &Dossier, ready: &Ready) {
+        let mut used: std::collections::BTreeSet<PathBuf> = d
+            .files
+            .keys()
+            .map(|rel| d.canonical_root.join(rel))
+            .collect();
+        if let (Some(dir), Some(p)) = (&ready.res.normalized, &ready.prepared) {
+            used.extend(
+                p.pages
+                    .values()
+                    .filter_map(|v| v.strip_prefix(crate::normalize::VIRTUAL_DIR))
+                    .map(|n| dir.join(n.trim_start_matches('/'))),
+            );
+        }
+        self.files.retain(|p| used.contains(p));
     }
 
     /// The fonts, loaded once and again only when the font files named in dossier.yaml change.
@@ -409,196 +439,46 @@ impl Session {
     }
 }
 
-/// Where every record is in the dossier as `build` lays it out with these options, by 件号:
-/// "第 45 页", or "第2册第45页" for a dossier cut into volumes. Laid out only, not exported:
-/// binders print these so a reviewer finds each record in the dossier too.
-pub fn dossier_places(
+/// The plan of the master volume (总目录): the whole dossier's plan with the volumes and where
+/// every record and item is ("第2册第45页").
+fn master_plan(
     d: &Dossier,
-    res: &build::Resources,
     base: &PlanOptions,
-) -> Result<std::collections::BTreeMap<String, String>, Vec<Diagnostic>> {
-    let limit = d
-        .config
-        .volumes
-        .as_ref()
-        .map_or(plan::DEFAULT_VOLUME_PAGES, |v| v.max_pages);
-    let volumes = plan::volumes(d, limit);
-    let several = volumes.len() > 1;
-    let stamp = Stamp::of(d, "dossier");
-    let mut out = std::collections::BTreeMap::new();
-    for v in &volumes {
-        let plan = plan::plan(
-            d,
-            &PlanOptions {
-                volume: several.then(|| v.clone()),
-                unit: None,
-                ..base.clone()
-            },
-        );
-        let places = build::layout_places(&plan, d, res, &stamp)?;
-        for (id, (first, _)) in places.records {
-            let at = if several {
-                format!("第{}册第{first}页", v.number)
-            } else {
-                format!("第 {first} 页")
-            };
-            out.insert(id, at);
-        }
-    }
-    Ok(out)
-}
-
-/// Prints build errors with the dossier's sources for snippets, and says nothing was replaced.
-fn fail(dossier: &Dossier, diags: Vec<Diagnostic>) -> anyhow::Result<Option<Built>> {
-    let errors = print_diagnostics(dossier, diags);
-    status(&format!(
-        "排版出错（{errors} 个错误），没有生成汇编；上一次生成的文件保持不变。"
-    ));
-    Ok(None)
-}
-
-/// What typesetting needs, and the normalised pages the plan should point to.
-pub type Ready = (build::Resources, Option<Arc<crate::normalize::Prepared>>);
-
-/// The typesetting resources of a dossier (its PDFs or its binders): the fonts given, the cache
-/// of evidence bytes given, and, when `normalize` is on, the evidence normalised into the cache
-/// under `out` (one-page PDFs; scaled JPEGs under PDF/A, which may not embed PDF pages).
-/// `Ok(Err(..))`: the dossier cannot be typeset as asked (PDF/A with PDF evidence, files that
-/// could not be normalised), with diagnostics at the records.
-pub fn resources(
-    d: &Dossier,
-    fonts: Arc<Fonts>,
-    files: Arc<FileCache>,
-    out: &Path,
-    normalize: bool,
-) -> anyhow::Result<Result<Ready, Vec<Diagnostic>>> {
-    if let Some(diag) = pdfa_conflict(d) {
-        return Ok(Err(vec![diag]));
-    }
-    if !normalize {
-        let res = build::Resources {
-            fonts,
-            files,
-            normalized: None,
-        };
-        return Ok(Ok((res, None)));
-    }
-    let dir = crate::normalize::cache_dir(out);
-    let pdfa = d.config.pdfa.as_ref().is_some_and(|p| p.value.0);
-    let form = if pdfa {
-        crate::normalize::ImageForm::Jpeg
-    } else {
-        crate::normalize::ImageForm::Pdf
-    };
-    let prepared = crate::normalize::prepare(d, &dir, form)?;
-    if !prepared.failed.is_empty() {
-        return Ok(Err(unreadable(d, &prepared.failed)));
-    }
-    if prepared.made > 0 {
-        status(&format!(
-            "已规范化 {} 个证据文件（缩放图片、拆分大 PDF；原件不变）",
-            prepared.made
-        ));
-    }
-    let res = build::Resources {
-        fonts,
-        files,
-        normalized: Some(std::fs::canonicalize(&dir)?),
-    };
-    Ok(Ok((res, Some(Arc::new(prepared)))))
-}
-
-/// Diagnostics for evidence files that could not be normalised, at every record using them.
-pub fn unreadable(d: &Dossier, failed: &[(String, String)]) -> Vec<Diagnostic> {
-    let mut out = Vec::new();
-    for (rel, why) in failed {
-        for r in d
-            .items
-            .iter()
-            .flat_map(|i| &i.records)
-            .filter(|r| r.files.iter().any(|f| &f.rel == rel))
-        {
-            out.push(
-                Diagnostic::error(format!("第 {} 件材料《{}》的文件 {rel} 无法处理：{why}", r.label(), r.title))
-                    .at(r.origin.clone())
-                    .hint(format!("这件材料的文件：{rel}。文件可能已损坏：请用看图或 PDF 软件打开检查，损坏时请重新扫描或导出。")),
-            );
-        }
-    }
-    out
-}
-
-/// The output file name (without extension).
-pub fn output_name(d: &Dossier) -> String {
-    d.config
-        .output_name
-        .as_ref()
-        .map(|n| n.value.trim().to_string())
-        .filter(|n| !n.is_empty())
-        .unwrap_or_else(|| DEFAULT_OUTPUT_NAME.to_string())
-}
-
-/// PDF/A cannot embed PDF pages (Typst 0.15): a clear error when both are asked for.
-fn pdfa_conflict(d: &Dossier) -> Option<Diagnostic> {
-    let asked = d.config.pdfa.as_ref().filter(|p| p.value.0)?;
-    let with_pdf: Vec<String> = d
-        .items
+    volumes: &[plan::Volume],
+    typeset: &Typeset,
+    item_places: &BTreeMap<u32, (usize, usize)>,
+) -> plan::Plan {
+    let mut plan = plan::plan(d, base);
+    plan.volumes = typeset
+        .pdfs
         .iter()
-        .flat_map(|i| &i.records)
-        .filter(|r| {
-            r.files
-                .iter()
-                .any(|f| !f.package_only && f.kind == crate::evidence::Kind::Pdf)
+        .zip(volumes)
+        .map(|((p, _), v)| plan::VolumeInfo {
+            label: format!("第{}册", v.number),
+            file: p.name.clone(),
+            items: crate::diag::list(v.items.iter().map(|n| format!("指标{n}"))),
+            pages: p.pages,
         })
-        .map(|r| r.label())
         .collect();
-    if with_pdf.is_empty() {
-        return None;
-    }
-    Some(
-        Diagnostic::error(format!("要求生成 PDF/A，但有材料是 PDF 文件（{}）：PDF/A 模式下不能嵌入 PDF 页面", crate::diag::list_first(&with_pdf, 5, "件")))
-            .at(Place::at(CONFIG_FILE, pos_of(asked)))
-            .hint("排版引擎 Typst 0.15 在 PDF/A 模式下不支持嵌入 PDF。请去掉“PDF/A: 是”，或把这些 PDF 材料转换为图片后再登记。"),
-    )
+    let at = |vol: usize, page: usize| format!("第{vol}册第{page}页");
+    plan.places = typeset
+        .places
+        .iter()
+        .map(|(id, (vol, a, _))| (format!("rec-{id}"), at(*vol, *a)))
+        .chain(
+            item_places
+                .iter()
+                .map(|(n, (vol, p))| (format!("item-{n:02}"), at(*vol, *p))),
+        )
+        .collect();
+    plan
 }
 
-/// The status line of a build: what was written, and what changed since the previous one.
-pub fn summary(b: &Built) -> Vec<String> {
-    let mut lines = vec![format!(
-        "已生成 {}：{} 件材料，{} 页；资料包 {}；用时 {:.1} 秒",
-        crate::diag::list(b.pdfs.iter().map(|p| p.display())),
-        b.records,
-        b.pages,
-        b.zip.display(),
-        b.elapsed.as_secs_f64()
-    )];
-    if let Some(c) = &b.changes {
-        lines.extend(report::describe(c));
-    }
-    lines
-}
-
-/// Prints how long each phase took, when `DOSSIER_TIMINGS` is set (for measuring).
-struct Lap {
-    on: bool,
-    last: Instant,
-}
-
-impl Lap {
-    fn new(on: bool) -> Lap {
-        Lap {
-            on,
-            last: Instant::now(),
-        }
-    }
-
-    fn note(&mut self, phase: &str) {
-        if self.on {
-            status(&format!(
-                "  {phase}：{:.0} 毫秒",
-                self.last.elapsed().as_secs_f64() * 1000.0
-            ));
-        }
-        self.last = Instant::now();
+/// The outcome of a build stopped by errors: the checked dossier's report with the new
+/// diagnostics; nothing was replaced.
+fn failed(report: Report, diags: Vec<Diagnostic>) -> Outcome<Built> {
+    Outcome {
+        report: engine::with(report, diags),
+        value: None,
     }
 }

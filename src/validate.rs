@@ -483,9 +483,6 @@ pub fn validate_with(sources: Sources, cache: &InspectCache) -> Validated {
         }),
         _ => None,
     };
-    if let Some(d) = &dossier {
-        report_all(&mut report, crate::county::sample_leftovers(d));
-    }
     report.sort();
     Validated {
         dossier,

@@ -254,3 +254,67 @@ fn binders_of_a_pdfa_dossier_are_pdfa_and_pdf_evidence_is_refused_there_too() {
             .contains("宣传牌照片")
     );
 }
+
+/// Every file in `dir` with its bytes.
+fn files_in(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read(e.path()).unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn binder_all_changes_no_binder_when_one_unit_fails() {
+    let (tmp, root) = dossier_with(None);
+    build_ok(tmp.path(), &[]);
+    let run = dossier(tmp.path(), &["binder", "d", "--all", "--out", "o"]);
+    assert_eq!(run.status.code(), Some(0), "{}", log(&run));
+    let binders = tmp.path().join("o/binders");
+    let before = files_in(&binders);
+    assert!(before.len() >= 2, "{:?}", before.keys());
+    assert!(before.contains_key("绿洲街道办.pdf"));
+
+    // A customised template that fails for one unit only, and a change every binder would
+    // show (the title on each cover): the run stops with that unit's error, and not one
+    // binder in the folder changes, nor is any temporary file left.
+    overlay(&fixtures().join("build/binder-fails-for-one-unit"), &root);
+    let config = std::fs::read_to_string(root.join("dossier.yaml")).unwrap();
+    std::fs::write(
+        root.join("dossier.yaml"),
+        config.replacen("标题: \"测试县", "标题: \"修订后的测试县", 1),
+    )
+    .unwrap();
+    let (code, diags, summary, log) = json_run(tmp.path(), &["binder", "d", "--all", "--out", "o"]);
+    assert_eq!(code, 1, "{log}");
+    let e = the_error(&diags, &log);
+    // The customised template's own file and line, though Typst saw the rendered source.
+    assert_eq!(
+        (e.file.as_str(), e.line),
+        ("templates/binder.typ", 5),
+        "{e:?}"
+    );
+    assert!(e.message.contains("本单位的证据册模板出错"), "{e:?}");
+    assert_eq!(summary["command"], "binder");
+    assert_eq!(files_in(&binders), before, "a binder changed");
+
+    // The same when the failure is in putting the binders in place: a folder where one binder
+    // goes stops the run before any binder moves.
+    std::fs::remove_dir_all(root.join("templates")).unwrap();
+    std::fs::remove_file(binders.join("绿洲街道办.pdf")).unwrap();
+    std::fs::create_dir(binders.join("绿洲街道办.pdf")).unwrap();
+    let before = files_in(&binders);
+    let run = dossier(tmp.path(), &["binder", "d", "--all", "--out", "o"]);
+    assert_eq!(run.status.code(), Some(2), "{}", common::log(&run));
+    assert!(
+        String::from_utf8_lossy(&run.stderr).contains("同名文件夹"),
+        "{}",
+        common::log(&run)
+    );
+    assert_eq!(files_in(&binders), before, "a binder changed");
+}

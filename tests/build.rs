@@ -21,12 +21,42 @@ fn sample() -> &'static (PathBuf, PathBuf) {
     static SAMPLE: OnceLock<(PathBuf, PathBuf)> = OnceLock::new();
     SAMPLE.get_or_init(|| {
         let out = shared_out("build-sample");
-        let run = dossier(repo(), &["build", "--out", out.to_str().unwrap()]);
-        let stderr = String::from_utf8_lossy(&run.stderr);
-        assert_eq!(run.status.code(), Some(0), "{stderr}");
-        assert!(stderr.contains("已生成"), "{stderr}");
+        let run = dossier(
+            repo(),
+            &["build", "--out", out.to_str().unwrap(), "--format", "json"],
+        );
+        let log = log(&run);
+        assert_eq!(run.status.code(), Some(0), "{log}");
+        // The JSON lines name each output written, with the PDF's pages.
+        let lines = json_lines(&run);
+        let outputs: Vec<(&str, &str)> = lines
+            .iter()
+            .filter(|v| v["type"] == "output")
+            .map(|v| (v["kind"].as_str().unwrap(), v["path"].as_str().unwrap()))
+            .collect();
         let pdf = out.join("民权县质量强县示范县验收资料.pdf");
-        assert!(pdf.is_file(), "{stderr}");
+        let at = |name: &str| out.join(name).to_str().unwrap().to_string();
+        assert_eq!(
+            outputs,
+            [
+                ("pdf", at("民权县质量强县示范县验收资料.pdf").as_str()),
+                ("package", at("民权县质量强县示范县验收资料.zip").as_str()),
+                (
+                    "report",
+                    at("民权县质量强县示范县验收资料-构建报告.json").as_str()
+                ),
+            ],
+            "{log}"
+        );
+        let summary = summary(&lines);
+        assert_eq!(summary["records"], 79, "{summary}");
+        let pages = lines.iter().find(|v| v["kind"] == "pdf").unwrap()["pages"].clone();
+        assert_eq!(pages, summary["pages"], "one PDF holds every page");
+        assert_eq!(
+            pages,
+            common::pdf::Pdf::load(&pdf).page_count(),
+            "the pages it reports are the PDF's"
+        );
         (out, pdf)
     })
 }
@@ -393,8 +423,8 @@ fn building_twice_gives_identical_bytes() {
     );
     let run = dossier(repo(), &["build", "--out", again.path().to_str().unwrap()]);
     assert_eq!(run.status.code(), Some(0));
-    let stderr = String::from_utf8_lossy(&run.stderr);
-    assert!(stderr.contains("没有变化"), "{stderr}");
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(stdout.contains("没有变化"), "{stdout}");
     let third = std::fs::read(again.path().join("民权县质量强县示范县验收资料.pdf")).unwrap();
     assert!(
         first == third,

@@ -24,8 +24,16 @@ fn sample_copy() -> tempfile::TempDir {
     tmp
 }
 
-fn stderr_of(run: &std::process::Output) -> String {
-    String::from_utf8_lossy(&run.stderr).into_owned()
+fn stdout_of(run: &std::process::Output) -> String {
+    String::from_utf8_lossy(&run.stdout).into_owned()
+}
+
+/// The `change` lines of a JSON run.
+fn changes(run: &std::process::Output) -> Vec<Value> {
+    json_lines(run)
+        .into_iter()
+        .filter(|v| v["type"] == "change")
+        .collect()
 }
 
 fn report(dir: &Path, name: &str) -> Value {
@@ -49,10 +57,14 @@ fn editing_one_title_changes_only_that_records_digest_and_the_report_names_it() 
         "题名: 质量精神宣传方案",
         "题名: 质量精神宣传工作方案",
     );
-    let run = build_ok(tmp.path(), &[]);
-    let stderr = stderr_of(&run);
-    assert!(stderr.contains("修改材料 05-01：字段 题名"), "{stderr}");
-    assert!(!stderr.contains("05-02"), "only 05-01 is named: {stderr}");
+    let run = build_ok(tmp.path(), &["--format", "json"]);
+    assert_eq!(
+        changes(&run),
+        [
+            serde_json::json!({"type": "change", "change": "modified", "record": "05-01", "fields": ["题名"], "files": []})
+        ],
+        "only 05-01 is named"
+    );
     let after = report(tmp.path(), "测试资料");
     let digests = |r: &Value| -> BTreeMap<String, String> {
         r["records"]
@@ -78,10 +90,14 @@ fn a_rebuild_without_changes_reports_nothing_and_writes_identical_bytes() {
     let before: Vec<Vec<u8>> = files.iter().map(|f| read(f)).collect();
     let run = build_ok(tmp.path(), &[]);
     assert!(
-        stderr_of(&run).contains("与上次生成相比没有变化"),
+        stdout_of(&run).contains("与上次生成相比没有变化"),
         "{}",
-        stderr_of(&run)
+        log(&run)
     );
+    let run = build_ok(tmp.path(), &["--format", "json"]);
+    let lines = json_lines(&run);
+    assert!(!lines.iter().any(|v| v["type"] == "change"), "{lines:?}");
+    assert_eq!(summary(&lines)["changed"], false, "{lines:?}");
     for (f, b) in files.iter().zip(before) {
         assert!(read(f) == b, "{f} changed");
     }
@@ -108,11 +124,14 @@ fn adding_a_record_to_item_5_changes_no_number_elsewhere() {
     let mut text = std::fs::read_to_string(&item5).unwrap();
     text.push_str("  - 件号: 5\n    题名: 补充的宣传材料照片\n    日期: 2021-07-01\n    责任单位: 南华街道办\n    考核内容: [2]\n    文件: evidence/05/社区宣传栏.jpg\n");
     std::fs::write(&item5, text).unwrap();
-    let run = build_ok(tmp.path(), &[]);
-    assert!(
-        stderr_of(&run).contains("新增材料：05-05"),
-        "{}",
-        stderr_of(&run)
+    let run = build_ok(tmp.path(), &["--format", "json"]);
+    let added: Vec<Value> = changes(&run)
+        .into_iter()
+        .filter(|c| c["change"] != "moved")
+        .collect();
+    assert_eq!(
+        added,
+        [serde_json::json!({"type": "change", "change": "added", "record": "05-05"})]
     );
     let after = numbers(&pdf);
     assert_eq!(
@@ -137,17 +156,39 @@ fn diff_of_two_packages_names_the_changed_record() {
         "日期: 2021-06-21",
     );
     build_ok(tmp.path(), &[]);
-    let run = dossier(
+    // The result goes to stdout, so `dossier diff a b > f` puts it in f.
+    let (code, text) = dossier_to_file(
         tmp.path(),
         &["diff", old.to_str().unwrap(), "o/测试资料.zip"],
+        &tmp.path().join("diff.txt"),
     );
-    let stderr = stderr_of(&run);
-    assert_eq!(run.status.code(), Some(0), "{stderr}");
-    assert!(stderr.contains("修改材料 05-02：字段 日期"), "{stderr}");
-    assert!(
-        stderr.contains("受影响的单位证据册：绿洲街道办"),
-        "{stderr}"
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("修改材料 05-02：字段 日期"), "{text}");
+    assert!(text.contains("受影响的单位证据册：绿洲街道办"), "{text}");
+    // And the same as JSON lines.
+    let run = dossier(
+        tmp.path(),
+        &[
+            "diff",
+            old.to_str().unwrap(),
+            "o/测试资料.zip",
+            "--format",
+            "json",
+        ],
     );
+    assert_eq!(run.status.code(), Some(0), "{}", log(&run));
+    let lines = json_lines(&run);
+    let modified: Vec<&Value> = lines.iter().filter(|v| v["change"] == "modified").collect();
+    assert_eq!(modified.len(), 1, "{lines:?}");
+    assert_eq!(modified[0]["record"], "05-02");
+    assert_eq!(modified[0]["fields"], serde_json::json!(["日期"]));
+    let summary = summary(&lines);
+    assert_eq!(
+        summary["binders"],
+        serde_json::json!(["绿洲街道办"]),
+        "{summary}"
+    );
+    assert_eq!(summary["same_dossier"], true);
 }
 
 #[test]
@@ -169,7 +210,7 @@ fn the_revision_history_is_printed() {
     assert!(text.contains("1.12022年5月25日更正05-02的日期。"), "{text}");
 }
 
-/// Lines of a child's stderr, collected by a thread.
+/// Lines of a child's output, collected by threads.
 struct Lines(Arc<Mutex<Vec<String>>>);
 
 impl Lines {
@@ -200,14 +241,22 @@ fn watch_rebuilds_on_a_save_by_rename_survives_a_broken_file_and_ignores_its_out
         .current_dir(tmp.path())
         .env("NO_COLOR", "1")
         .stderr(Stdio::piped())
-        .stdout(Stdio::null())
+        .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    let stderr = child.stderr.take().unwrap();
+    // Results come on stdout, progress and diagnostics on stderr: both read, in one list.
     let lines = Lines(Arc::new(Mutex::new(Vec::new())));
+    let stderr = child.stderr.take().unwrap();
     let sink = lines.0.clone();
     std::thread::spawn(move || {
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            sink.lock().unwrap().push(line);
+        }
+    });
+    let stdout = child.stdout.take().unwrap();
+    let sink = lines.0.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
             sink.lock().unwrap().push(line);
         }
     });

@@ -10,7 +10,6 @@ use common::*;
 fn one_error(case: &str) -> Printed {
     let (code, diags, stderr) = check_case(case);
     assert_eq!(code, 1, "{case}: exit code\n{stderr}");
-    assert!(stderr.contains("检查未通过"), "{stderr}");
     the_error(&diags, &stderr)
 }
 
@@ -26,12 +25,11 @@ fn assert_at(d: &Printed, file: &str, line: usize, message: &str) {
 #[test]
 fn base_fixture_is_valid_with_a_coverage_warning() {
     let (tmp, _) = dossier_with(None);
-    let (code, diags, stderr) = check_in(tmp.path());
+    let (code, diags, summary, stderr) = json_run(tmp.path(), &["check", "d"]);
     assert_eq!(code, 0, "{stderr}");
-    assert!(
-        stderr.contains("检查通过：21 项指标，3 件材料，4 个文件，7 页；0 个错误"),
-        "{stderr}"
-    );
+    for (key, n) in [("items", 21), ("records", 3), ("files", 4), ("pages", 7)] {
+        assert_eq!(summary[key], n, "{key}: {summary}");
+    }
     // Warning: a criterion with no evidence (item 5's third criterion).
     let w = diags
         .iter()
@@ -285,10 +283,16 @@ fn the_sample_dossier_checks_clean_and_is_not_modified() {
     let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let before = snapshot(&repo.join("dossier"));
     let out = dossier(repo, &["check"]);
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
     assert_eq!(out.status.code(), Some(0), "{stderr}");
-    assert!(stderr.contains("检查通过：21 项指标，"), "{stderr}");
-    assert!(stderr.contains("0 个错误"), "{stderr}");
+    // The result on stdout, the diagnostics (the sample has coverage warnings) on stderr.
+    assert!(stdout.starts_with("检查通过：21 项指标，"), "{stdout}");
+    assert!(stdout.contains("0 个错误"), "{stdout}");
+    assert!(!stdout.contains("警告："), "{stdout}");
+    assert!(stderr.contains("警告："), "{stderr}");
     assert_eq!(
         snapshot(&repo.join("dossier")),
         before,
@@ -332,6 +336,28 @@ fn io_and_usage_errors_exit_2() {
     let out = dossier(tmp.path(), &["check", "."]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("不是资料目录"));
+}
+
+#[test]
+fn a_failure_in_json_mode_is_a_json_line_and_a_summary() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = dossier(tmp.path(), &["check", "没有这个目录", "--format", "json"]);
+    assert_eq!(run.status.code(), Some(2), "{}", log(&run));
+    let lines = json_lines(&run);
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert_eq!(lines[0]["type"], "failure");
+    assert!(
+        lines[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("找不到资料目录"),
+        "{}",
+        lines[0]
+    );
+    let summary = summary(&lines);
+    assert_eq!(summary["command"], "check");
+    assert_eq!(summary["ok"], false);
+    assert_eq!(summary["failed"], true);
 }
 
 #[test]

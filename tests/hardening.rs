@@ -31,8 +31,9 @@ fn append(root: &Path, file: &str, yaml: &str) {
     std::fs::write(&path, text).unwrap();
 }
 
-fn stderr_of(out: &std::process::Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
+/// What a run printed: its results (stdout) and its diagnostics and notices (stderr).
+fn printed_by(out: &std::process::Output) -> String {
+    log(out)
 }
 
 /// The errors printed by `check d` in `dir`, with the exit code.
@@ -103,7 +104,7 @@ fn issue10_an_output_folder_inside_the_dossiers_own_folders_is_refused() {
     let (tmp, root) = dossier_with(None);
     for out in ["d/evidence/out", "d/items", "d"] {
         let run = dossier(tmp.path(), &["build", "d", "--out", out]);
-        let stderr = stderr_of(&run);
+        let stderr = printed_by(&run);
         assert_eq!(run.status.code(), Some(2), "{out}: {stderr}");
         assert!(stderr.contains("输出目录"), "{stderr}");
     }
@@ -116,12 +117,12 @@ fn issue10_an_output_folder_inside_the_dossiers_own_folders_is_refused() {
         tmp.path(),
         &["build", "d", "--out", "d/out", "--include-unreferenced"],
     );
-    assert_eq!(run.status.code(), Some(0), "{}", stderr_of(&run));
+    assert_eq!(run.status.code(), Some(0), "{}", printed_by(&run));
     let run = dossier(
         tmp.path(),
         &["build", "d", "--out", "d/out", "--include-unreferenced"],
     );
-    assert_eq!(run.status.code(), Some(0), "{}", stderr_of(&run));
+    assert_eq!(run.status.code(), Some(0), "{}", printed_by(&run));
     let zip = zip_names(&root.join("out/测试资料.zip"));
     assert!(zip.iter().all(|n| !n.contains("out/")), "{zip:?}");
 }
@@ -157,7 +158,7 @@ fn issue10_files_a_build_no_longer_writes_are_removed() {
     std::fs::write(out.join("测试资料-总目录.pdf"), b"annotated by hand").unwrap();
     edit(&root, "dossier.yaml", "每册页数上限: 3", "每册页数上限: 0");
     let run = build_ok(tmp.path(), &[]);
-    let stderr = stderr_of(&run);
+    let stderr = printed_by(&run);
     assert!(stderr.contains("已删除这次不再生成的"), "{stderr}");
     assert!(stderr.contains("被改动过，所以没有删除"), "{stderr}");
     assert_outputs(
@@ -192,9 +193,9 @@ fn issue10_temporary_files_of_a_killed_build_are_removed_by_the_next() {
     std::fs::write(out.join(".cache/normalized/.dossier-d4e5.tmp"), b"x").unwrap();
     let run = build_ok(tmp.path(), &[]);
     assert!(
-        stderr_of(&run).contains("2 个临时文件"),
+        printed_by(&run).contains("2 个临时文件"),
         "{}",
-        stderr_of(&run)
+        printed_by(&run)
     );
     assert!(!out.join(".dossier-a1b2c3.tmp").exists());
     assert!(!out.join(".cache/normalized/.dossier-d4e5.tmp").exists());
@@ -371,8 +372,8 @@ fn issue10_a_decompression_bomb_is_an_error_in_check_not_a_crash() {
         "{stderr}"
     );
     let run = dossier(tmp.path(), &["build", "d", "--out", "o"]);
-    assert_eq!(run.status.code(), Some(1), "{}", stderr_of(&run));
-    assert!(!stderr_of(&run).contains("panicked"));
+    assert_eq!(run.status.code(), Some(1), "{}", printed_by(&run));
+    assert!(!printed_by(&run).contains("panicked"));
 }
 
 #[test]
@@ -591,9 +592,9 @@ fn issue10_item_files_are_found_whatever_the_case_and_nothing_in_items_is_skippe
     // 05.YAML is item 5's file: its three records are built.
     let (tmp, root) = dossier_with(None);
     std::fs::rename(root.join("items/05.yaml"), root.join("items/05.YAML")).unwrap();
-    let (code, _, stderr) = check_errors(tmp.path());
+    let (code, _, summary, stderr) = json_run(tmp.path(), &["check", "d"]);
     assert_eq!(code, 0, "{stderr}");
-    assert!(stderr.contains("3 件材料"), "{stderr}");
+    assert_eq!(summary["records"], 3, "{stderr}");
     // Anything else in items/ is an error, not a warning that leaves the item empty.
     let (tmp, root) = dossier_with(None);
     std::fs::rename(root.join("items/05.yaml"), root.join("items/05.yaml.bak")).unwrap();
@@ -652,7 +653,7 @@ fn issue10_a_full_output_disk_is_an_io_error_naming_the_output() {
             });
         }
         let run = cmd.output().unwrap();
-        let stderr = stderr_of(&run);
+        let stderr = printed_by(&run);
         assert_eq!(run.status.code(), Some(2), "limit {limit}: {stderr}");
         assert!(stderr.contains("磁盘空间不足"), "limit {limit}: {stderr}");
         assert!(stderr.contains("o/"), "names the output: {stderr}");
@@ -732,7 +733,7 @@ fn issue10_characters_no_font_has_are_errors_and_rare_han_characters_print() {
     assert!(pua.hint.contains("字体: 文件:"), "{stderr}");
     // The build refuses too, and writes nothing.
     let run = dossier(tmp.path(), &["build", "d", "--out", "o"]);
-    assert_eq!(run.status.code(), Some(1), "{}", stderr_of(&run));
+    assert_eq!(run.status.code(), Some(1), "{}", printed_by(&run));
     assert!(!tmp.path().join("o/测试资料.pdf").exists());
 }
 
@@ -753,7 +754,8 @@ fn issue10_command_line_errors_are_chinese() {
         (&["diff", "a.zip"][..], "缺少参数"),
     ] {
         let run = dossier(tmp.path(), args);
-        let stderr = stderr_of(&run);
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert!(run.stdout.is_empty(), "{args:?}: {}", printed_by(&run));
         assert_eq!(run.status.code(), Some(2), "{args:?}: {stderr}");
         assert!(stderr.starts_with("错误："), "{args:?}: {stderr}");
         assert!(stderr.contains(want), "{args:?}: {stderr}");
@@ -839,7 +841,7 @@ fn issue10_a_damaged_package_is_damage_not_a_stranger() {
     let damaged = tmp.path().join("manifest-flipped.zip");
     std::fs::write(&damaged, &flipped).unwrap();
     let run = dossier(tmp.path(), &["verify", damaged.to_str().unwrap()]);
-    let stderr = stderr_of(&run);
+    let stderr = printed_by(&run);
     assert_eq!(run.status.code(), Some(1), "{stderr}");
     assert!(
         stderr.contains("资料包已损坏") && stderr.contains("清单.json"),
@@ -850,7 +852,7 @@ fn issue10_a_damaged_package_is_damage_not_a_stranger() {
     let cut = tmp.path().join("cut.zip");
     std::fs::write(&cut, &bytes[..bytes.len() - 200]).unwrap();
     let run = dossier(tmp.path(), &["verify", cut.to_str().unwrap()]);
-    let stderr = stderr_of(&run);
+    let stderr = printed_by(&run);
     assert_eq!(run.status.code(), Some(1), "{stderr}");
     assert!(
         stderr.contains("资料包已损坏") && stderr.contains("目录区"),
@@ -859,8 +861,8 @@ fn issue10_a_damaged_package_is_damage_not_a_stranger() {
     // Something that is not a zip at all is a usage error.
     let pdf = tmp.path().join("o/测试资料.pdf");
     let run = dossier(tmp.path(), &["verify", pdf.to_str().unwrap()]);
-    assert_eq!(run.status.code(), Some(2), "{}", stderr_of(&run));
-    assert!(stderr_of(&run).contains("不是 zip 文件"));
+    assert_eq!(run.status.code(), Some(2), "{}", printed_by(&run));
+    assert!(printed_by(&run).contains("不是 zip 文件"));
 }
 
 #[test]
@@ -871,14 +873,14 @@ fn issue10_diff_warns_when_the_packages_are_different_dossiers() {
     edit(&root, "dossier.yaml", "县: 测试县", "县: 另一县");
     build_ok(tmp.path(), &[]);
     let run = dossier(tmp.path(), &["diff", "a.zip", "o/测试资料.zip"]);
-    let stderr = stderr_of(&run);
+    let stderr = printed_by(&run);
     assert_eq!(run.status.code(), Some(0), "{stderr}");
     assert!(
         stderr.contains("不是同一份汇编") && stderr.contains("另一县"),
         "{stderr}"
     );
     let run = dossier(tmp.path(), &["diff", "a.zip", "a.zip"]);
-    assert!(!stderr_of(&run).contains("不是同一份汇编"));
+    assert!(!printed_by(&run).contains("不是同一份汇编"));
 }
 
 /// All text of a PDF, without whitespace.
@@ -890,7 +892,7 @@ fn all_text(path: &Path) -> String {
 fn issue10_a_second_county_gets_nothing_of_minquan_in_its_dossier_and_binders() {
     let tmp = tempfile::tempdir().unwrap();
     let run = dossier(tmp.path(), &["init", "d", "--县", "宁陵县"]);
-    assert!(run.status.success(), "{}", stderr_of(&run));
+    assert!(run.status.success(), "{}", printed_by(&run));
     let root = tmp.path().join("d");
     assert!(root.join("任务分解表.yaml").is_file());
     // The sample's name, towns and officials, from the embedded seed itself.
@@ -936,7 +938,7 @@ fn issue10_a_second_county_gets_nothing_of_minquan_in_its_dossier_and_binders() 
     assert!(!stderr.contains("示例（"), "no sample leftovers: {stderr}");
     build_ok(tmp.path(), &[]);
     let run = dossier(tmp.path(), &["binder", "d", "--all", "--out", "o"]);
-    assert_eq!(run.status.code(), Some(0), "{}", stderr_of(&run));
+    assert_eq!(run.status.code(), Some(0), "{}", printed_by(&run));
     let mut pdfs = vec![tmp.path().join("o/宁陵县质量强县示范县验收资料.pdf")];
     pdfs.extend(
         std::fs::read_dir(tmp.path().join("o/binders"))

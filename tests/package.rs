@@ -194,10 +194,14 @@ fn two_builds_give_the_same_zip_bytes() {
 #[test]
 fn verify_accepts_an_intact_package_and_names_an_altered_file() {
     let (tmp, zip) = built(&[]);
-    let run = dossier(tmp.path(), &["verify", zip.to_str().unwrap()]);
-    let stderr = String::from_utf8_lossy(&run.stderr);
-    assert_eq!(run.status.code(), Some(0), "{stderr}");
-    assert!(stderr.contains("资料包完好"), "{stderr}");
+    // The verdict is the result: on stdout, so `dossier verify p > f` puts it in f.
+    let (code, text) = dossier_to_file(
+        tmp.path(),
+        &["verify", zip.to_str().unwrap()],
+        &tmp.path().join("verify.txt"),
+    );
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.starts_with("资料包完好"), "{text}");
 
     // Change one byte inside the stored photo.
     let mut bytes = std::fs::read(&zip).unwrap();
@@ -207,14 +211,27 @@ fn verify_accepts_an_intact_package_and_names_an_altered_file() {
     let altered = tmp.path().join("altered.zip");
     std::fs::write(&altered, &bytes).unwrap();
     let run = dossier(tmp.path(), &["verify", altered.to_str().unwrap()]);
-    let stderr = String::from_utf8_lossy(&run.stderr);
-    assert_eq!(run.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains(&format!("被改动：{name}")), "{stderr}");
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert_eq!(run.status.code(), Some(1), "{}", log(&run));
+    assert!(stdout.contains(&format!("被改动：{name}")), "{stdout}");
     assert_eq!(
-        stderr.matches("被改动").count(),
+        stdout.matches("被改动").count(),
         1,
-        "only that file: {stderr}"
+        "only that file: {stdout}"
     );
+    // The same as JSON lines: one finding, and a summary that is not ok.
+    let run = dossier(
+        tmp.path(),
+        &["verify", altered.to_str().unwrap(), "--format", "json"],
+    );
+    assert_eq!(run.status.code(), Some(1), "{}", log(&run));
+    let lines = json_lines(&run);
+    let findings: Vec<_> = lines.iter().filter(|v| v["type"] == "finding").collect();
+    assert_eq!(findings.len(), 1, "{lines:?}");
+    assert_eq!(findings[0]["finding"], "altered");
+    assert_eq!(findings[0]["path"], name);
+    assert_eq!(summary(&lines)["ok"], false);
+    assert_eq!(summary(&lines)["findings"], 1);
 }
 
 /// Offset of the data of the entry `name` (from its local header).
@@ -252,10 +269,10 @@ fn verify_reports_missing_and_extra_files() {
     w.write_all(b"x").unwrap();
     w.finish().unwrap();
     let run = dossier(tmp.path(), &["verify", rebuilt.to_str().unwrap()]);
-    let stderr = String::from_utf8_lossy(&run.stderr);
-    assert_eq!(run.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains(&format!("缺少：{dropped}")), "{stderr}");
-    assert!(stderr.contains("多出：多余的文件.txt"), "{stderr}");
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert_eq!(run.status.code(), Some(1), "{}", log(&run));
+    assert!(stdout.contains(&format!("缺少：{dropped}")), "{stdout}");
+    assert!(stdout.contains("多出：多余的文件.txt"), "{stdout}");
 }
 
 #[test]

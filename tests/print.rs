@@ -35,25 +35,26 @@ fn checked(root: &Path, cache: &str) -> (Dossier, build::Resources, PlanOptions)
     let d = dossier::validate::validate(sources)
         .dossier
         .expect("the dossier has no errors");
-    let (fonts, roles) = build::dossier_fonts(&d).expect("fonts");
+    let fonts = build::dossier_fonts(&d).expect("fonts");
     let out = common::shared_out(cache);
-    let (res, prepared) =
-        dossier::session::resources(&d, fonts, Arc::new(FileCache::default()), &out, true)
-            .expect("resources")
-            .expect("no errors");
-    let base = PlanOptions {
-        fonts: roles,
-        prepared,
-        duplex: true,
-        ..PlanOptions::default()
-    };
-    (d, res, base)
+    let ready = dossier::engine::ready(
+        &d,
+        fonts,
+        Arc::new(FileCache::default()),
+        &out,
+        true,
+        &mut dossier::engine::Quiet,
+    )
+    .expect("resources")
+    .expect("no errors");
+    let base = ready.plan_options(true);
+    (d, ready.res, base)
 }
 
 /// Lays out a plan of the dossier.
 fn lay(d: &Dossier, res: &build::Resources, opts: &PlanOptions) -> PagedDocument {
     let plan = plan::plan(d, opts);
-    build::layout(&plan, d, res, &Stamp::of(d, "dossier")).expect("lays out")
+    build::layout(&plan, d, res, &Stamp::of(d, "dossier", None)).expect("lays out")
 }
 
 /// The sample, laid out once: (dossier, duplex document, simplex document, 市场监管局's binder).

@@ -7,13 +7,14 @@ use anyhow::{Context, bail};
 
 use crate::catalog::Catalog;
 use crate::cli::InitArgs;
-use crate::cmd::{Status, status};
+use crate::cmd::{Env, Status, status};
 use crate::init;
 use crate::load::{CONFIG_FILE, EVIDENCE_DIR, ITEMS_DIR, TASK_TABLE_FILE, UNITS_FILE};
+use crate::model::Date;
 use crate::units::DEFAULT_UNITS_YAML;
 
 /// Runs init.
-pub fn run(args: &InitArgs) -> anyhow::Result<Status> {
+pub fn run(args: &InitArgs, env: &Env) -> anyhow::Result<Status> {
     let dir = &args.dir;
     if dir.exists() {
         if !dir.is_dir() {
@@ -43,7 +44,7 @@ pub fn run(args: &InitArgs) -> anyhow::Result<Status> {
     }
     let own = county != seed.county;
     let catalog = seed.for_county(county);
-    write_all(dir, &catalog, own)
+    write_all(dir, &catalog, own, today(env))
         .with_context(|| format!("无法在 {} 写入新资料目录", dir.display()))?;
     let table = if own {
         format!("{TASK_TABLE_FILE}（本县的任务分解表，标有“请核对”的地方请对照本县实施方案确认）、")
@@ -75,12 +76,12 @@ pub fn run(args: &InitArgs) -> anyhow::Result<Status> {
 
 /// Writes the files of a new dossier for `catalog`'s county; `own` (another county than the
 /// seed's): its own units registry without the sample's officials, and its task table.
-fn write_all(dir: &Path, catalog: &Catalog, own: bool) -> anyhow::Result<()> {
+fn write_all(dir: &Path, catalog: &Catalog, own: bool, today: Date) -> anyhow::Result<()> {
     let county = &catalog.county;
     std::fs::create_dir_all(dir.join(ITEMS_DIR))?;
     std::fs::write(
         dir.join(CONFIG_FILE),
-        init::config_yaml(init::today(), county, init::plan_period(catalog)),
+        init::config_yaml(today, county, init::plan_period(catalog)),
     )?;
     if own {
         std::fs::write(dir.join(UNITS_FILE), init::units_yaml(catalog, county))?;
@@ -96,4 +97,14 @@ fn write_all(dir: &Path, catalog: &Catalog, own: bool) -> anyhow::Result<()> {
         std::fs::create_dir_all(dir.join(EVIDENCE_DIR).join(format!("{:02}", item.number)))?;
     }
     Ok(())
+}
+
+/// Today's date for a new dossier: `SOURCE_DATE_EPOCH` if set, else the system clock (UTC).
+fn today(env: &Env) -> Date {
+    env.source_date.unwrap_or_else(|| {
+        let secs = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        Date::from_days_since_epoch(secs.div_euclid(86_400))
+    })
 }

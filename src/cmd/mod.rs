@@ -1,16 +1,25 @@
-//! One file per command. Each takes its parsed arguments and returns the exit status; only
-//! `main` turns that into a process exit code.
+//! One file per command. Each takes its parsed arguments, asks the library ([`crate::engine`],
+//! [`crate::session`], [`crate::binders`], [`crate::package`]) for the work, prints what came
+//! back and returns the exit status; only `main` turns that into a process exit code.
+//!
+//! Where things go: results (what was made, what changed, what verify found) on stdout;
+//! diagnostics and progress on stderr. With `--format json`, stdout carries JSON lines instead
+//! — diagnostics included — and stderr only the progress (schema in [`json`]).
 
 pub mod binder;
 pub mod build;
 pub mod check;
 pub mod init;
+pub mod json;
 pub mod verify;
 pub mod watch;
 
 use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 use crate::diag::Report;
+use crate::engine::{Event, Events};
 
 /// How a command ended, mapped to the documented exit codes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,58 +30,193 @@ pub enum Status {
     DataErrors,
 }
 
-/// Whether stderr gets colours: a terminal, and `NO_COLOR` not set.
-pub fn color() -> bool {
-    std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal()
+/// What the environment says about how to print, read once at the command line: colours, the
+/// date to stamp outputs with, whether to time each stage.
+#[derive(Debug, Clone, Default)]
+pub struct Env {
+    /// `NO_COLOR` is set.
+    pub no_color: bool,
+    /// `SOURCE_DATE_EPOCH`, as a date.
+    pub source_date: Option<crate::model::Date>,
+    /// `DOSSIER_TIMINGS` is set: print how long each stage took.
+    pub timings: bool,
 }
 
-/// Prints the diagnostics of a report to stderr. A closed pipe is not an error.
-pub fn print_report(report: &Report, root: &std::path::Path) {
-    let text = report.render(root, color());
-    let _ = std::io::stderr().write_all(text.as_bytes());
-}
-
-/// Prints diagnostics found after checking (fonts, typesetting, normalising) with snippets of
-/// the dossier's own files, sorted and without repeats. Returns the number of errors.
-pub fn print_diagnostics(
-    dossier: &crate::validate::Dossier,
-    diags: impl IntoIterator<Item = crate::diag::Diagnostic>,
-) -> usize {
-    let root = &dossier.root;
-    let mut report = Report::new();
-    diags.into_iter().for_each(|d| report.push(d));
-    if report.diagnostics().is_empty() {
-        return 0;
-    }
-    let files = std::iter::once(crate::load::CONFIG_FILE.to_string())
-        .chain(dossier.items.iter().filter_map(|i| i.file.clone()));
-    for f in files {
-        if let Ok(text) = std::fs::read_to_string(root.join(&f)) {
-            report.add_source(f, text.into());
+impl Env {
+    /// Reads the environment.
+    pub fn read() -> Env {
+        Env {
+            no_color: std::env::var_os("NO_COLOR").is_some(),
+            source_date: std::env::var("SOURCE_DATE_EPOCH")
+                .ok()
+                .and_then(|s| s.trim().parse::<i64>().ok())
+                .map(|secs| crate::model::Date::from_days_since_epoch(secs.div_euclid(86_400))),
+            timings: std::env::var_os("DOSSIER_TIMINGS").is_some(),
         }
     }
-    report.sort();
-    print_report(&report, root);
-    report.errors()
 }
 
-/// Loads and validates the dossier at `root` (reusing `cache`'s inspections of unchanged
-/// evidence files) and prints the diagnostics. Without errors, the checked dossier; with
-/// errors, `None` after a line saying that `what` was not made.
-pub fn checked_dossier(
-    root: &std::path::Path,
-    what: &str,
-    cache: &crate::validate::InspectCache,
-) -> anyhow::Result<Option<crate::validate::Dossier>> {
-    let checked = crate::validate::validate_with(crate::load::load(root)?, cache);
-    print_report(&checked.report, root);
-    if checked.dossier.is_none() {
-        status(&format!(
-            "资料有 {} 个错误，没有生成{what}。请改正后重新生成。",
-            checked.report.errors()
-        ));
+/// Prints a command's results and diagnostics, as text or as JSON lines.
+pub struct Printer {
+    json: bool,
+    color: bool,
+    root: PathBuf,
+}
+
+impl Printer {
+    /// A printer for a command on the dossier at `root` (diagnostics show their files under it).
+    pub fn new(format: crate::cli::Format, root: &Path, env: &Env) -> Printer {
+        Printer {
+            json: format == crate::cli::Format::Json,
+            color: !env.no_color && std::io::stderr().is_terminal(),
+            root: root.to_path_buf(),
+        }
     }
-    Ok(checked.dossier)
+
+    /// Whether the output is JSON lines.
+    pub fn is_json(&self) -> bool {
+        self.json
+    }
+
+    /// The diagnostics of a report: with snippets on stderr, or JSON lines on stdout.
+    pub fn report(&self, report: &Report) {
+        if self.json {
+            for d in report.diagnostics() {
+                self.json_line(&json::diagnostic(d));
+            }
+        } else {
+            let _ = std::io::stderr().write_all(report.render(&self.root, self.color).as_bytes());
+        }
+    }
+
+    /// A result line for people (stdout); nothing in JSON mode.
+    pub fn result(&self, line: &str) {
+        if !self.json {
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "{line}");
+        }
+    }
+
+    /// A message for people that is not a result (stderr); nothing in JSON mode.
+    pub fn say(&self, line: &str) {
+        if !self.json {
+            status(line);
+        }
+    }
+
+    /// One JSON line on stdout; nothing in text mode.
+    pub fn json_line(&self, value: &serde_json::Value) {
+        if self.json {
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "{value}");
+        }
+    }
+
+    /// The progress display for this command's events: stderr, a live line on a terminal.
+    pub fn progress(&self, env: &Env) -> Progress {
+        Progress {
+            json: self.json,
+            live: std::io::stderr().is_terminal(),
+            timings: env.timings,
+            shown: false,
+            last: Instant::now(),
+        }
+    }
+}
+
+/// Shows the engine's events on stderr: the start of each stage, notices (in JSON mode as JSON
+/// lines on stdout), and on a terminal a live "规范化证据 12/80" line that is overwritten.
+pub struct Progress {
+    json: bool,
+    live: bool,
+    timings: bool,
+    shown: bool,
+    last: Instant,
+}
+
+impl Progress {
+    fn clear(&mut self) {
+        if self.shown {
+            let _ = write!(std::io::stderr(), "\r\x1b[2K");
+            self.shown = false;
+        }
+    }
+}
+
+impl Events for Progress {
+    fn event(&mut self, event: Event) {
+        match event {
+            Event::Started { stage, detail } => {
+                self.clear();
+                // "排版 79 件材料……", "排版第 2 册：……": a space before a number only.
+                let gap = if detail.starts_with(|c: char| c.is_ascii_digit()) {
+                    " "
+                } else {
+                    ""
+                };
+                status(&format!("{}{gap}{detail}……", stage.name()));
+            }
+            Event::Progress { stage, done, total } => {
+                // Redrawn at most ten times a second, and only on a terminal.
+                if self.live && (done == total || self.last.elapsed().as_millis() >= 100) {
+                    self.last = Instant::now();
+                    let _ = write!(
+                        std::io::stderr(),
+                        "\r\x1b[2K{} {done}/{total}",
+                        stage.name()
+                    );
+                    self.shown = done < total;
+                    if done == total {
+                        let _ = writeln!(std::io::stderr());
+                    }
+                }
+            }
+            Event::Finished { stage, elapsed } => {
+                self.clear();
+                if self.timings {
+                    status(&format!(
+                        "  {}：{:.0} 毫秒",
+                        stage.name(),
+                        elapsed.as_secs_f64() * 1000.0
+                    ));
+                }
+            }
+            Event::Notice(text) => {
+                self.clear();
+                if self.json {
+                    let mut out = std::io::stdout().lock();
+                    let _ = writeln!(out, "{}", json::notice(&text));
+                } else {
+                    status(&text);
+                }
+            }
+        }
+    }
+}
+
+/// Prints one line to stderr. A closed pipe is not an error.
+pub fn status(line: &str) {
+    let _ = writeln!(std::io::stderr(), "{line}");
+}
+
+/// Reports a failure that is not the dossier's (exit code 2: an unreadable folder, an output
+/// that cannot be written): on stderr, and in JSON mode also as a `failure` line and the
+/// closing `summary` on stdout, so a program reading the lines always gets its summary.
+pub fn failure(command: &str, format: crate::cli::Format, e: &anyhow::Error) {
+    let hint = io_hint(e);
+    status(&format!("错误：{e:#}"));
+    if let Some(hint) = hint {
+        status(&format!("提示：{hint}"));
+    }
+    if format == crate::cli::Format::Json {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{}", json::failure(&format!("{e:#}"), hint));
+        let _ = writeln!(
+            out,
+            "{}",
+            json::summary(command, false, 0, 0, serde_json::json!({"failed": true}))
+        );
+    }
 }
 
 /// What to do about the I/O error at the root of `e`, if it is one a user can act on (a full
@@ -93,9 +237,4 @@ pub fn io_hint(e: &anyhow::Error) -> Option<&'static str> {
         ErrorKind::NotADirectory => "路径中有一段是文件而不是文件夹，请核对路径。",
         _ => return None,
     })
-}
-
-/// Prints one status line to stderr.
-pub fn status(line: &str) {
-    let _ = writeln!(std::io::stderr(), "{line}");
 }

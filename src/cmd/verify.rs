@@ -3,38 +3,55 @@
 //! build reports of two packages.
 
 use crate::cli::{DiffArgs, UnpackArgs, VerifyArgs};
-use crate::cmd::{Status, status};
+use serde_json::json;
+
+use crate::cmd::{Env, Printer, Status, json, status};
 use crate::package::{self, Finding};
 use crate::report;
 
-/// Runs verify: exit 0 when every file matches the manifest, 1 otherwise.
-pub fn run(args: &VerifyArgs) -> anyhow::Result<Status> {
+/// Runs verify: exit 0 when every file matches the manifest, 1 otherwise. The findings and the
+/// verdict are the result: on stdout.
+pub fn run(args: &VerifyArgs, env: &Env) -> anyhow::Result<Status> {
+    let out = Printer::new(args.output.format, std::path::Path::new(""), env);
     let v = package::verify(&args.package)?;
     for f in &v.findings {
-        status(&match f {
-            Finding::Missing(p) => format!("缺少：{p}（清单里有，资料包里没有）"),
-            Finding::Extra(p) => format!("多出：{p}（资料包里有，清单里没有）"),
-            Finding::Altered(p, why) => format!("被改动：{p}（{why}）"),
-            Finding::Damaged(why) => format!("资料包已损坏：{why}"),
+        let (kind, path, why) = match f {
+            Finding::Missing(p) => ("missing", p.as_str(), "清单里有，资料包里没有"),
+            Finding::Extra(p) => ("extra", p.as_str(), "资料包里有，清单里没有"),
+            Finding::Altered(p, why) => ("altered", p.as_str(), why.as_str()),
+            Finding::Damaged(why) => ("damaged", "", why.as_str()),
+        };
+        out.result(&match f {
+            Finding::Missing(p) => format!("缺少：{p}（{why}）"),
+            Finding::Extra(p) => format!("多出：{p}（{why}）"),
+            Finding::Altered(p, _) => format!("被改动：{p}（{why}）"),
+            Finding::Damaged(_) => format!("资料包已损坏：{why}"),
         });
+        out.json_line(&json!({"type": "finding", "finding": kind, "path": path, "why": why}));
     }
-    if let (true, Some(m)) = (v.findings.is_empty(), &v.manifest) {
-        status(&format!(
+    let ok = v.findings.is_empty() && v.manifest.is_some();
+    if let (true, Some(m)) = (ok, &v.manifest) {
+        out.result(&format!(
             "资料包完好：{} 个文件全部与清单一致（{}，版本 {}，{}）",
             v.checked, m.title, m.version, m.date
         ));
-        Ok(Status::Ok)
     } else if v.manifest.is_none() {
-        status("资料包已损坏，无法逐个核对其中的文件。请从原处重新复制一份资料包。");
-        Ok(Status::DataErrors)
+        out.result("资料包已损坏，无法逐个核对其中的文件。请从原处重新复制一份资料包。");
     } else {
-        status(&format!(
+        out.result(&format!(
             "资料包有问题：核对 {} 个文件，发现 {} 处不符",
             v.checked,
             v.findings.len()
         ));
-        Ok(Status::DataErrors)
     }
+    out.json_line(&json::summary(
+        "verify",
+        ok,
+        0,
+        0,
+        json!({"checked": v.checked, "findings": v.findings.len()}),
+    ));
+    Ok(if ok { Status::Ok } else { Status::DataErrors })
 }
 
 /// Runs unpack.
@@ -49,12 +66,15 @@ pub fn unpack(args: &UnpackArgs) -> anyhow::Result<Status> {
     Ok(Status::Ok)
 }
 
-/// Runs diff: prints what changed between the builds in two packages.
-pub fn diff(args: &DiffArgs) -> anyhow::Result<Status> {
+/// Runs diff: what changed between the builds in two packages, on stdout.
+pub fn diff(args: &DiffArgs, env: &Env) -> anyhow::Result<Status> {
+    let out = Printer::new(args.output.format, std::path::Path::new(""), env);
     let (old_m, old) = package::read_report(&args.old)?;
     let (new_m, new) = package::read_report(&args.new)?;
-    if (old_m.title.trim(), old_m.county.trim()) != (new_m.title.trim(), new_m.county.trim()) {
-        status(&format!(
+    let same =
+        (old_m.title.trim(), old_m.county.trim()) == (new_m.title.trim(), new_m.county.trim());
+    if !same {
+        out.say(&format!(
             "注意：这两个资料包不是同一份汇编：{} 是{}的《{}》，{} 是{}的《{}》。下面的比较只按件号对照，可能没有意义。",
             args.old.display(),
             old_m.county,
@@ -64,15 +84,24 @@ pub fn diff(args: &DiffArgs) -> anyhow::Result<Status> {
             new_m.title
         ));
     }
-    status(&format!(
+    out.result(&format!(
         "比较 {}（版本 {}）与 {}（版本 {}）：",
         args.old.display(),
         old.version,
         args.new.display(),
         new.version
     ));
-    for line in report::describe(&report::compare(&old, &new)) {
-        status(&line);
+    let changes = report::compare(&old, &new);
+    for line in report::describe(&changes) {
+        out.result(&line);
     }
+    for v in json::changes(&changes) {
+        out.json_line(&v);
+    }
+    out.json_line(&json::summary("diff", true, 0, 0, {
+        let mut v = json::change_summary(Some(&changes));
+        v["same_dossier"] = json!(same);
+        v
+    }));
     Ok(Status::Ok)
 }

@@ -13,15 +13,16 @@ use anyhow::Context;
 use notify::{RecursiveMode, Watcher};
 
 use crate::cli::BuildArgs;
-use crate::cmd::{Status, status};
-use crate::session::{self, BuildOptions, Session};
+use crate::cmd::{Env, Printer, Status, status};
+use crate::session::Session;
 
 /// How long a batch of file events stays open after the last event.
 const QUIET: Duration = Duration::from_millis(60);
 
 /// Runs watch until interrupted.
-pub fn run(args: &BuildArgs) -> anyhow::Result<Status> {
+pub fn run(args: &BuildArgs, env: &Env) -> anyhow::Result<Status> {
     let root = &args.dossier.dir;
+    let out = Printer::new(args.output.format, root, env);
     // A refused output folder (a file, inside the evidence) stops watch before it starts.
     if let Ok(canonical_root) = std::fs::canonicalize(root) {
         drop(crate::output::OutDir::open(
@@ -30,16 +31,16 @@ pub fn run(args: &BuildArgs) -> anyhow::Result<Status> {
             status,
         )?);
     }
-    let mut session = Session::new(root, BuildOptions::from(args));
+    let mut session = Session::new(root, super::build::options(args, env));
     session.pdf_first = true;
-    status(&format!("生成 {} ……", root.display()));
-    build(&mut session, 0);
+    out.say(&format!("生成 {} ……", root.display()));
+    build(&out, env, &mut session, 0);
 
     let watched = std::fs::canonicalize(root)
         .with_context(|| format!("找不到资料目录 {}", root.display()))?;
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("无法创建输出目录 {}", args.out.display()))?;
-    let out = std::fs::canonicalize(&args.out)
+    let dir = std::fs::canonicalize(&args.out)
         .with_context(|| format!("无法读取 {}", args.out.display()))?;
     let (tx, rx) = channel();
     let mut watcher = notify::recommended_watcher(move |event| {
@@ -49,7 +50,7 @@ pub fn run(args: &BuildArgs) -> anyhow::Result<Status> {
     watcher
         .watch(&watched, RecursiveMode::Recursive)
         .with_context(|| format!("无法监视 {}", watched.display()))?;
-    status(&format!(
+    out.say(&format!(
         "正在监视 {} 的变化（按 Ctrl+C 结束）……",
         root.display()
     ));
@@ -58,10 +59,10 @@ pub fn run(args: &BuildArgs) -> anyhow::Result<Status> {
     loop {
         let mut changed = BTreeSet::new();
         let Ok(first) = rx.recv() else { break };
-        collect(first, &watched, &out, &mut changed);
+        collect(first, &watched, &dir, &mut changed);
         loop {
             match rx.recv_timeout(QUIET) {
-                Ok(event) => collect(event, &watched, &out, &mut changed),
+                Ok(event) => collect(event, &watched, &dir, &mut changed),
                 Err(RecvTimeoutError::Timeout) => break,
                 Err(RecvTimeoutError::Disconnected) => return Ok(Status::Ok),
             }
@@ -70,31 +71,32 @@ pub fn run(args: &BuildArgs) -> anyhow::Result<Status> {
             continue;
         }
         round += 1;
-        status(&format!(
+        out.say(&format!(
             "[第 {round} 次] {} 有变化，重新生成……",
             crate::diag::list_first(&changed, 5, "个文件")
         ));
-        build(&mut session, round);
+        build(&out, env, &mut session, round);
         // Keep Typst's caches for what the last builds used, drop older entries.
         typst::comemo::evict(10);
     }
     Ok(Status::Ok)
 }
 
-fn build(session: &mut Session, round: usize) {
+fn build(out: &Printer, env: &Env, session: &mut Session, round: usize) {
     let tag = if round == 0 {
         String::new()
     } else {
         format!("[第 {round} 次] ")
     };
-    match session.build() {
-        Ok(Some(built)) => {
-            for line in session::summary(&built) {
-                status(&format!("{tag}{line}"));
+    let mut progress = out.progress(env);
+    match session.build(&mut progress) {
+        Ok(outcome) => {
+            let status = super::build::print(out, &outcome.report, outcome.value.as_ref(), &tag);
+            if status != Status::Ok {
+                out.say(&format!("{tag}继续监视，改正后保存即可重新生成。"));
             }
         }
-        Ok(None) => status(&format!("{tag}继续监视，改正后保存即可重新生成。")),
-        Err(e) => status(&format!("{tag}错误：{e:#}（继续监视）")),
+        Err(e) => out.say(&format!("{tag}错误：{e:#}（继续监视）")),
     }
 }
 

@@ -9,6 +9,8 @@ pub mod pdf;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use serde_json::Value;
+
 /// The test fixtures folder.
 pub fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
@@ -35,6 +37,21 @@ pub fn dossier(cwd: &Path, args: &[&str]) -> Output {
         .env("SOURCE_DATE_EPOCH", "1653004800")
         .output()
         .expect("the dossier binary runs")
+}
+
+/// Runs the binary as a shell does with `dossier ARGS > FILE` in `cwd`: stdout goes into the
+/// file `stdout` (stderr to the terminal of the test). Returns the exit code and the file's text.
+pub fn dossier_to_file(cwd: &Path, args: &[&str], stdout: &Path) -> (Option<i32>, String) {
+    let status = Command::new(env!("CARGO_BIN_EXE_dossier"))
+        .args(args)
+        .current_dir(cwd)
+        .env("NO_COLOR", "1")
+        .env("SOURCE_DATE_EPOCH", "1653004800")
+        .stdout(std::fs::File::create(stdout).expect("the result file"))
+        .status()
+        .expect("the dossier binary runs");
+    let text = std::fs::read_to_string(stdout).expect("the result file is UTF-8");
+    (status.code(), text)
 }
 
 /// Copies every file under `from` into `to`, keeping relative paths (overwriting).
@@ -137,21 +154,89 @@ pub fn printed(stderr: &str, root: &str) -> Vec<Printed> {
     out
 }
 
+/// The JSON lines a `--format json` run wrote on stdout, each parsed (a line that is not JSON
+/// fails the test). Asserts the schema's promise that the last line, and only it, is the
+/// `summary`.
+pub fn json_lines(run: &Output) -> Vec<Value> {
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    let lines: Vec<Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not a JSON line ({e}): {l}")))
+        .collect();
+    let summaries = lines.iter().filter(|v| v["type"] == "summary").count();
+    assert_eq!(summaries, 1, "one summary line:\n{stdout}");
+    assert_eq!(lines.last().unwrap()["type"], "summary", "{stdout}");
+    lines
+}
+
+/// The `summary` line of a JSON run.
+pub fn summary(lines: &[Value]) -> &Value {
+    lines.last().expect("at least the summary")
+}
+
+/// The `diagnostic` lines of a JSON run, in the shape the text parser gives.
+pub fn json_diagnostics(lines: &[Value]) -> Vec<Printed> {
+    lines
+        .iter()
+        .filter(|v| v["type"] == "diagnostic")
+        .map(|v| Printed {
+            severity: match v["severity"].as_str() {
+                Some("error") => "错误".into(),
+                Some("warning") => "警告".into(),
+                other => panic!("severity {other:?} in {v}"),
+            },
+            message: v["message"].as_str().expect("message").into(),
+            file: v["file"].as_str().unwrap_or_default().into(),
+            line: v["line"].as_u64().unwrap_or(0) as usize,
+            col: v["column"].as_u64().unwrap_or(0) as usize,
+            hint: v["hint"].as_str().unwrap_or_default().into(),
+        })
+        .collect()
+}
+
+/// stdout and stderr of a run, for failure messages.
+pub fn log(run: &Output) -> String {
+    format!(
+        "stdout:\n{}\nstderr:\n{}",
+        String::from_utf8_lossy(&run.stdout),
+        String::from_utf8_lossy(&run.stderr)
+    )
+}
+
+/// Runs `args` with `--format json` in `dir`: the exit code, the diagnostics and the summary
+/// read from the JSON lines, and the whole log for failure messages. Asserts that the summary
+/// agrees with the exit code and counts the diagnostics it printed.
+pub fn json_run(dir: &Path, args: &[&str]) -> (i32, Vec<Printed>, Value, String) {
+    let mut args = args.to_vec();
+    args.extend(["--format", "json"]);
+    let run = dossier(dir, &args);
+    let log = log(&run);
+    let lines = json_lines(&run);
+    let diags = json_diagnostics(&lines);
+    let summary = summary(&lines).clone();
+    let code = run.status.code().unwrap_or(-1);
+    assert_eq!(
+        summary["ok"],
+        code == 0,
+        "summary agrees with the exit code\n{log}"
+    );
+    let errors = diags.iter().filter(|d| d.severity == "错误").count();
+    let warnings = diags.len() - errors;
+    assert_eq!(summary["errors"], errors, "{log}");
+    assert_eq!(summary["warnings"], warnings, "{log}");
+    (code, diags, summary, log)
+}
+
 /// Runs `dossier check d` on a case and returns the exit code and the diagnostics.
 pub fn check_case(case: &str) -> (i32, Vec<Printed>, String) {
     let (tmp, _) = dossier_with(Some(case));
     check_in(tmp.path())
 }
 
-/// Runs `dossier check d` in `dir`.
+/// Runs `dossier check d --format json` in `dir`: exit code, diagnostics, log.
 pub fn check_in(dir: &Path) -> (i32, Vec<Printed>, String) {
-    let out = dossier(dir, &["check", "d"]);
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    (
-        out.status.code().unwrap_or(-1),
-        printed(&stderr, "d"),
-        stderr,
-    )
+    let (code, diags, _, log) = json_run(dir, &["check", "d"]);
+    (code, diags, log)
 }
 
 /// The single error of a run, or a panic showing everything that was printed.
@@ -179,12 +264,12 @@ pub fn build_ok(dir: &Path, extra: &[&str]) -> Output {
     run
 }
 
-/// Runs `dossier build d --out o` in `dir`, asserts exit code 1 and one error, returns it.
+/// Runs `dossier build d --out o --format json` in `dir`, asserts exit code 1 and one error,
+/// returns it.
 pub fn build_error(dir: &Path) -> Printed {
-    let run = dossier(dir, &["build", "d", "--out", "o"]);
-    let stderr = String::from_utf8_lossy(&run.stderr);
-    assert_eq!(run.status.code(), Some(1), "{stderr}");
-    the_error(&printed(&stderr, "d"), &stderr)
+    let (code, diags, _, log) = json_run(dir, &["build", "d", "--out", "o"]);
+    assert_eq!(code, 1, "{log}");
+    the_error(&diags, &log)
 }
 
 /// All text of a PDF, without whitespace.

@@ -1,0 +1,354 @@
+//! Per-unit evidence binders: one PDF per responsible unit, with only that unit's tasks and
+//! records (the same 件号 and evidence pages as the dossier, and each record's page in the
+//! dossier), a 归档文件目录, a blank 备考表, and the box cover and spine label.
+//!
+//! The binders of one run are typeset in parallel over one set of fonts, staged in temporary
+//! files and put in place together: when one fails, no binder in the folder changes.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::bail;
+
+use crate::build::{self, Stamp};
+use crate::diag::{Diagnostic, Place};
+use crate::engine::{self, Event, Events, Outcome, Ready, Stage};
+use crate::load::CONFIG_FILE;
+use crate::model::Date;
+use crate::plan::{self, PlanOptions};
+use crate::units::Resolved;
+use crate::validate::Dossier;
+use crate::{output, package};
+
+/// The folder of the binders in the output folder.
+pub const BINDERS_DIR: &str = "binders";
+
+/// Which binders to make.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Which {
+    /// One unit, by any of its names.
+    Unit(String),
+    /// Every unit with tasks or records.
+    All,
+}
+
+/// How binders are made.
+#[derive(Debug, Clone)]
+pub struct BinderOptions {
+    /// Output folder (binders go into its `binders` folder).
+    pub out: PathBuf,
+    /// Printed on both sides.
+    pub duplex: bool,
+    /// Normalise images and split large PDFs before typesetting.
+    pub normalize: bool,
+    /// The date to stamp the PDFs with instead of dossier.yaml's.
+    pub date: Option<Date>,
+}
+
+/// One binder written.
+#[derive(Debug, Clone)]
+pub struct Made {
+    /// The unit's short name.
+    pub unit: String,
+    /// Where it was written.
+    pub path: PathBuf,
+    /// Records in it.
+    pub records: usize,
+    /// Its pages.
+    pub pages: usize,
+}
+
+/// What a binder run made.
+#[derive(Debug, Clone)]
+pub struct Binders {
+    /// The binders written, in registry order.
+    pub made: Vec<Made>,
+    /// Units asked for (or, with --all, in the registry) that have neither tasks nor records.
+    pub without_work: Vec<String>,
+    /// The folder they are in.
+    pub dir: PathBuf,
+}
+
+/// Makes the binders `which` of the dossier at `root`. Usage problems (an unknown unit, a
+/// group) and I/O problems are errors; problems in the data are in the outcome's report.
+pub fn run(
+    root: &Path,
+    opts: &BinderOptions,
+    which: &Which,
+    events: &mut dyn Events,
+) -> anyhow::Result<Outcome<Binders>> {
+    let checked = engine::validate(root, &Default::default())?;
+    let report = checked.report;
+    let Some(d) = checked.dossier else {
+        return Ok(Outcome {
+            report,
+            value: None,
+        });
+    };
+    let (units, without_work) = units_to_make(&d, which)?;
+    let dir = opts.out.join(BINDERS_DIR);
+    if units.is_empty() {
+        return Ok(Outcome {
+            report,
+            value: Some(Binders {
+                made: Vec::new(),
+                without_work,
+                dir,
+            }),
+        });
+    }
+    // Held until the binders are in place: a build or another binder run waits.
+    let out_dir = output::OutDir::open(&opts.out, &d.canonical_root, |m| {
+        events.notice(m.to_string())
+    })?;
+    let ready = match build::dossier_fonts(&d) {
+        Ok(fonts) => engine::ready(
+            &d,
+            fonts,
+            Arc::new(crate::typeset::FileCache::default()),
+            &opts.out,
+            opts.normalize,
+            events,
+        )?,
+        Err(diags) => Err(diags),
+    };
+    let ready = match ready {
+        Ok(r) => r,
+        Err(diags) => return Ok(stopped(report, diags)),
+    };
+    let job = match Job::new(&d, ready, opts, events) {
+        Ok(job) => job,
+        Err(diags) => return Ok(stopped(report, diags)),
+    };
+    let mut warnings = missing_boxes(&d, &units);
+    let staged = match job.build_all(&units, &mut warnings, events) {
+        Ok(staged) => staged,
+        Err(diags) => return Ok(stopped(report, [warnings, diags].concat())),
+    };
+    let made = commit(staged, &out_dir, which, events)?;
+    Ok(Outcome {
+        report: engine::with(report, warnings),
+        value: Some(Binders {
+            made,
+            without_work,
+            dir,
+        }),
+    })
+}
+
+/// The units to make binders for (registry indices), and the names of those asked for that
+/// have no work.
+fn units_to_make(d: &Dossier, which: &Which) -> anyhow::Result<(Vec<usize>, Vec<String>)> {
+    let reg = &d.registry;
+    let with_work = plan::units_with_work(d);
+    match which {
+        Which::Unit(name) => {
+            let u = match reg.resolve(name) {
+                Some(Resolved::Unit(u)) => u,
+                Some(Resolved::Group(g)) => bail!(
+                    "“{name}”是单位组（{}），不是一个单位；请写其中一个单位，或用 --all",
+                    crate::diag::list(reg.groups[g].members.iter().map(|&m| &reg.units[m].short))
+                ),
+                None => {
+                    let near = reg.suggest(name);
+                    if near.is_empty() {
+                        bail!("单位名录里没有“{name}”；请写 units.yaml 里的名称、简称或别名");
+                    }
+                    bail!(
+                        "单位名录里没有“{name}”；是不是想写“{}”？",
+                        near.join("”或“")
+                    );
+                }
+            };
+            if with_work.contains(&u) {
+                Ok((vec![u], Vec::new()))
+            } else {
+                Ok((Vec::new(), vec![reg.units[u].short.clone()]))
+            }
+        }
+        Which::All => {
+            let idle = (0..reg.units.len())
+                .filter(|i| !with_work.contains(i))
+                .map(|i| reg.units[i].short.clone())
+                .collect();
+            Ok((with_work, idle))
+        }
+    }
+}
+
+/// What every binder of one run shares.
+struct Job<'a> {
+    d: &'a Dossier,
+    ready: Ready,
+    duplex: bool,
+    dir: PathBuf,
+    date: Option<Date>,
+    /// Where each record is in the dossier, by 件号.
+    places: Arc<BTreeMap<String, String>>,
+}
+
+/// A binder typeset and waiting in a temporary file.
+struct Staged {
+    made: Made,
+    file: output::Staged,
+}
+
+impl<'a> Job<'a> {
+    /// Gets ready: lays the dossier out (as `build` does, printed on the same sides) to know
+    /// where each record is in it.
+    fn new(
+        d: &'a Dossier,
+        ready: Ready,
+        opts: &BinderOptions,
+        events: &mut dyn Events,
+    ) -> Result<Job<'a>, Vec<Diagnostic>> {
+        events.event(Event::Started {
+            stage: Stage::Typeset,
+            detail: "汇编（为证据册标出汇编页码）".into(),
+        });
+        let base = ready.plan_options(opts.duplex);
+        let stamp = Stamp::of(d, "dossier", opts.date);
+        let places = engine::dossier_places(d, &ready.res, &base, &stamp)?;
+        Ok(Job {
+            d,
+            ready,
+            duplex: opts.duplex,
+            dir: opts.out.join(BINDERS_DIR),
+            date: opts.date,
+            places: Arc::new(places),
+        })
+    }
+
+    /// Typesets the binders of `units` in parallel, in the order given, each into a temporary
+    /// file; Typst's warnings go to `warnings` once each. Any error: none is kept.
+    fn build_all(
+        &self,
+        units: &[usize],
+        warnings: &mut Vec<Diagnostic>,
+        events: &mut dyn Events,
+    ) -> Result<Vec<Staged>, Vec<Diagnostic>> {
+        let started = Instant::now();
+        events.event(Event::Started {
+            stage: Stage::Binders,
+            detail: format!("{} 本", units.len()),
+        });
+        let results = crate::par::map(units, usize::MAX, |&u| self.build_one(u));
+        let mut staged = Vec::new();
+        let mut failed = Vec::new();
+        for (i, result) in results.into_iter().enumerate() {
+            match result.unwrap_or_else(|| Err(vec![Diagnostic::error("证据册生成中断")])) {
+                Ok((s, w)) => {
+                    warnings.extend(w);
+                    staged.push(s);
+                }
+                Err(diags) => failed.extend(diags),
+            }
+            events.event(Event::Progress {
+                stage: Stage::Binders,
+                done: i + 1,
+                total: units.len(),
+            });
+        }
+        events.event(Event::Finished {
+            stage: Stage::Binders,
+            elapsed: started.elapsed(),
+        });
+        if failed.is_empty() {
+            Ok(staged)
+        } else {
+            Err(failed)
+        }
+    }
+
+    fn build_one(&self, unit: usize) -> Result<(Staged, Vec<Diagnostic>), Vec<Diagnostic>> {
+        let d = self.d;
+        let opts = PlanOptions {
+            unit: Some(unit),
+            dossier_places: Some(self.places.clone()),
+            ..self.ready.plan_options(self.duplex)
+        };
+        let plan = plan::plan(d, &opts);
+        let short = &d.registry.units[unit].short;
+        let stamp = Stamp::of(d, &format!("binder/{short}"), self.date);
+        let doc = build::build(&plan, d, &self.ready.res, &stamp)?;
+        let path = self
+            .dir
+            .join(format!("{}.pdf", package::safe_name(short, 60, false)));
+        let (file, ()) = output::stage(&path, |f| Ok(f.write_all(&doc.pdf)?))
+            .map_err(|e| vec![Diagnostic::error(format!("{e:#}"))])?;
+        let made = Made {
+            unit: short.clone(),
+            path,
+            records: plan.totals.records,
+            pages: doc.pages,
+        };
+        Ok((Staged { made, file }, doc.warnings))
+    }
+}
+
+/// Puts every staged binder in place and records them; `--all` removes the binders of units
+/// that no longer have work (files changed by hand stay, with a notice).
+fn commit(
+    staged: Vec<Staged>,
+    out_dir: &output::OutDir,
+    which: &Which,
+    events: &mut dyn Events,
+) -> anyhow::Result<Vec<Made>> {
+    let (made, files): (Vec<Made>, Vec<output::Staged>) =
+        staged.into_iter().map(|s| (s.made, s.file)).unzip();
+    output::commit_all(files)?;
+    let written: Vec<String> = made
+        .iter()
+        .filter_map(|m| m.path.strip_prefix(out_dir.path()).ok())
+        .map(|p| p.to_string_lossy().replace('\\', "/"))
+        .collect();
+    let others = if *which == Which::All {
+        out_dir.files(BINDERS_DIR, |f| f.ends_with(".pdf"))
+    } else {
+        Vec::new()
+    };
+    for line in out_dir.record("binder", &written, *which != Which::All, &others)? {
+        events.notice(line);
+    }
+    Ok(made)
+}
+
+/// A warning naming the binders that will have no 盒号 on their box cover and spine label, and
+/// where to set it: one for all of them.
+fn missing_boxes(d: &Dossier, units: &[usize]) -> Vec<Diagnostic> {
+    let boxes = d
+        .config
+        .archive
+        .as_ref()
+        .and_then(|a| a.boxes.as_ref())
+        .map(|b| &b.value);
+    let missing: Vec<&str> = units
+        .iter()
+        .filter(|&&u| !boxes.is_some_and(|b| b.keys().any(|k| d.registry.units_of(k).contains(&u))))
+        .map(|&u| d.registry.units[u].short.as_str())
+        .collect();
+    let Some(first) = missing.first() else {
+        return Vec::new();
+    };
+    vec![
+        Diagnostic::warning(format!(
+            "{} 的证据册没有盒号，档案盒封面和盒脊上的盒号留空待填",
+            crate::diag::list_first(&missing, 5, "个单位")
+        ))
+        .at(Place::file(CONFIG_FILE))
+        .hint(format!(
+            "要印上盒号，请在 dossier.yaml 的“归档: 盒号:”下按单位填写，如“{first}: 1”。"
+        )),
+    ]
+}
+
+/// The outcome of a binder run stopped by errors: no binder changed.
+fn stopped(report: crate::diag::Report, diags: Vec<Diagnostic>) -> Outcome<Binders> {
+    Outcome {
+        report: engine::with(report, diags),
+        value: None,
+    }
+}

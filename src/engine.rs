@@ -1,0 +1,400 @@
+//! The engine: what the commands ask of the library, done without printing anything. Each
+//! entry point returns its result and every diagnostic in one [`Report`] (with the texts of the
+//! dossier's files, for snippets), and tells what it is doing through [`Events`]; the commands
+//! (`cmd/`) decide how any of it looks — Chinese text or JSON lines.
+//!
+//! The stages every pipeline shares live here once: [`validate`] (load, check against the
+//! catalog and the registry, the sample county's leftovers), [`check_printing`] (characters no
+//! font has, the templates), and [`ready`] (PDF/A conflicts, normalising the evidence) — used
+//! by `check`, by a build [`crate::session::Session`] and by [`crate::binders`].
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::build::{self, Resources};
+use crate::diag::{Diagnostic, Place, Report};
+use crate::load::CONFIG_FILE;
+use crate::normalize::Prepared;
+use crate::plan::{self, FontRoles, PlanOptions};
+use crate::typeset::{FileCache, Fonts};
+use crate::validate::{Counts, Dossier, InspectCache};
+use crate::yaml::pos_of;
+
+/// A stage of the work, as the progress line names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// Loading and checking the dossier.
+    Check,
+    /// Normalising the evidence (scaling images, splitting large PDFs).
+    Normalise,
+    /// Typesetting a document.
+    Typeset,
+    /// Writing the package.
+    Package,
+    /// Typesetting the binders.
+    Binders,
+}
+
+impl Stage {
+    /// The stage's name for people.
+    pub fn name(self) -> &'static str {
+        match self {
+            Stage::Check => "检查",
+            Stage::Normalise => "规范化证据",
+            Stage::Typeset => "排版",
+            Stage::Package => "打包",
+            Stage::Binders => "证据册",
+        }
+    }
+}
+
+/// Something worth telling the person at the terminal while the engine works.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    /// A stage begins; `detail` says on what ("第 2 册：12 件材料、345 页证据").
+    Started {
+        /// Which stage.
+        stage: Stage,
+        /// On what.
+        detail: String,
+    },
+    /// Progress within a stage: `done` of `total` things.
+    Progress {
+        /// Which stage.
+        stage: Stage,
+        /// Done so far.
+        done: usize,
+        /// In all.
+        total: usize,
+    },
+    /// A stage ended.
+    Finished {
+        /// Which stage.
+        stage: Stage,
+        /// How long it took.
+        elapsed: Duration,
+    },
+    /// A remark about the outputs (files removed, leftovers cleaned, evidence normalised,
+    /// a wait for another process).
+    Notice(String),
+}
+
+/// Where the engine's events go: the command's progress display, or nowhere. Events may come
+/// from worker threads (normalising runs on every core), one at a time.
+pub trait Events: Send {
+    /// Takes one event.
+    fn event(&mut self, event: Event);
+
+    /// A notice.
+    fn notice(&mut self, text: String) {
+        self.event(Event::Notice(text));
+    }
+}
+
+impl<F: FnMut(Event) + Send> Events for F {
+    fn event(&mut self, event: Event) {
+        self(event);
+    }
+}
+
+/// Events nobody looks at.
+pub struct Quiet;
+
+impl Events for Quiet {
+    fn event(&mut self, _: Event) {}
+}
+
+/// What a piece of work found and, when nothing was an error, what it made.
+#[derive(Debug)]
+pub struct Outcome<T> {
+    /// Every diagnostic, with the texts of the files they point into.
+    pub report: Report,
+    /// The result; `None` when an error stopped the work (nothing was written then).
+    pub value: Option<T>,
+}
+
+/// A dossier as checked: the diagnostics, what was counted, and the dossier when nothing is
+/// an error.
+#[derive(Debug)]
+pub struct Checked {
+    /// Every diagnostic, with the texts of the dossier's YAML files.
+    pub report: Report,
+    /// Items, records, files and pages found.
+    pub counts: Counts,
+    /// The checked dossier, when nothing is an error.
+    pub dossier: Option<Dossier>,
+}
+
+/// Loads and validates the dossier at `root` (reusing `cache`'s inspections of unchanged
+/// evidence), and warns where another county's dossier would still print the sample's data.
+/// An I/O error (no such folder, no dossier.yaml) is an `Err`; problems in the data are in the
+/// report.
+pub fn validate(root: &Path, cache: &InspectCache) -> anyhow::Result<Checked> {
+    let checked = crate::validate::validate_with(crate::load::load(root)?, cache);
+    let mut report = checked.report;
+    if let Some(d) = &checked.dossier {
+        for diag in crate::glyphs::sample_leftovers(d) {
+            report.push(diag);
+        }
+        report.sort();
+    }
+    Ok(Checked {
+        report,
+        counts: checked.counts,
+        dossier: checked.dossier,
+    })
+}
+
+/// The checks of what the dossier prints, which need its fonts: every character has a glyph in
+/// some font, and (with `templates`) the templates render.
+pub fn check_printing(
+    d: &Dossier,
+    fonts: &Fonts,
+    roles: &FontRoles,
+    templates: bool,
+) -> Vec<Diagnostic> {
+    let mut out = crate::glyphs::check(d, fonts);
+    if templates {
+        let plan = plan::plan(
+            d,
+            &PlanOptions {
+                fonts: roles.clone(),
+                ..PlanOptions::default()
+            },
+        );
+        if let Err(e) = crate::render::render(&plan, Some(&d.root)) {
+            out.push(e);
+        }
+    }
+    out
+}
+
+/// `dossier check`: everything that can be known without writing anything — the data, the
+/// fonts, the characters they print, the templates.
+pub fn check(root: &Path) -> anyhow::Result<Checked> {
+    let mut checked = validate(root, &InspectCache::default())?;
+    let found = match &checked.dossier {
+        Some(d) => match build::dossier_fonts(d) {
+            Ok((fonts, roles)) => check_printing(d, &fonts, &roles, true),
+            Err(diags) => diags,
+        },
+        None => Vec::new(),
+    };
+    if !found.is_empty() {
+        for d in found {
+            checked.report.push(d);
+        }
+        checked.report.sort();
+        if checked.report.has_errors() {
+            checked.dossier = None;
+        }
+    }
+    Ok(checked)
+}
+
+/// What typesetting needs: the resources and the font roles, and the normalised pages the plan
+/// should point to.
+#[derive(Clone)]
+pub struct Ready {
+    /// Fonts, evidence bytes, the folder of normalised pages.
+    pub res: Resources,
+    /// The families of each font role.
+    pub roles: FontRoles,
+    /// Normalised pages, when normalising.
+    pub prepared: Option<Arc<Prepared>>,
+}
+
+impl Ready {
+    /// The plan options every document of this run starts from.
+    pub fn plan_options(&self, duplex: bool) -> PlanOptions {
+        PlanOptions {
+            fonts: self.roles.clone(),
+            prepared: self.prepared.clone(),
+            duplex,
+            ..PlanOptions::default()
+        }
+    }
+}
+
+/// Gets a checked dossier ready to typeset: refuses characters no font has and PDF/A with PDF
+/// evidence, and (with `normalize`) normalises the evidence into the cache under `out` — images
+/// to one-page PDFs (scaled JPEGs under PDF/A, which may not embed PDF pages), large PDFs split.
+/// `Ok(Err(..))`: the dossier cannot be typeset as asked, with diagnostics at the records; an
+/// output folder that cannot be written is an `Err`.
+pub fn ready(
+    d: &Dossier,
+    (fonts, roles): (Arc<Fonts>, FontRoles),
+    files: Arc<FileCache>,
+    out: &Path,
+    normalize: bool,
+    events: &mut dyn Events,
+) -> anyhow::Result<Result<Ready, Vec<Diagnostic>>> {
+    let unprintable = check_printing(d, &fonts, &roles, false);
+    if !unprintable.is_empty() {
+        return Ok(Err(unprintable));
+    }
+    if let Some(diag) = pdfa_conflict(d) {
+        return Ok(Err(vec![diag]));
+    }
+    if !normalize {
+        let res = Resources {
+            fonts,
+            files,
+            normalized: None,
+        };
+        return Ok(Ok(Ready {
+            res,
+            roles,
+            prepared: None,
+        }));
+    }
+    let started = std::time::Instant::now();
+    let dir = crate::normalize::cache_dir(out);
+    let pdfa = d.config.pdfa.as_ref().is_some_and(|p| p.value.0);
+    let form = if pdfa {
+        crate::normalize::ImageForm::Jpeg
+    } else {
+        crate::normalize::ImageForm::Pdf
+    };
+    let prepared = crate::normalize::prepare(d, &dir, form, &mut |done, total| {
+        events.event(Event::Progress {
+            stage: Stage::Normalise,
+            done,
+            total,
+        })
+    })?;
+    if !prepared.failed.is_empty() {
+        return Ok(Err(unreadable(d, &prepared.failed)));
+    }
+    if prepared.made > 0 {
+        events.notice(format!(
+            "已规范化 {} 个证据文件（缩放图片、拆分大 PDF；原件不变）",
+            prepared.made
+        ));
+    }
+    events.event(Event::Finished {
+        stage: Stage::Normalise,
+        elapsed: started.elapsed(),
+    });
+    let res = Resources {
+        fonts,
+        files,
+        normalized: Some(std::fs::canonicalize(&dir)?),
+    };
+    Ok(Ok(Ready {
+        res,
+        roles,
+        prepared: Some(Arc::new(prepared)),
+    }))
+}
+
+/// Diagnostics for evidence files that could not be normalised, at every record using them.
+pub fn unreadable(d: &Dossier, failed: &[(String, String)]) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for (rel, why) in failed {
+        for r in d
+            .items
+            .iter()
+            .flat_map(|i| &i.records)
+            .filter(|r| r.files.iter().any(|f| &f.rel == rel))
+        {
+            out.push(
+                Diagnostic::error(format!("第 {} 件材料《{}》的文件 {rel} 无法处理：{why}", r.label(), r.title))
+                    .at(r.origin.clone())
+                    .hint(format!("这件材料的文件：{rel}。文件可能已损坏：请用看图或 PDF 软件打开检查，损坏时请重新扫描或导出。")),
+            );
+        }
+    }
+    out
+}
+
+/// PDF/A cannot embed PDF pages (Typst 0.15): a clear error when both are asked for.
+fn pdfa_conflict(d: &Dossier) -> Option<Diagnostic> {
+    let asked = d.config.pdfa.as_ref().filter(|p| p.value.0)?;
+    let with_pdf: Vec<String> = d
+        .items
+        .iter()
+        .flat_map(|i| &i.records)
+        .filter(|r| {
+            r.files
+                .iter()
+                .any(|f| !f.package_only && f.kind == crate::evidence::Kind::Pdf)
+        })
+        .map(|r| r.label())
+        .collect();
+    if with_pdf.is_empty() {
+        return None;
+    }
+    Some(
+        Diagnostic::error(format!("要求生成 PDF/A，但有材料是 PDF 文件（{}）：PDF/A 模式下不能嵌入 PDF 页面", crate::diag::list_first(&with_pdf, 5, "件")))
+            .at(Place::at(CONFIG_FILE, pos_of(asked)))
+            .hint("排版引擎 Typst 0.15 在 PDF/A 模式下不支持嵌入 PDF。请去掉“PDF/A: 是”，或把这些 PDF 材料转换为图片后再登记。"),
+    )
+}
+
+/// The output file name (without extension): dossier.yaml's 输出文件名, or
+/// [`DEFAULT_OUTPUT_NAME`].
+pub fn output_name(d: &Dossier) -> String {
+    d.config
+        .output_name
+        .as_ref()
+        .map(|n| n.value.trim().to_string())
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| DEFAULT_OUTPUT_NAME.to_string())
+}
+
+/// Default output name when dossier.yaml has none.
+pub const DEFAULT_OUTPUT_NAME: &str = "验收资料汇编";
+
+/// Where every record is in the dossier as `build` lays it out with these options, by 件号:
+/// "第 45 页", or "第2册第45页" for a dossier cut into volumes. Laid out only, not exported:
+/// binders print these so a reviewer finds each record in the dossier too.
+pub fn dossier_places(
+    d: &Dossier,
+    res: &Resources,
+    base: &PlanOptions,
+    stamp: &build::Stamp,
+) -> Result<std::collections::BTreeMap<String, String>, Vec<Diagnostic>> {
+    let volumes = plan::volumes(d, volume_limit(d));
+    let several = volumes.len() > 1;
+    let mut out = std::collections::BTreeMap::new();
+    for v in &volumes {
+        let plan = plan::plan(
+            d,
+            &PlanOptions {
+                volume: several.then(|| v.clone()),
+                unit: None,
+                ..base.clone()
+            },
+        );
+        let places = build::layout_places(&plan, d, res, stamp)?;
+        for (id, (first, _)) in places.records {
+            let at = if several {
+                format!("第{}册第{first}页", v.number)
+            } else {
+                format!("第 {first} 页")
+            };
+            out.insert(id, at);
+        }
+    }
+    Ok(out)
+}
+
+/// Evidence pages per volume at most: dossier.yaml's 分册, or the default.
+pub fn volume_limit(d: &Dossier) -> usize {
+    d.config
+        .volumes
+        .as_ref()
+        .map_or(plan::DEFAULT_VOLUME_PAGES, |v| v.max_pages)
+}
+
+/// A report that holds `diags` besides what `report` had (the checked dossier's diagnostics and
+/// file texts): what a failed stage returns.
+pub fn with(mut report: Report, diags: Vec<Diagnostic>) -> Report {
+    for d in diags {
+        report.push(d);
+    }
+    report.sort();
+    report
+}
