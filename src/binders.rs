@@ -18,10 +18,10 @@ use crate::diag::{Diagnostic, Place};
 use crate::engine::{self, Event, Events, Outcome, Ready, Stage};
 use crate::load::CONFIG_FILE;
 use crate::model::Date;
+use crate::output;
 use crate::plan::{self, PlanOptions};
 use crate::units::Resolved;
 use crate::validate::Dossier;
-use crate::{output, package};
 
 /// The folder of the binders in the output folder.
 pub const BINDERS_DIR: &str = "binders";
@@ -276,7 +276,7 @@ impl<'a> Job<'a> {
         let doc = build::build(&plan, d, &self.ready.res, &stamp)?;
         let path = self
             .dir
-            .join(format!("{}.pdf", package::safe_name(short, 60, false)));
+            .join(format!("{}.pdf", crate::names::safe_name(short, 60, false)));
         let (file, ()) = output::stage(&path, |f| Ok(f.write_all(&doc.pdf)?))
             .map_err(|e| vec![Diagnostic::error(format!("{e:#}"))])?;
         let made = Made {

@@ -13,6 +13,7 @@ use typst::syntax::FileId;
 
 use crate::diag::{Diagnostic, Place};
 use crate::model::Date;
+use crate::names::{self, RecordId};
 use crate::plan::Plan;
 use crate::render::{self, Rendered};
 use crate::typeset::{self, DossierWorld, FileCache, Fonts};
@@ -214,7 +215,7 @@ fn label_pages(doc: &typst_layout::PagedDocument) -> BTreeMap<String, usize> {
 fn item_pages(labels: &BTreeMap<String, usize>) -> BTreeMap<u32, usize> {
     labels
         .iter()
-        .filter_map(|(name, &page)| Some((name.strip_prefix("item-")?.parse().ok()?, page)))
+        .filter_map(|(name, &page)| Some((names::item_from_label(name)?, page)))
         .collect()
 }
 
@@ -223,10 +224,10 @@ fn record_pages(labels: &BTreeMap<String, usize>) -> BTreeMap<String, (usize, us
     labels
         .iter()
         .filter_map(|(name, &first)| {
-            let id = name
-                .strip_prefix("rec-")
-                .filter(|id| !id.ends_with("-end"))?;
-            let last = labels.get(&format!("{name}-end")).copied().unwrap_or(first);
+            let (id, false) = RecordId::from_label(name)? else {
+                return None;
+            };
+            let last = labels.get(&id.end_label()).copied().unwrap_or(first);
             Some((id.to_string(), (first, last)))
         })
         .collect()

@@ -228,77 +228,94 @@ pub fn task_table_yaml(table: &Catalog) -> String {
         let _ = writeln!(s, "    criteria:");
         for (k, c) in item.criteria.iter().enumerate() {
             let seed_c = seed_item.and_then(|i| i.criteria.get(k));
-            if seed_c.is_some_and(|x| x.text != c.text) {
-                let _ = writeln!(s, "      # 请核对：示例此处写的是{}", seed.county);
-            }
-            let _ = writeln!(s, "      - text: {}", q(&c.text));
-            if c.merged_with_previous {
-                let _ = writeln!(s, "        merged_with_previous: true");
-            }
-            if seed_c.is_some_and(|x| x.units != c.units) {
-                let _ = writeln!(
-                    s,
-                    "        # 请核对：示例的责任单位是“{}”（{}自己的单位），这里换成了本县的乡镇（街道办）",
-                    seed_c.map_or("", |x| x.units_text.as_str()),
-                    seed.county
-                );
-            }
-            let _ = writeln!(s, "        units_text: {}", q(&c.units_text));
-            let units: Vec<String> = c.units.iter().map(|u| q(u)).collect();
-            let _ = writeln!(s, "        units: [{}]", units.join(", "));
-            if !c.tasks.is_empty() {
-                let _ = writeln!(s, "        tasks:");
-            }
-            for t in &c.tasks {
-                let seed_t = seed_c.and_then(|x| x.tasks.iter().find(|y| y.number == t.number));
-                if seed_t.is_some_and(|y| y.text != t.text) {
-                    let _ = writeln!(s, "          # 请核对：示例此处写的是{}", seed.county);
-                }
-                let _ = writeln!(s, "          - number: {}", t.number);
-                if t.unnumbered {
-                    let _ = writeln!(s, "            unnumbered: true");
-                }
-                let _ = writeln!(s, "            text: {}", q(&t.text));
-            }
-            if !c.targets.is_empty() {
-                let _ = writeln!(s, "        targets:");
-            }
-            for t in &c.targets {
-                let op = match t.op {
-                    crate::catalog::Op::Ge => ">=",
-                    crate::catalog::Op::Gt => ">",
-                    crate::catalog::Op::Le => "<=",
-                    crate::catalog::Op::Lt => "<",
-                };
-                let mut fields = vec![format!("name: {}", q(&t.name)), format!("op: {}", q(op))];
-                if let Some(v) = t.value {
-                    fields.push(format!("value: {v}"));
-                }
-                if let Some(u) = &t.unit {
-                    fields.push(format!("unit: {}", q(u)));
-                }
-                if let Some(r) = &t.reference {
-                    fields.push(format!("reference: {}", q(r)));
-                }
-                if let Some(x) = &t.text {
-                    fields.push(format!("text: {}", q(x)));
-                }
-                let _ = writeln!(s, "          - {{{}}}", fields.join(", "));
-            }
-            if !c.bonus.is_empty() {
-                let _ = writeln!(s, "        bonus:");
-            }
-            for b in &c.bonus {
-                let _ = writeln!(
-                    s,
-                    "          - {{condition: {}, points: {}}}",
-                    q(&b.condition),
-                    b.points
-                );
-            }
+            write_criterion(&mut s, c, seed_c, &seed.county);
         }
     }
     s
+}
+
+/// One criterion of the task table, with a 请核对 comment where it differs from the sample's
+/// criterion `seed` (of `seed_county`).
+fn write_criterion(
+    s: &mut String,
+    c: &crate::catalog::Criterion,
+    seed: Option<&crate::catalog::Criterion>,
+    seed_county: &str,
+) {
+    let q = yaml_str;
+    if seed.is_some_and(|x| x.text != c.text) {
+        let _ = writeln!(s, "      # 请核对：示例此处写的是{seed_county}");
+    }
+    let _ = writeln!(s, "      - text: {}", q(&c.text));
+    if c.merged_with_previous {
+        let _ = writeln!(s, "        merged_with_previous: true");
+    }
+    if seed.is_some_and(|x| x.units != c.units) {
+        let _ = writeln!(
+            s,
+            "        # 请核对：示例的责任单位是“{}”（{seed_county}自己的单位），这里换成了本县的乡镇（街道办）",
+            seed.map_or("", |x| x.units_text.as_str()),
+        );
+    }
+    let _ = writeln!(s, "        units_text: {}", q(&c.units_text));
+    let units: Vec<String> = c.units.iter().map(|u| q(u)).collect();
+    let _ = writeln!(s, "        units: [{}]", units.join(", "));
+    if !c.tasks.is_empty() {
+        let _ = writeln!(s, "        tasks:");
+    }
+    for t in &c.tasks {
+        let seed_t = seed.and_then(|x| x.tasks.iter().find(|y| y.number == t.number));
+        if seed_t.is_some_and(|y| y.text != t.text) {
+            let _ = writeln!(s, "          # 请核对：示例此处写的是{seed_county}");
+        }
+        let _ = writeln!(s, "          - number: {}", t.number);
+        if t.unnumbered {
+            let _ = writeln!(s, "            unnumbered: true");
+        }
+        let _ = writeln!(s, "            text: {}", q(&t.text));
+    }
+    if !c.targets.is_empty() {
+        let _ = writeln!(s, "        targets:");
+    }
+    for t in &c.targets {
+        let _ = writeln!(s, "          - {{{}}}", target_fields(t));
+    }
+    if !c.bonus.is_empty() {
+        let _ = writeln!(s, "        bonus:");
+    }
+    for b in &c.bonus {
+        let _ = writeln!(
+            s,
+            "          - {{condition: {}, points: {}}}",
+            q(&b.condition),
+            b.points
+        );
+    }
+}
+
+/// A target as a YAML flow mapping's fields.
+fn target_fields(t: &crate::catalog::Target) -> String {
+    let q = yaml_str;
+    let op = match t.op {
+        crate::catalog::Op::Ge => ">=",
+        crate::catalog::Op::Gt => ">",
+        crate::catalog::Op::Le => "<=",
+        crate::catalog::Op::Lt => "<",
+    };
+    let mut fields = vec![format!("name: {}", q(&t.name)), format!("op: {}", q(op))];
+    if let Some(v) = t.value {
+        fields.push(format!("value: {v}"));
+    }
+    if let Some(u) = &t.unit {
+        fields.push(format!("unit: {}", q(u)));
+    }
+    if let Some(r) = &t.reference {
+        fields.push(format!("reference: {}", q(r)));
+    }
+    if let Some(x) = &t.text {
+        fields.push(format!("text: {}", q(x)));
+    }
+    fields.join(", ")
 }
 
 /// A YAML double-quoted string (a JSON string is one).

@@ -21,6 +21,7 @@ pub mod glyphs;
 pub mod init;
 pub mod load;
 pub mod model;
+pub mod names;
 pub mod normalize;
 pub mod output;
 pub mod package;

@@ -81,68 +81,11 @@ pub fn load(root: &Path) -> anyhow::Result<Sources> {
     } else {
         None
     };
-    let mut items = Vec::new();
-    let mut item_files = 0;
-    let mut unparsed = Vec::new();
-    let dir = root.join(ITEMS_DIR);
-    if dir.is_dir() {
-        let mut names = Vec::new();
-        for entry in
-            std::fs::read_dir(&dir).with_context(|| format!("无法读取 {}", dir.display()))?
-        {
-            let entry = entry.with_context(|| format!("无法读取 {}", dir.display()))?;
-            match entry.file_name().into_string() {
-                Ok(name) => names.push(name),
-                Err(raw) => {
-                    let shown = raw.to_string_lossy().into_owned();
-                    report.push(
-                        Diagnostic::error(format!(
-                            "{ITEMS_DIR} 里的文件名“{shown}”不是 UTF-8 编码，无法读取"
-                        ))
-                        .at(Place::file(format!("{ITEMS_DIR}/{shown}")))
-                        .hint("这个文件可能是从别的系统拷来的（文件名用了 GBK 等编码）。请把它改名为 NN.yaml（如 05.yaml）。"),
-                    );
-                }
-            }
-        }
-        names.sort();
-        for name in names {
-            let rel = format!("{ITEMS_DIR}/{name}");
-            let path = dir.join(&name);
-            if crate::paths::is_scratch_file(&name) {
-                continue; // editor temp files and hidden files
-            }
-            let lower = name.to_lowercase();
-            let is_yaml = lower.ends_with(".yaml") || lower.ends_with(".yml");
-            if !path.is_file() {
-                report.push(
-                    Diagnostic::error(format!("{rel} 是文件夹，items 里只能放指标文件"))
-                        .at(Place::file(&rel))
-                        .hint("每项指标一个文件：items/01.yaml … items/21.yaml。请把这个文件夹移出 items。"),
-                );
-                continue;
-            }
-            if !is_yaml {
-                report.push(
-                    Diagnostic::error(format!("{rel} 不是指标文件（.yaml），items 里不能放别的文件"))
-                        .at(Place::file(&rel))
-                        .hint("items 文件夹里只放各指标的 .yaml 文件；证据文件放在 evidence 文件夹，备份和草稿请移出资料目录。"),
-                );
-                continue;
-            }
-            item_files += 1;
-            match read::<ItemFile>(root, &rel, &mut report)? {
-                Some(item) => items.push((rel, item)),
-                None => unparsed.push(rel),
-            }
-        }
-    } else {
-        report.push(
-            Diagnostic::error("缺少 items 文件夹")
-                .at(Place::file(ITEMS_DIR))
-                .hint("每项指标一个文件：items/01.yaml … items/21.yaml。用 dossier init 可以生成全部 21 个。"),
-        );
-    }
+    let ItemFiles {
+        items,
+        count: item_files,
+        unparsed,
+    } = load_items(root, &mut report)?;
     Ok(Sources {
         root: root.to_path_buf(),
         canonical_root,
@@ -154,6 +97,87 @@ pub fn load(root: &Path) -> anyhow::Result<Sources> {
         unparsed,
         report,
     })
+}
+
+/// The item files of a dossier, read.
+struct ItemFiles {
+    /// Those that parsed, in file-name order.
+    items: Vec<(String, ItemFile)>,
+    /// How many there are (parsed or not).
+    count: usize,
+    /// Those that did not parse.
+    unparsed: Vec<String>,
+}
+
+/// Reads every item file in `items/`. Anything else there (a folder, a file that is not
+/// YAML, a name that is not UTF-8) is an error, not silently skipped; editors' scratch files
+/// are skipped.
+fn load_items(root: &Path, report: &mut Report) -> anyhow::Result<ItemFiles> {
+    let mut out = ItemFiles {
+        items: Vec::new(),
+        count: 0,
+        unparsed: Vec::new(),
+    };
+    let dir = root.join(ITEMS_DIR);
+    if !dir.is_dir() {
+        report.push(
+            Diagnostic::error("缺少 items 文件夹")
+                .at(Place::file(ITEMS_DIR))
+                .hint("每项指标一个文件：items/01.yaml … items/21.yaml。用 dossier init 可以生成全部 21 个。"),
+        );
+        return Ok(out);
+    }
+    for name in item_dir_names(&dir, report)? {
+        let rel = format!("{ITEMS_DIR}/{name}");
+        if crate::paths::is_scratch_file(&name) {
+            continue; // editor temp files and hidden files
+        }
+        let lower = name.to_lowercase();
+        if !dir.join(&name).is_file() {
+            report.push(
+                Diagnostic::error(format!("{rel} 是文件夹，items 里只能放指标文件"))
+                    .at(Place::file(&rel))
+                    .hint("每项指标一个文件：items/01.yaml … items/21.yaml。请把这个文件夹移出 items。"),
+            );
+        } else if !(lower.ends_with(".yaml") || lower.ends_with(".yml")) {
+            report.push(
+                Diagnostic::error(format!("{rel} 不是指标文件（.yaml），items 里不能放别的文件"))
+                    .at(Place::file(&rel))
+                    .hint("items 文件夹里只放各指标的 .yaml 文件；证据文件放在 evidence 文件夹，备份和草稿请移出资料目录。"),
+            );
+        } else {
+            out.count += 1;
+            match read::<ItemFile>(root, &rel, report)? {
+                Some(item) => out.items.push((rel, item)),
+                None => out.unparsed.push(rel),
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The names in the items folder, sorted; a name that is not UTF-8 is an error.
+fn item_dir_names(dir: &Path, report: &mut Report) -> anyhow::Result<Vec<String>> {
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(dir).with_context(|| format!("无法读取 {}", dir.display()))?
+    {
+        let entry = entry.with_context(|| format!("无法读取 {}", dir.display()))?;
+        match entry.file_name().into_string() {
+            Ok(name) => names.push(name),
+            Err(raw) => {
+                let shown = raw.to_string_lossy().into_owned();
+                report.push(
+                    Diagnostic::error(format!(
+                        "{ITEMS_DIR} 里的文件名“{shown}”不是 UTF-8 编码，无法读取"
+                    ))
+                    .at(Place::file(format!("{ITEMS_DIR}/{shown}")))
+                    .hint("这个文件可能是从别的系统拷来的（文件名用了 GBK 等编码）。请把它改名为 NN.yaml（如 05.yaml）。"),
+                );
+            }
+        }
+    }
+    names.sort();
+    Ok(names)
 }
 
 /// Reads one YAML file; a parse problem becomes a diagnostic and `None`, an unreadable file an

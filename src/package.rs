@@ -26,20 +26,12 @@ use zip::{CompressionMethod, DateTime, ZipWriter};
 use crate::evidence::hex;
 use crate::load::{CONFIG_FILE, UNITS_FILE};
 use crate::model::Date;
+use crate::names::{
+    EVIDENCE_FOLDER, MANIFEST_CSV, MANIFEST_JSON, README_TXT, REPORT_JSON, SOURCES_FOLDER,
+    UNREFERENCED_FOLDER, evidence_path,
+};
 use crate::validate::Dossier;
 
-/// Folder of the evidence files in the package.
-pub const EVIDENCE_FOLDER: &str = "证据材料";
-/// Folder of the YAML sources.
-pub const SOURCES_FOLDER: &str = "源文件";
-/// Folder of unreferenced evidence files (only with `--include-unreferenced`).
-pub const UNREFERENCED_FOLDER: &str = "未引用的文件";
-/// The manifest, JSON.
-pub const MANIFEST_JSON: &str = "清单.json";
-/// The manifest, CSV (UTF-8 with BOM).
-pub const MANIFEST_CSV: &str = "清单.csv";
-/// The read-me.
-pub const README_TXT: &str = "说明.txt";
 /// Identifies the manifest format.
 pub const FORMAT: &str = "dossier-package/1";
 
@@ -131,49 +123,6 @@ struct Planned {
     record: Option<String>,
     title: Option<String>,
     pages: Option<u32>,
-}
-
-/// Replaces what Windows does not allow in a file name, collapses spaces and cuts the name to
-/// `max` characters (keeping an extension when `keep_ext`).
-pub fn safe_name(name: &str, max: usize, keep_ext: bool) -> String {
-    let cleaned: String = name
-        .chars()
-        .map(|c| {
-            if c.is_whitespace() {
-                ' '
-            } else if matches!(c, '\\' | '/' | ':' | '*' | '?' | '"' | '<' | '>' | '|')
-                || c.is_control()
-            {
-                '_'
-            } else {
-                c
-            }
-        })
-        .collect();
-    let cleaned = cleaned.split_whitespace().collect::<Vec<_>>().join(" ");
-    let (stem, ext) = match cleaned.rfind('.') {
-        Some(i) if keep_ext && i > 0 && cleaned.len() - i <= 8 => (&cleaned[..i], &cleaned[i..]),
-        _ => (cleaned.as_str(), ""),
-    };
-    let room = max.saturating_sub(ext.chars().count()).max(1);
-    let stem: String = stem.chars().take(room).collect();
-    let stem = stem.trim_end_matches(['.', ' ']).to_string();
-    let stem = if stem.is_empty() {
-        "_".to_string()
-    } else {
-        stem
-    };
-    format!("{stem}{ext}")
-}
-
-/// The package path of a record's evidence file.
-pub fn evidence_path(item: u32, record_id: &str, title: &str, rel: &str) -> String {
-    let file = rel.rsplit('/').next().unwrap_or(rel);
-    format!(
-        "{EVIDENCE_FOLDER}/指标{item:02}/{record_id} {}/{}",
-        safe_name(title, 30, false),
-        safe_name(file, 60, true)
-    )
 }
 
 fn plan_entries(d: &Dossier, pdfs: &[PackagePdf], include_unreferenced: bool) -> Vec<Planned> {
@@ -326,94 +275,31 @@ pub fn write<W: Write + Seek>(
     after: impl FnOnce(&[ManifestEntry]) -> anyhow::Result<Vec<(String, Vec<u8>)>>,
 ) -> anyhow::Result<Manifest> {
     let d = input.dossier;
-    let time =
-        DateTime::from_date_and_time(input.date.year, input.date.month, input.date.day, 0, 0, 0)
-            .unwrap_or_else(|_| DateTime::default());
-    let options = |path: &str, size: u64| {
-        SimpleFileOptions::default()
-            .compression_method(if stored(path) {
-                CompressionMethod::Stored
-            } else {
-                CompressionMethod::Deflated
-            })
-            .compression_level(if stored(path) { None } else { Some(6) })
-            .last_modified_time(time)
-            .unix_permissions(0o644)
-            .system(zip::System::Unix)
-            .large_file(size >= 1 << 31)
+    let mut zip = Zip {
+        zip: ZipWriter::new(out),
+        time: DateTime::from_date_and_time(
+            input.date.year,
+            input.date.month,
+            input.date.day,
+            0,
+            0,
+            0,
+        )
+        .unwrap_or_else(|_| DateTime::default()),
     };
-    let mut zip = ZipWriter::new(out);
     let readme = readme(input);
-    zip.start_file(README_TXT, options(README_TXT, readme.len() as u64))?;
-    zip.write_all(readme.as_bytes())?;
-
-    let mut files = vec![ManifestEntry {
-        path: README_TXT.into(),
-        source: String::new(),
-        kind: EntryKind::Readme,
-        size: readme.len() as u64,
-        sha256: hex(&sha2::Sha256::digest(readme.as_bytes())),
-        item: None,
-        record: None,
-        title: None,
-        pages: None,
-    }];
+    zip.add(README_TXT, readme.as_bytes())?;
+    let mut files = vec![ManifestEntry::generated(
+        README_TXT,
+        EntryKind::Readme,
+        readme.as_bytes(),
+    )];
     for p in plan_entries(d, &input.pdfs, input.include_unreferenced) {
-        let (size, sha256) = {
-            let path = match p.kind {
-                EntryKind::Dossier => input
-                    .pdfs
-                    .iter()
-                    .find(|x| x.name == p.path)
-                    .map(|x| x.path.clone())
-                    .unwrap_or_default(),
-                _ => d.canonical_root.join(&p.source),
-            };
-            let file = File::open(&path).with_context(|| format!("无法读取 {}", path.display()))?;
-            let expected = file.metadata().map(|m| m.len()).unwrap_or(0);
-            zip.start_file(p.path.as_str(), options(&p.path, expected))?;
-            let mut reader = Hashing {
-                inner: file,
-                hasher: sha2::Sha256::new(),
-                len: 0,
-            };
-            io::copy(&mut reader, &mut zip)
-                .with_context(|| format!("打包 {} 时出错", path.display()))?;
-            if reader.len != expected {
-                bail!(
-                    "{} 在打包过程中被改动了（大小从 {expected} 变为 {} 字节），请等文件复制完成后重新生成",
-                    p.source,
-                    reader.len
-                );
-            }
-            (reader.len, hex(&reader.hasher.finalize()))
-        };
-        files.push(ManifestEntry {
-            path: p.path,
-            source: p.source,
-            kind: p.kind,
-            size,
-            sha256,
-            item: p.item,
-            record: p.record,
-            title: p.title,
-            pages: p.pages,
-        });
+        files.push(zip.copy(input, p)?);
     }
     for (name, bytes) in after(&files)? {
-        zip.start_file(name.as_str(), options(&name, bytes.len() as u64))?;
-        zip.write_all(&bytes)?;
-        files.push(ManifestEntry {
-            size: bytes.len() as u64,
-            sha256: hex(&sha2::Sha256::digest(&bytes)),
-            path: name,
-            source: String::new(),
-            kind: EntryKind::Report,
-            item: None,
-            record: None,
-            title: None,
-            pages: None,
-        });
+        zip.add(&name, &bytes)?;
+        files.push(ManifestEntry::generated(&name, EntryKind::Report, &bytes));
     }
     let manifest = Manifest {
         format: FORMAT.into(),
@@ -424,14 +310,99 @@ pub fn write<W: Write + Seek>(
         generator: format!("dossier {}", env!("CARGO_PKG_VERSION")),
         files,
     };
-    let csv = manifest_csv(&manifest);
-    zip.start_file(MANIFEST_CSV, options(MANIFEST_CSV, csv.len() as u64))?;
-    zip.write_all(csv.as_bytes())?;
+    zip.add(MANIFEST_CSV, manifest_csv(&manifest).as_bytes())?;
     let json = serde_json::to_string_pretty(&manifest)? + "\n";
-    zip.start_file(MANIFEST_JSON, options(MANIFEST_JSON, json.len() as u64))?;
-    zip.write_all(json.as_bytes())?;
-    zip.finish()?;
+    zip.add(MANIFEST_JSON, json.as_bytes())?;
+    zip.zip.finish()?;
     Ok(manifest)
+}
+
+impl ManifestEntry {
+    /// The entry of a file the package writes itself (the read-me, the build report).
+    fn generated(path: &str, kind: EntryKind, bytes: &[u8]) -> ManifestEntry {
+        ManifestEntry {
+            path: path.into(),
+            source: String::new(),
+            kind,
+            size: bytes.len() as u64,
+            sha256: hex(&sha2::Sha256::digest(bytes)),
+            item: None,
+            record: None,
+            title: None,
+            pages: None,
+        }
+    }
+}
+
+/// The package being written: every entry with the same time and permissions.
+struct Zip<W: Write + Seek> {
+    zip: ZipWriter<W>,
+    time: DateTime,
+}
+
+impl<W: Write + Seek> Zip<W> {
+    fn options(&self, path: &str, size: u64) -> SimpleFileOptions {
+        SimpleFileOptions::default()
+            .compression_method(if stored(path) {
+                CompressionMethod::Stored
+            } else {
+                CompressionMethod::Deflated
+            })
+            .compression_level(if stored(path) { None } else { Some(6) })
+            .last_modified_time(self.time)
+            .unix_permissions(0o644)
+            .system(zip::System::Unix)
+            .large_file(size >= 1 << 31)
+    }
+
+    /// Adds an entry from bytes.
+    fn add(&mut self, path: &str, bytes: &[u8]) -> anyhow::Result<()> {
+        self.zip
+            .start_file(path, self.options(path, bytes.len() as u64))?;
+        self.zip.write_all(bytes)?;
+        Ok(())
+    }
+
+    /// Copies a file into the package, streamed and hashed on the way; a file that changes
+    /// size while it is copied is an error (it was still being written).
+    fn copy(&mut self, input: &PackageInput<'_>, p: Planned) -> anyhow::Result<ManifestEntry> {
+        let path = match p.kind {
+            EntryKind::Dossier => (input.pdfs.iter())
+                .find(|x| x.name == p.path)
+                .map(|x| x.path.clone())
+                .unwrap_or_default(),
+            _ => input.dossier.canonical_root.join(&p.source),
+        };
+        let file = File::open(&path).with_context(|| format!("无法读取 {}", path.display()))?;
+        let expected = file.metadata().map(|m| m.len()).unwrap_or(0);
+        self.zip
+            .start_file(p.path.as_str(), self.options(&p.path, expected))?;
+        let mut reader = Hashing {
+            inner: file,
+            hasher: sha2::Sha256::new(),
+            len: 0,
+        };
+        io::copy(&mut reader, &mut self.zip)
+            .with_context(|| format!("打包 {} 时出错", path.display()))?;
+        if reader.len != expected {
+            bail!(
+                "{} 在打包过程中被改动了（大小从 {expected} 变为 {} 字节），请等文件复制完成后重新生成",
+                p.source,
+                reader.len
+            );
+        }
+        Ok(ManifestEntry {
+            path: p.path,
+            source: p.source,
+            kind: p.kind,
+            size: reader.len,
+            sha256: hex(&reader.hasher.finalize()),
+            item: p.item,
+            record: p.record,
+            title: p.title,
+            pages: p.pages,
+        })
+    }
 }
 
 /// The manifest as CSV: UTF-8 with a BOM and CRLF line ends, so Excel and WPS open it with the
@@ -563,7 +534,7 @@ pub fn read_manifest<R: Read + Seek>(
 ) -> Result<Manifest, ManifestError> {
     let looks_like_package = zip.index_for_name(README_TXT).is_some()
         || zip.index_for_name(MANIFEST_CSV).is_some()
-        || zip.index_for_name(crate::report::IN_PACKAGE).is_some();
+        || zip.index_for_name(REPORT_JSON).is_some();
     let mut f = match zip.by_name(MANIFEST_JSON) {
         Ok(f) => f,
         Err(_) if looks_like_package => {
@@ -599,7 +570,9 @@ pub fn read_manifest<R: Read + Seek>(
 
 /// Opens a package as a zip. `Ok(Err(why))`: the file is a zip (it starts like one) whose
 /// directory cannot be read, which is damage, not a usage error.
-fn open_zip(path: &Path) -> anyhow::Result<Result<zip::ZipArchive<io::BufReader<File>>, String>> {
+pub fn open_zip(
+    path: &Path,
+) -> anyhow::Result<Result<zip::ZipArchive<io::BufReader<File>>, String>> {
     let mut file = File::open(path).with_context(|| format!("无法打开 {}", path.display()))?;
     let mut head = [0u8; 4];
     let starts_like_zip = file.read_exact(&mut head).is_ok() && head == *b"PK\x03\x04";
@@ -617,37 +590,6 @@ fn open_zip(path: &Path) -> anyhow::Result<Result<zip::ZipArchive<io::BufReader<
         ))),
         Err(e) => Err(anyhow::anyhow!("{} 不是 zip 文件（{e}）", path.display())),
     }
-}
-
-/// Reads the manifest and the build report of a package (for `diff`).
-pub fn read_report(path: &Path) -> anyhow::Result<(Manifest, crate::report::BuildReport)> {
-    let mut zip =
-        open_zip(path)?.map_err(|why| anyhow::anyhow!("{} 已损坏：{why}", path.display()))?;
-    let manifest = read_manifest(&mut zip).map_err(|e| match e {
-        ManifestError::Damaged(why)
-        | ManifestError::NotAPackage(why)
-        | ManifestError::OtherFormat(why) => anyhow::anyhow!("{}：{why}", path.display()),
-    })?;
-    let name = crate::report::IN_PACKAGE;
-    let mut f = zip.by_name(name).map_err(|_| {
-        anyhow::anyhow!(
-            "{} 里没有 {name}，它不是 dossier 生成的资料包",
-            path.display()
-        )
-    })?;
-    let mut text = String::new();
-    f.read_to_string(&mut text)
-        .with_context(|| format!("无法读取 {name}，资料包可能已损坏"))?;
-    let report: crate::report::BuildReport =
-        serde_json::from_str(&text).with_context(|| format!("{name} 已损坏"))?;
-    if report.format != crate::report::FORMAT {
-        bail!(
-            "构建报告格式是 {}，本程序只认识 {}",
-            report.format,
-            crate::report::FORMAT
-        );
-    }
-    Ok((manifest, report))
 }
 
 /// Whether a zip file ends with its end-of-central-directory record: the record's signature,
@@ -802,24 +744,6 @@ pub fn unpack(package: &Path, dir: &Path) -> anyhow::Result<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn names_are_safe_for_windows_and_short() {
-        assert_eq!(
-            safe_name("关于“质量月”的通知: 第1/2号?", 40, false),
-            "关于“质量月”的通知_ 第1_2号_"
-        );
-        assert_eq!(safe_name("a  b\tc", 10, false), "a b c");
-        let long = "很".repeat(80) + ".pdf";
-        let s = safe_name(&long, 60, true);
-        assert_eq!(s.chars().count(), 60);
-        assert!(s.ends_with(".pdf"));
-        assert_eq!(safe_name("...", 10, false), "_");
-        assert_eq!(
-            evidence_path(5, "05-03", "宣传方案（节选）", "evidence/05/方案.pdf"),
-            "证据材料/指标05/05-03 宣传方案（节选）/方案.pdf"
-        );
-    }
 
     #[test]
     fn compressed_formats_are_stored_and_text_deflated() {

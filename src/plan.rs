@@ -8,7 +8,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::catalog::METHODS;
+use crate::catalog::{self, METHODS};
 use crate::evidence::Kind;
 use crate::model::{Date, Retention};
 use crate::normalize::Prepared;
@@ -16,11 +16,6 @@ use crate::validate::{Dossier, Rec};
 
 mod types;
 pub use types::*;
-
-/// The Typst label of a record's first page.
-pub fn record_label(item: u32, number: u32) -> String {
-    format!("rec-{item:02}-{number:02}")
-}
 
 /// Human-readable size.
 pub fn human_size(bytes: u64) -> String {
@@ -116,375 +111,433 @@ pub fn volumes(d: &Dossier, max_pages: usize) -> Vec<Volume> {
     out
 }
 
-/// Plans the whole dossier.
-pub fn plan(d: &Dossier, opts: &PlanOptions) -> Plan {
-    let catalog = &*d.catalog;
-    let reg = &d.registry;
-    let cfg = &d.config;
-    let mut groups = Vec::new();
-    let mut summary = Vec::new();
-    let mut gaps = Vec::new();
-    let mut totals = Totals::default();
-    // unit index → (tasks by item, records)
-    let mut unit_tasks: BTreeMap<usize, BTreeMap<u32, BTreeSet<u32>>> = BTreeMap::new();
-    let mut unit_records: BTreeMap<usize, Vec<RefTitle>> = BTreeMap::new();
+/// What planning the items gathers on the way, for the summary and the indexes.
+#[derive(Default)]
+struct Tally {
+    summary: Vec<SummaryRow>,
+    gaps: Vec<Gap>,
+    totals: Totals,
+    /// Unit index → its task numbers by item.
+    unit_tasks: BTreeMap<usize, BTreeMap<u32, BTreeSet<u32>>>,
+    /// Unit index → the records it supplied.
+    unit_records: BTreeMap<usize, Vec<RefTitle>>,
+}
 
-    for g in &catalog.groups {
-        let mut items = Vec::new();
-        for &n in &g.items {
-            let Some(cat) = catalog.item(n) else { continue };
-            if opts.volume.as_ref().is_some_and(|v| !v.items.contains(&n)) {
-                continue;
+/// How far an item's criteria and targets are met.
+#[derive(Default)]
+struct Coverage {
+    covered: usize,
+    targets: usize,
+    targets_met: usize,
+}
+
+/// One item being planned: its entry in the task table and its records.
+struct ItemCtx<'a> {
+    d: &'a Dossier,
+    opts: &'a PlanOptions,
+    cat: &'a catalog::Item,
+    /// All records of the item.
+    all: &'a [Rec],
+    /// The records this document shows (a binder: the unit's own).
+    recs: Vec<&'a Rec>,
+}
+
+/// Plans the whole dossier; with `opts.unit` a unit's binder, with `opts.volume` one volume.
+pub fn plan(d: &Dossier, opts: &PlanOptions) -> Plan {
+    let mut tally = Tally::default();
+    let groups: Vec<GroupPlan> = d
+        .catalog
+        .groups
+        .iter()
+        .filter_map(|g| plan_group(d, opts, g, &mut tally))
+        .collect();
+    let units = unit_index(d, &tally);
+    let binder = opts.unit.map(|u| binder_meta(d, u, &groups));
+    Plan {
+        meta: meta(d, opts),
+        fonts: opts.fonts.clone(),
+        groups,
+        summary: tally.summary,
+        units,
+        methods: method_index(d),
+        gaps: tally.gaps,
+        totals: tally.totals,
+        binder,
+        volumes: Vec::new(),
+        places: BTreeMap::new(),
+        revisions: d
+            .config
+            .revisions
+            .iter()
+            .map(|r| RevisionRow {
+                version: r.version.0.trim().to_string(),
+                date: r.date.chinese(),
+                note: r.note.trim().to_string(),
+            })
+            .collect(),
+    }
+}
+
+/// A group of items; `None` when a binder or a volume has none of its items.
+fn plan_group(
+    d: &Dossier,
+    opts: &PlanOptions,
+    g: &catalog::Group,
+    tally: &mut Tally,
+) -> Option<GroupPlan> {
+    let items: Vec<ItemPlan> = g
+        .items
+        .iter()
+        .filter_map(|&n| plan_item(d, opts, n, tally))
+        .collect();
+    if (opts.unit.is_some() || opts.volume.is_some()) && items.is_empty() {
+        return None;
+    }
+    Some(GroupPlan {
+        id: g.id.clone(),
+        heading: g.source_text.clone(),
+        items,
+    })
+}
+
+/// One item: its criteria with their records, tasks and targets. `None` when the item is not
+/// in this volume, or a binder's unit has nothing in it.
+fn plan_item(d: &Dossier, opts: &PlanOptions, n: u32, tally: &mut Tally) -> Option<ItemPlan> {
+    let cat = d.catalog.item(n)?;
+    if opts.volume.as_ref().is_some_and(|v| !v.items.contains(&n)) {
+        return None;
+    }
+    let all: &[Rec] = d
+        .items
+        .iter()
+        .find(|i| i.number == n)
+        .map_or(&[], |e| e.records.as_slice());
+    let ctx = ItemCtx {
+        d,
+        opts,
+        cat,
+        all,
+        // A binder keeps the unit's own records, and the criteria it has tasks or records in.
+        recs: all
+            .iter()
+            .filter(|r| opts.unit.is_none_or(|u| r.units.contains(&u)))
+            .collect(),
+    };
+    note_work(&ctx, n, tally);
+    let records: Vec<RecordPlan> = ctx.recs.iter().map(|r| record_plan(d, r, opts)).collect();
+    let mut coverage = Coverage::default();
+    let criteria: Vec<CriterionPlan> = (cat.criteria.iter().enumerate())
+        .filter_map(|(i, c)| plan_criterion(&ctx, i + 1, c, &mut tally.gaps, &mut coverage))
+        .collect();
+    if opts.unit.is_some() && criteria.is_empty() {
+        return None;
+    }
+    tally.add_item(cat, &records, &coverage);
+    let methods = cat.methods.join("、");
+    let compact = |s: &str| s.replace(['\n', '、', ' '], "");
+    Some(ItemPlan {
+        number: n,
+        title: cat.title.clone(),
+        label: crate::names::item_label(n),
+        methods_text: (compact(&cat.methods_text) != compact(&methods))
+            .then(|| cat.methods_text.replace('\n', "")),
+        methods,
+        bonus_total: (cat.criteria.iter().any(|c| !c.bonus.is_empty()))
+            .then(|| criteria.iter().filter_map(|c| c.claimed).sum()),
+        criteria,
+        records,
+    })
+}
+
+/// Records, for the unit index, which units have tasks and records in item `n`.
+fn note_work(ctx: &ItemCtx, n: u32, tally: &mut Tally) {
+    let reg = &ctx.d.registry;
+    for t in ctx.cat.tasks() {
+        for name in t.units {
+            for u in reg.units_of(name) {
+                let item = tally.unit_tasks.entry(u).or_default().entry(n);
+                item.or_default().insert(t.task.number);
             }
-            let ev = d.items.iter().find(|i| i.number == n);
-            let all: &[Rec] = ev.map_or(&[], |e| e.records.as_slice());
-            // A binder keeps the unit's own records, and the criteria it has tasks or records in.
-            let recs: Vec<&Rec> = all
-                .iter()
-                .filter(|r| opts.unit.is_none_or(|u| r.units.contains(&u)))
-                .collect();
-            let row_has_unit = |k: usize| {
-                opts.unit.is_none_or(|u| {
-                    cat.effective_row(k).is_some_and(|row| {
-                        row.units.iter().any(|name| reg.units_of(name).contains(&u))
-                    })
-                })
-            };
-            let label = format!("item-{n:02}");
-            for t in cat.tasks() {
-                for name in t.units {
-                    for u in reg.units_of(name) {
-                        unit_tasks
-                            .entry(u)
-                            .or_default()
-                            .entry(n)
-                            .or_default()
-                            .insert(t.task.number);
-                    }
-                }
-            }
-            let records: Vec<RecordPlan> = recs.iter().map(|r| record_plan(d, r, opts)).collect();
-            for r in &recs {
-                for &u in &r.units {
-                    unit_records.entry(u).or_default().push(RefTitle {
-                        id: r.label(),
-                        label: record_label(r.item, r.number),
-                        title: r.title.clone(),
-                    });
-                }
-            }
-            let mut criteria = Vec::new();
-            let (mut covered, mut targets_total, mut targets_met) = (0, 0, 0);
-            for (i, c) in cat.criteria.iter().enumerate() {
-                let k = i + 1;
-                let responsible = row_has_unit(k);
-                if opts.unit.is_some()
-                    && !responsible
-                    && !recs.iter().any(|r| r.criteria.contains(&k))
-                {
-                    continue;
-                }
-                let refs: Vec<RefPlan> = recs
-                    .iter()
-                    .filter(|r| r.criteria.contains(&k))
-                    .map(|r| RefPlan {
-                        id: r.label(),
-                        label: record_label(r.item, r.number),
-                    })
-                    .collect();
-                if refs.is_empty() {
-                    gaps.push(Gap {
-                        item: n,
-                        criterion: k,
-                        text: c.text.clone(),
-                        units: cat
-                            .effective_row(k)
-                            .map_or(String::new(), |r| r.units_text.replace('\n', "")),
-                        label: label.clone(),
-                    });
-                } else {
-                    covered += 1;
-                }
-                let targets: Vec<TargetPlan> = c
-                    .targets
-                    .iter()
-                    .enumerate()
-                    .map(|(ti, t)| {
-                        let unit = t.unit.clone().unwrap_or_default();
-                        let goal = match (t.value, &t.reference) {
-                            (Some(v), _) => format!("{} {}{unit}", t.op.symbol(), number_text(v)),
-                            (None, Some(r)) => format!("{} {r}", t.op.symbol()),
-                            (None, None) => String::new(),
-                        };
-                        let measured: Vec<MeasurePlan> = recs
-                            .iter()
-                            .flat_map(|r| r.measures.iter().map(move |m| (r, m)))
-                            .filter(|(_, m)| m.criterion == k && m.target == ti)
-                            .map(|(r, m)| MeasurePlan {
-                                value: format!("{}{unit}", number_text(m.value)),
-                                reference: m.reference.map(|x| format!("{}{unit}", number_text(x))),
-                                verdict: match m.met {
-                                    Some(true) => "达标",
-                                    Some(false) => "未达标",
-                                    None => "无法判断",
-                                }
-                                .to_string(),
-                                met: m.met,
-                                note: m.note.clone(),
-                                record: RefPlan {
-                                    id: r.label(),
-                                    label: record_label(r.item, r.number),
-                                },
-                            })
-                            .collect();
-                        targets_total += 1;
-                        if !measured.is_empty() && measured.iter().all(|m| m.met == Some(true)) {
-                            targets_met += 1;
-                        }
-                        TargetPlan {
-                            name: t.name.clone(),
-                            goal,
-                            measured,
-                        }
-                    })
-                    .collect();
-                criteria.push(CriterionPlan {
-                    index: k,
-                    text: c.text.clone(),
-                    merged: c.merged_with_previous,
-                    tasks: c
-                        .tasks
-                        .iter()
-                        .filter(|_| responsible)
-                        .map(|t| TaskPlan {
-                            number: if t.unnumbered {
-                                String::new()
-                            } else {
-                                t.number.to_string()
-                            },
-                            text: t.text.clone(),
-                        })
-                        .collect(),
-                    units: c.units_text.replace('\n', ""),
-                    targets,
-                    bonus: c
-                        .bonus
-                        .iter()
-                        .map(|b| format!("{}，加{}分", b.condition, b.points))
-                        .collect(),
-                    claimed: all
-                        .iter()
-                        .filter(|r| r.criteria.contains(&k))
-                        .filter_map(|r| r.bonus)
-                        .max(),
-                    records: refs,
-                    others: match opts.unit {
-                        Some(u) => all
-                            .iter()
-                            .filter(|r| r.criteria.contains(&k) && !r.units.contains(&u))
-                            .map(|r| OtherRef {
-                                unit: r
-                                    .units
-                                    .first()
-                                    .map_or(String::new(), |&x| reg.units[x].short.clone()),
-                                id: r.label(),
-                                place: opts
-                                    .dossier_places
-                                    .as_ref()
-                                    .and_then(|m| m.get(&r.label()))
-                                    .cloned()
-                                    .unwrap_or_default(),
-                            })
-                            .collect(),
-                        None => Vec::new(),
-                    },
-                });
-            }
-            if opts.unit.is_some() && criteria.is_empty() {
-                continue;
-            }
-            let pages: usize = records.iter().map(|r| r.pages).sum();
-            totals.records += records.len();
-            totals.pages += pages;
-            if !records.is_empty() {
-                totals.items_with_records += 1;
-            }
-            summary.push(SummaryRow {
-                number: n,
-                title: cat.title.clone(),
-                label: label.clone(),
-                records: records.len(),
-                pages,
-                criteria: format!("{covered}/{}", cat.criteria.len()),
-                targets: if targets_total == 0 {
-                    "—".into()
-                } else {
-                    format!("{targets_met}/{targets_total}")
-                },
-            });
-            let bonus_total = cat
-                .criteria
-                .iter()
-                .any(|c| !c.bonus.is_empty())
-                .then(|| criteria.iter().filter_map(|c| c.claimed).sum());
-            let methods = cat.methods.join("、");
-            let compact = |s: &str| s.replace(['\n', '、', ' '], "");
-            items.push(ItemPlan {
-                number: n,
-                title: cat.title.clone(),
-                label,
-                methods_text: (compact(&cat.methods_text) != compact(&methods))
-                    .then(|| cat.methods_text.replace('\n', "")),
-                methods,
-                criteria,
-                records,
-                bonus_total,
+        }
+    }
+    for r in &ctx.recs {
+        for &u in &r.units {
+            tally.unit_records.entry(u).or_default().push(RefTitle {
+                id: r.label(),
+                label: r.id().label(),
+                title: r.title.clone(),
             });
         }
-        if (opts.unit.is_some() || opts.volume.is_some()) && items.is_empty() {
-            continue;
+    }
+}
+
+impl Tally {
+    /// Counts a planned item into the totals and the summary table.
+    fn add_item(&mut self, cat: &catalog::Item, records: &[RecordPlan], c: &Coverage) {
+        let pages: usize = records.iter().map(|r| r.pages).sum();
+        self.totals.records += records.len();
+        self.totals.pages += pages;
+        if !records.is_empty() {
+            self.totals.items_with_records += 1;
         }
-        groups.push(GroupPlan {
-            id: g.id.clone(),
-            heading: g.source_text.clone(),
-            items,
+        self.summary.push(SummaryRow {
+            number: cat.number,
+            title: cat.title.clone(),
+            label: crate::names::item_label(cat.number),
+            records: records.len(),
+            pages,
+            criteria: format!("{}/{}", c.covered, cat.criteria.len()),
+            targets: if c.targets == 0 {
+                "—".into()
+            } else {
+                format!("{}/{}", c.targets_met, c.targets)
+            },
         });
     }
+}
 
-    let units = reg
-        .units
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| unit_tasks.contains_key(i) || unit_records.contains_key(i))
+/// Criterion `k` of an item, with its records, tasks and targets; a criterion without records
+/// is a gap. `None` when a binder's unit has neither tasks nor records under it.
+fn plan_criterion(
+    ctx: &ItemCtx,
+    k: usize,
+    c: &catalog::Criterion,
+    gaps: &mut Vec<Gap>,
+    coverage: &mut Coverage,
+) -> Option<CriterionPlan> {
+    let (cat, reg) = (ctx.cat, &ctx.d.registry);
+    let responsible = ctx.opts.unit.is_none_or(|u| {
+        cat.effective_row(k)
+            .is_some_and(|row| row.units.iter().any(|name| reg.units_of(name).contains(&u)))
+    });
+    let cites = |r: &&&Rec| r.criteria.contains(&k);
+    if ctx.opts.unit.is_some() && !responsible && !ctx.recs.iter().any(|r| cites(&r)) {
+        return None;
+    }
+    let refs: Vec<RefPlan> = ctx.recs.iter().filter(cites).map(|r| ref_plan(r)).collect();
+    if refs.is_empty() {
+        gaps.push(Gap {
+            item: cat.number,
+            criterion: k,
+            text: c.text.clone(),
+            units: cat
+                .effective_row(k)
+                .map_or(String::new(), |r| r.units_text.replace('\n', "")),
+            label: crate::names::item_label(cat.number),
+        });
+    } else {
+        coverage.covered += 1;
+    }
+    let task = |t: &catalog::Task| TaskPlan {
+        number: if t.unnumbered {
+            String::new()
+        } else {
+            t.number.to_string()
+        },
+        text: t.text.clone(),
+    };
+    Some(CriterionPlan {
+        index: k,
+        text: c.text.clone(),
+        merged: c.merged_with_previous,
+        tasks: c.tasks.iter().filter(|_| responsible).map(task).collect(),
+        units: c.units_text.replace('\n', ""),
+        targets: plan_targets(ctx, k, c, coverage),
+        bonus: (c.bonus.iter())
+            .map(|b| format!("{}，加{}分", b.condition, b.points))
+            .collect(),
+        claimed: (ctx.all.iter())
+            .filter(|r| r.criteria.contains(&k))
+            .filter_map(|r| r.bonus)
+            .max(),
+        records: refs,
+        others: others(ctx, k),
+    })
+}
+
+/// A reference to a record.
+fn ref_plan(r: &Rec) -> RefPlan {
+    RefPlan {
+        id: r.label(),
+        label: r.id().label(),
+    }
+}
+
+/// The targets of criterion `k`, each with the values the records measured.
+fn plan_targets(
+    ctx: &ItemCtx,
+    k: usize,
+    c: &catalog::Criterion,
+    coverage: &mut Coverage,
+) -> Vec<TargetPlan> {
+    let mut out = Vec::new();
+    for (ti, t) in c.targets.iter().enumerate() {
+        let unit = t.unit.clone().unwrap_or_default();
+        let goal = match (t.value, &t.reference) {
+            (Some(v), _) => format!("{} {}{unit}", t.op.symbol(), number_text(v)),
+            (None, Some(r)) => format!("{} {r}", t.op.symbol()),
+            (None, None) => String::new(),
+        };
+        let measured: Vec<MeasurePlan> = (ctx.recs.iter())
+            .flat_map(|r| r.measures.iter().map(move |m| (r, m)))
+            .filter(|(_, m)| m.criterion == k && m.target == ti)
+            .map(|(r, m)| MeasurePlan {
+                value: format!("{}{unit}", number_text(m.value)),
+                reference: m.reference.map(|x| format!("{}{unit}", number_text(x))),
+                verdict: match m.met {
+                    Some(true) => "达标",
+                    Some(false) => "未达标",
+                    None => "无法判断",
+                }
+                .to_string(),
+                met: m.met,
+                note: m.note.clone(),
+                record: ref_plan(r),
+            })
+            .collect();
+        coverage.targets += 1;
+        if !measured.is_empty() && measured.iter().all(|m| m.met == Some(true)) {
+            coverage.targets_met += 1;
+        }
+        out.push(TargetPlan {
+            name: t.name.clone(),
+            goal,
+            measured,
+        });
+    }
+    out
+}
+
+/// In a binder: the other units' records under criterion `k`, with their place in the dossier.
+fn others(ctx: &ItemCtx, k: usize) -> Vec<OtherRef> {
+    let Some(u) = ctx.opts.unit else {
+        return Vec::new();
+    };
+    let reg = &ctx.d.registry;
+    (ctx.all.iter())
+        .filter(|r| r.criteria.contains(&k) && !r.units.contains(&u))
+        .map(|r| OtherRef {
+            unit: (r.units.first()).map_or(String::new(), |&x| reg.units[x].short.clone()),
+            id: r.label(),
+            place: (ctx.opts.dossier_places.as_ref())
+                .and_then(|m| m.get(&r.label()))
+                .cloned()
+                .unwrap_or_default(),
+        })
+        .collect()
+}
+
+/// The index by unit: each unit with tasks or records, what it was assigned and supplied.
+fn unit_index(d: &Dossier, tally: &Tally) -> Vec<UnitIndex> {
+    let tasks = |i: usize| -> Vec<UnitTasks> {
+        tally.unit_tasks.get(&i).map_or_else(Vec::new, |m| {
+            m.iter()
+                .map(|(n, ts)| UnitTasks {
+                    item: format!("指标{n}"),
+                    label: crate::names::item_label(*n),
+                    tasks: format!("工作任务 {}", crate::diag::list(ts)),
+                })
+                .collect()
+        })
+    };
+    (d.registry.units.iter().enumerate())
+        .filter(|(i, _)| tally.unit_tasks.contains_key(i) || tally.unit_records.contains_key(i))
         .map(|(i, u)| UnitIndex {
             short: u.short.clone(),
             name: u.name.clone(),
             head: u.head_line(),
-            tasks: unit_tasks
-                .get(&i)
-                .map(|m| {
-                    m.iter()
-                        .map(|(n, ts)| {
-                            let list = crate::diag::list(ts);
-                            (
-                                format!("指标{n}"),
-                                format!("item-{n:02}"),
-                                format!("工作任务 {list}"),
-                            )
-                        })
-                        .collect()
-                })
-                .unwrap_or_default(),
-            records: unit_records.get(&i).cloned().unwrap_or_default(),
+            tasks: tasks(i),
+            records: tally.unit_records.get(&i).cloned().unwrap_or_default(),
         })
-        .collect();
+        .collect()
+}
 
-    let methods = METHODS
+/// The index by acceptance method.
+fn method_index(d: &Dossier) -> Vec<MethodIndex> {
+    METHODS
         .iter()
         .map(|m| MethodIndex {
             method: m.to_string(),
-            items: catalog
-                .items
-                .iter()
+            items: (d.catalog.items.iter())
                 .filter(|i| i.methods.iter().any(|x| x == m))
-                .map(|i| (i.number, i.title.clone(), format!("item-{:02}", i.number)))
+                .map(|i| ItemRef {
+                    number: i.number,
+                    title: i.title.clone(),
+                    label: crate::names::item_label(i.number),
+                })
                 .collect(),
         })
-        .collect();
+        .collect()
+}
 
-    let binder = opts.unit.map(|u| {
-        let unit = &reg.units[u];
-        let records: Vec<RecordPlan> = groups
-            .iter()
-            .flat_map(|g| &g.items)
-            .flat_map(|i| i.records.iter().cloned())
-            .collect();
-        let archive = cfg.archive.as_ref();
-        let text = |v: Option<&crate::model::Scalar>| {
-            v.map(|s| s.0.trim().to_string()).unwrap_or_default()
-        };
-        BinderMeta {
-            short: unit.short.clone(),
-            name: unit.name.clone(),
-            head: unit.head_line(),
-            fonds: text(archive.and_then(|a| a.fonds.as_ref())),
-            year: text(archive.and_then(|a| a.year.as_ref())),
-            retention: archive
-                .and_then(|a| a.retention.as_ref())
-                .and_then(|r| Retention::parse(&r.value.0))
-                .map_or(String::new(), |r| r.label().to_string()),
-            box_number: archive
-                .and_then(|a| a.boxes.as_ref())
-                .and_then(|b| {
-                    b.value
-                        .iter()
-                        .find(|(k, _)| reg.units_of(k).contains(&u))
-                        .map(|(_, v)| v.0.trim().to_string())
-                })
-                .unwrap_or_default(),
-            range: match (records.first(), records.last()) {
-                (Some(a), Some(b)) if a.id != b.id => format!("{}～{}", a.id, b.id),
-                (Some(a), _) => a.id.clone(),
-                _ => String::new(),
-            },
-            org: unit.short.clone(),
-            records,
-        }
-    });
-    Plan {
-        meta: Meta {
-            title: cfg.title.trim().to_string(),
-            county: cfg.county.trim().to_string(),
-            applicant: cfg.applicant.trim().to_string(),
-            author: cfg.compiler.trim().to_string(),
-            version: cfg.version.0.trim().to_string(),
-            date: cfg.date.value.chinese(),
-            subject: format!("{}创建“河南省质量强县示范县”验收资料", cfg.county.trim()),
-            keywords: vec![
-                "质量强县".into(),
-                "示范县".into(),
-                "验收资料".into(),
-                cfg.county.trim().to_string(),
-            ],
-            draft: opts.draft,
-            volume_label: opts
-                .volume
-                .as_ref()
-                .filter(|v| v.count > 1)
-                .map_or(String::new(), |v| format!("第{}册", v.number)),
-            volume_title: opts
-                .volume
-                .as_ref()
-                .filter(|v| v.count > 1)
-                .map_or(String::new(), |v| {
-                    format!("第{}册（共{}册）", v.number, v.count)
-                }),
-            volume_items: opts.volume.as_ref().map_or(String::new(), |v| {
-                crate::diag::list(v.items.iter().map(|n| format!("指标{n}")))
-            }),
-            duplex: opts.duplex,
-        },
-        fonts: opts.fonts.clone(),
-        groups,
-        summary,
-        units,
-        methods,
-        gaps,
-        totals,
-        binder,
-        volumes: Vec::new(),
-        places: BTreeMap::new(),
-        revisions: cfg
-            .revisions
-            .iter()
-            .map(|r| {
-                (
-                    r.version.0.trim().to_string(),
-                    r.date.chinese(),
-                    r.note.trim().to_string(),
-                )
+/// The trimmed text of an optional dossier.yaml value.
+fn scalar_text(v: Option<&crate::model::Scalar>) -> String {
+    v.map(|s| s.0.trim().to_string()).unwrap_or_default()
+}
+
+/// A binder's unit and its archive box data.
+fn binder_meta(d: &Dossier, u: usize, groups: &[GroupPlan]) -> BinderMeta {
+    let reg = &d.registry;
+    let unit = &reg.units[u];
+    let records: Vec<RecordPlan> = (groups.iter())
+        .flat_map(|g| &g.items)
+        .flat_map(|i| i.records.iter().cloned())
+        .collect();
+    let archive = d.config.archive.as_ref();
+    BinderMeta {
+        short: unit.short.clone(),
+        name: unit.name.clone(),
+        head: unit.head_line(),
+        fonds: scalar_text(archive.and_then(|a| a.fonds.as_ref())),
+        year: scalar_text(archive.and_then(|a| a.year.as_ref())),
+        retention: (archive.and_then(|a| a.retention.as_ref()))
+            .and_then(|r| Retention::parse(&r.value.0))
+            .map_or(String::new(), |r| r.label().to_string()),
+        box_number: (archive.and_then(|a| a.boxes.as_ref()))
+            .and_then(|b| {
+                (b.value.iter())
+                    .find(|(k, _)| reg.units_of(k).contains(&u))
+                    .map(|(_, v)| v.0.trim().to_string())
             })
-            .collect(),
+            .unwrap_or_default(),
+        range: match (records.first(), records.last()) {
+            (Some(a), Some(b)) if a.id != b.id => format!("{}～{}", a.id, b.id),
+            (Some(a), _) => a.id.clone(),
+            _ => String::new(),
+        },
+        org: unit.short.clone(),
+        records,
+    }
+}
+
+/// The document's metadata: title, county, date, volume.
+fn meta(d: &Dossier, opts: &PlanOptions) -> Meta {
+    let cfg = &d.config;
+    let county = cfg.county.trim().to_string();
+    let several = opts.volume.as_ref().filter(|v| v.count > 1);
+    Meta {
+        title: cfg.title.trim().to_string(),
+        applicant: cfg.applicant.trim().to_string(),
+        author: cfg.compiler.trim().to_string(),
+        version: cfg.version.0.trim().to_string(),
+        date: cfg.date.value.chinese(),
+        subject: format!("{county}创建“河南省质量强县示范县”验收资料"),
+        keywords: vec![
+            "质量强县".into(),
+            "示范县".into(),
+            "验收资料".into(),
+            county.clone(),
+        ],
+        county,
+        draft: opts.draft,
+        volume_label: several.map_or(String::new(), |v| format!("第{}册", v.number)),
+        volume_title: several.map_or(String::new(), |v| {
+            format!("第{}册（共{}册）", v.number, v.count)
+        }),
+        volume_items: opts.volume.as_ref().map_or(String::new(), |v| {
+            crate::diag::list(v.items.iter().map(|n| format!("指标{n}")))
+        }),
+        duplex: opts.duplex,
     }
 }
 
@@ -535,22 +588,33 @@ pub fn archive_number(fonds: &str, year: &str, retention: Option<Retention>, id:
     }
 }
 
-fn record_plan(d: &Dossier, r: &Rec, opts: &PlanOptions) -> RecordPlan {
-    let reg = &d.registry;
-    let prepared = opts.prepared.as_deref();
-    let archive = d.config.archive.as_ref();
-    let scalar =
-        |v: Option<&crate::model::Scalar>| v.map(|s| s.0.trim().to_string()).unwrap_or_default();
-    let fonds = scalar(archive.and_then(|a| a.fonds.as_ref()));
-    let retention = r.retention.or_else(|| {
-        archive
-            .and_then(|a| a.retention.as_ref())
-            .and_then(|x| Retention::parse(&x.value.0))
-    });
-    let year = r.date.map_or_else(
-        || scalar(archive.and_then(|a| a.year.as_ref())),
-        |d| d.year.to_string(),
-    );
+/// The archive data of a record: 全宗号, year and 保管期限 (the record's own, or the dossier's).
+struct ArchiveData {
+    fonds: String,
+    year: String,
+    retention: Option<Retention>,
+}
+
+impl ArchiveData {
+    fn of(d: &Dossier, r: &Rec) -> ArchiveData {
+        let archive = d.config.archive.as_ref();
+        ArchiveData {
+            fonds: scalar_text(archive.and_then(|a| a.fonds.as_ref())),
+            year: r.date.map_or_else(
+                || scalar_text(archive.and_then(|a| a.year.as_ref())),
+                |d| d.year.to_string(),
+            ),
+            retention: r.retention.or_else(|| {
+                (archive.and_then(|a| a.retention.as_ref()))
+                    .and_then(|x| Retention::parse(&x.value.0))
+            }),
+        }
+    }
+}
+
+/// A record's files that go only into the package, and the notes its 备注 gets about them
+/// and about page selections.
+fn file_notes(r: &Rec) -> (Vec<PackageFile>, Vec<String>) {
     let mut package_files = Vec::new();
     let mut notes = Vec::new();
     let typeset = r.files.iter().filter(|f| !f.package_only).count();
@@ -560,13 +624,11 @@ fn record_plan(d: &Dossier, r: &Rec, opts: &PlanOptions) -> RecordPlan {
             package_files.push(PackageFile {
                 name: name.clone(),
                 path: f.rel.clone(),
-                package_path: crate::package::evidence_path(r.item, &r.label(), &r.title, &f.rel),
+                package_path: crate::names::evidence_path(r.item, &r.label(), &r.title, &f.rel),
                 size: human_size(f.size),
             });
             notes.push(format!("{name} 仅收入资料包"));
-            continue;
-        }
-        if let Some(sel) = &f.selection {
+        } else if let Some(sel) = &f.selection {
             let which = if typeset > 1 {
                 format!("{name} ")
             } else {
@@ -579,14 +641,15 @@ fn record_plan(d: &Dossier, r: &Rec, opts: &PlanOptions) -> RecordPlan {
             ));
         }
     }
-    let mut entries: Vec<PageEntry> = r
-        .printed_pages()
-        .into_iter()
-        .enumerate()
+    (package_files, notes)
+}
+
+/// The printed pages of a record; a record with only package files gets one placeholder page.
+fn page_entries(r: &Rec, prepared: Option<&Prepared>) -> Vec<PageEntry> {
+    let mut entries: Vec<PageEntry> = (r.printed_pages().into_iter().enumerate())
         .map(|(i, slots)| {
-            let mut slots = slots
-                .into_iter()
-                .map(|(fi, page)| slot(&r.files[fi], page, prepared));
+            let mut slots =
+                (slots.into_iter()).map(|(fi, page)| slot(&r.files[fi], page, prepared));
             let first = slots.next().expect("a printed page shows something");
             PageEntry {
                 path: first.path,
@@ -608,38 +671,52 @@ fn record_plan(d: &Dossier, r: &Rec, opts: &PlanOptions) -> RecordPlan {
             second: None,
         });
     }
-    let unit_short: Vec<String> = r
-        .unit_names
-        .iter()
-        .map(|n| {
-            reg.resolve(n)
-                .map_or(n.clone(), |x| reg.display(x).to_string())
-        })
-        .collect();
-    let mut remark = r.remark.clone().unwrap_or_default();
-    if !notes.is_empty() {
-        if !remark.is_empty() {
-            remark.push('；');
-        }
-        remark.push_str(&notes.join("；"));
-    }
-    let pages = entries.len();
-    let id = r.label();
-    let origin = r.origin.pos.map_or(r.origin.file.clone(), |p| {
-        format!("{}:{}", r.origin.file, p.line)
-    });
-    let org = match unit_short.as_slice() {
+    entries
+}
+
+/// The cells of a record's 归档章 (DA/T 22-2015): 全宗号, 年度, 件号, 机构（问题）, 保管期限,
+/// 页数. Several units: all of them, or the first "等" when that does not fit.
+fn stamp_cells(a: &ArchiveData, id: &str, units: &[String], pages: usize) -> Vec<StampCell> {
+    let org = match units {
         [] => Vec::new(),
         [one] => vec![one.clone()],
-        [first, ..] => vec![unit_short.join("、"), format!("{first}等")],
+        [first, ..] => vec![units.join("、"), format!("{first}等")],
     };
     let cell = |label: &str, values: Vec<String>| StampCell {
         label: label.into(),
         values: values.into_iter().filter(|v| !v.is_empty()).collect(),
     };
+    vec![
+        cell("全宗号", vec![a.fonds.clone()]),
+        cell("年度", vec![a.year.clone()]),
+        cell("件号", vec![id.to_string()]),
+        cell("机构（问题）", org),
+        cell(
+            "保管期限",
+            vec![a.retention.map_or("", Retention::label).to_string()],
+        ),
+        cell("页数", vec![pages.to_string()]),
+    ]
+}
+
+/// One record: its catalog row, its 归档章, its pages and its package-only files.
+fn record_plan(d: &Dossier, r: &Rec, opts: &PlanOptions) -> RecordPlan {
+    let reg = &d.registry;
+    let archive = ArchiveData::of(d, r);
+    let (package_files, notes) = file_notes(r);
+    let entries = page_entries(r, opts.prepared.as_deref());
+    let unit_short: Vec<String> = (r.unit_names.iter())
+        .map(|n| (reg.resolve(n)).map_or(n.clone(), |x| reg.display(x).to_string()))
+        .collect();
+    let remark = (r.remark.iter().filter(|s| !s.is_empty()).cloned())
+        .chain((!notes.is_empty()).then(|| notes.join("；")))
+        .collect::<Vec<_>>()
+        .join("；");
+    let pages = entries.len();
+    let id = r.label();
     RecordPlan {
-        label: record_label(r.item, r.number),
-        end_label: format!("{}-end", record_label(r.item, r.number)),
+        label: r.id().label(),
+        end_label: r.id().end_label(),
         item: r.item,
         number: r.number,
         title: r.title.clone(),
@@ -647,37 +724,27 @@ fn record_plan(d: &Dossier, r: &Rec, opts: &PlanOptions) -> RecordPlan {
         issuer: r.issuer.clone().unwrap_or_default(),
         date: r.date.map(Date::compact).unwrap_or_default(),
         date_cn: r.date.map(Date::chinese).unwrap_or_default(),
-        archive_no: archive_number(&fonds, &year, retention, &id),
+        archive_no: archive_number(&archive.fonds, &archive.year, archive.retention, &id),
         units: unit_short.join("、"),
         remark,
         pages,
-        stamp: vec![
-            cell("全宗号", vec![fonds.clone()]),
-            cell("年度", vec![year.clone()]),
-            cell("件号", vec![id.clone()]),
-            cell("机构（问题）", org),
-            cell(
-                "保管期限",
-                vec![retention.map_or("", Retention::label).to_string()],
-            ),
-            cell("页数", vec![pages.to_string()]),
-        ],
+        stamp: stamp_cells(&archive, &id, &unit_short, pages),
         photo: r.photo.as_ref().map(|p| PhotoPlan {
             place: p.place.clone().unwrap_or_default(),
             people: p.people.clone().unwrap_or_default(),
             photographer: p.photographer.clone().unwrap_or_default(),
         }),
         bonus: r.bonus,
-        dossier_place: opts
-            .dossier_places
-            .as_ref()
+        dossier_place: (opts.dossier_places.as_ref())
             .and_then(|m| m.get(&id))
             .cloned()
             .unwrap_or_default(),
         id,
         entries,
         package_files,
-        origin,
+        origin: r.origin.pos.map_or(r.origin.file.clone(), |p| {
+            format!("{}:{}", r.origin.file, p.line)
+        }),
     }
 }
 

@@ -6,18 +6,20 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use std::io::Read;
+
+use anyhow::{Context, bail};
 use serde::{Deserialize, Serialize};
 use sha2::Digest;
 
 use crate::diag::{list, list_first};
 use crate::evidence::hex;
-use crate::package::{EntryKind, ManifestEntry};
+use crate::names::REPORT_JSON;
+use crate::package::{self, EntryKind, ManifestEntry};
 use crate::validate::{Dossier, Rec};
 
 /// Identifies the report format.
 pub const FORMAT: &str = "dossier-report/1";
-/// The report's name inside the package.
-pub const IN_PACKAGE: &str = "构建报告.json";
 
 /// One build's report.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -321,6 +323,35 @@ pub fn describe(c: &Changes) -> Vec<String> {
         });
     }
     out
+}
+
+/// Reads the manifest and the build report of a package (for `diff`).
+pub fn read_from_package(
+    path: &std::path::Path,
+) -> anyhow::Result<(package::Manifest, BuildReport)> {
+    let mut zip = package::open_zip(path)?
+        .map_err(|why| anyhow::anyhow!("{} 已损坏：{why}", path.display()))?;
+    let manifest = package::read_manifest(&mut zip).map_err(|e| match e {
+        package::ManifestError::Damaged(why)
+        | package::ManifestError::NotAPackage(why)
+        | package::ManifestError::OtherFormat(why) => anyhow::anyhow!("{}：{why}", path.display()),
+    })?;
+    let name = REPORT_JSON;
+    let mut f = zip.by_name(name).map_err(|_| {
+        anyhow::anyhow!(
+            "{} 里没有 {name}，它不是 dossier 生成的资料包",
+            path.display()
+        )
+    })?;
+    let mut text = String::new();
+    f.read_to_string(&mut text)
+        .with_context(|| format!("无法读取 {name}，资料包可能已损坏"))?;
+    let report: BuildReport =
+        serde_json::from_str(&text).with_context(|| format!("{name} 已损坏"))?;
+    if report.format != FORMAT {
+        bail!("构建报告格式是 {}，本程序只认识 {}", report.format, FORMAT);
+    }
+    Ok((manifest, report))
 }
 
 #[cfg(test)]

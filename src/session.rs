@@ -18,6 +18,7 @@ use crate::build::{self, Stamp};
 use crate::diag::{Diagnostic, Report};
 use crate::engine::{self, Event, Events, Outcome, Ready, Stage};
 use crate::model::Date;
+use crate::names::{self, RecordId};
 use crate::plan::{self, FontRoles, PlanOptions};
 use crate::report::{self, BuildReport, Changes};
 use crate::typeset::{FileCache, Fonts};
@@ -266,7 +267,7 @@ impl Session {
         });
         let name = engine::output_name(d);
         let zip_name = format!("{name}.zip");
-        let report_name = format!("{name}-{}", report::IN_PACKAGE);
+        let report_name = format!("{name}-{}", crate::names::REPORT_JSON);
         let zip_path = self.opts.out.join(&zip_name);
         let report_path = self.opts.out.join(&report_name);
         let previous: Option<BuildReport> = std::fs::read(&report_path)
@@ -291,7 +292,7 @@ impl Session {
                 let r = report::make(d, pages, &places, entries);
                 let bytes = serde_json::to_vec_pretty(&r)?;
                 made = Some((r, bytes.clone()));
-                Ok(vec![(report::IN_PACKAGE.to_string(), bytes)])
+                Ok(vec![(crate::names::REPORT_JSON.to_string(), bytes)])
             })
         })?;
         let (new_report, report_bytes) =
@@ -464,11 +465,11 @@ fn master_plan(
     plan.places = typeset
         .places
         .iter()
-        .map(|(id, (vol, a, _))| (format!("rec-{id}"), at(*vol, *a)))
+        .filter_map(|(id, (vol, a, _))| Some((RecordId::parse(id)?.label(), at(*vol, *a))))
         .chain(
             item_places
                 .iter()
-                .map(|(n, (vol, p))| (format!("item-{n:02}"), at(*vol, *p))),
+                .map(|(n, (vol, p))| (names::item_label(*n), at(*vol, *p))),
         )
         .collect();
     plan

@@ -115,9 +115,14 @@ pub struct Photo {
 }
 
 impl Rec {
+    /// The record's identity.
+    pub fn id(&self) -> crate::names::RecordId {
+        crate::names::RecordId::new(self.item, self.number)
+    }
+
     /// The 件号 as printed: item and number, e.g. 05-03.
     pub fn label(&self) -> String {
-        label(self.item, self.number)
+        self.id().to_string()
     }
 
     /// Pages this record contributes to the dossier (typeset files only; a record with only
@@ -159,11 +164,6 @@ impl Rec {
         }
         out
     }
-}
-
-/// The printed 件号 of record `number` in `item`.
-pub fn label(item: u32, number: u32) -> String {
-    format!("{item:02}-{number:02}")
 }
 
 /// One evidence file of a record.
@@ -232,7 +232,11 @@ pub fn validate(sources: Sources) -> Validated {
     validate_with(sources, &InspectCache::default())
 }
 
-/// Validates loaded sources, reusing earlier inspections of unchanged evidence files.
+/// Validates loaded sources, reusing earlier inspections of unchanged evidence files. The
+/// checks run as stages, each reporting its own problems: the task table, dossier.yaml, the
+/// units registry, the item files, the records, the evidence files, coverage, unreferenced
+/// files. A stage that lacks its input (units.yaml did not parse) skips only the checks that
+/// need it.
 pub fn validate_with(sources: Sources, cache: &InspectCache) -> Validated {
     let Sources {
         root,
@@ -245,10 +249,6 @@ pub fn validate_with(sources: Sources, cache: &InspectCache) -> Validated {
         unparsed,
         mut report,
     } = sources;
-    // An item file that did not parse may be the missing item: say nothing about missing files
-    // it could stand for (its parse error is reported).
-    let unparsed_items: Option<Vec<u32>> =
-        unparsed.iter().map(|f| item_number_of_file(f)).collect();
     let mut diags: Vec<Diagnostic> = Vec::new();
     let has_table = task_table.is_some();
     let table_text = report.source(TASK_TABLE_FILE).cloned();
@@ -268,41 +268,92 @@ pub fn validate_with(sources: Sources, cache: &InspectCache) -> Validated {
         };
     };
     let catalog = &*catalog;
-    let table_place = |item: u32, name: &str| match &table_text {
-        Some(text) => crate::county::table_place(text, item, name),
-        None => Place::file(UNITS_FILE),
-    };
-
     let period = config.as_ref().and_then(|c| check_config(c, &mut diags));
-    let registry = units
-        .as_ref()
-        .map(|u| Registry::build(UNITS_FILE, u, &mut diags));
+    let registry = (units.as_ref()).map(|u| Registry::build(UNITS_FILE, u, &mut diags));
     if let Some(reg) = &registry {
+        let table_place = |item: u32, name: &str| match &table_text {
+            Some(text) => crate::county::table_place(text, item, name),
+            None => Place::file(UNITS_FILE),
+        };
         check_catalog_units(reg, catalog, &table_place, &mut diags);
         check_groups(reg, units.as_ref(), catalog, &mut diags);
-        if let Some(boxes) = config
-            .as_ref()
-            .and_then(|c| c.archive.as_ref())
-            .and_then(|a| a.boxes.as_ref())
-        {
-            for name in boxes.value.keys() {
-                match reg.resolve(name) {
-                    Some(crate::units::Resolved::Unit(_)) => {}
-                    Some(crate::units::Resolved::Group(_)) => diags.push(
-                        Diagnostic::error(format!("盒号要按单位填写，“{name}”是单位组"))
-                            .at(Place::at(crate::load::CONFIG_FILE, pos_of(boxes))),
-                    ),
-                    None => diags.push(reg.unknown(
-                        name,
-                        Place::at(crate::load::CONFIG_FILE, pos_of(boxes)),
-                        "盒号里的单位",
-                    )),
-                }
-            }
+        check_boxes(reg, config.as_ref(), &mut diags);
+    }
+    let by_item = index_items(items, catalog, &mut diags);
+    let ctx = RecordsCtx {
+        catalog,
+        by_item: &by_item,
+        report: &report,
+        registry: registry.as_ref(),
+        period,
+        item_files,
+        unparsed: &unparsed,
+    };
+    let pending = check_all_records(&ctx, &mut diags);
+    let wanted = wanted_files(&pending);
+    let inspected = inspect_all(&canonical_root, wanted.keys().cloned().collect(), cache);
+    let (items_out, files_out, mut counts) =
+        attach_files(pending, &inspected, &canonical_root, &mut diags);
+    for item in &items_out {
+        let cat = catalog
+            .item(item.number)
+            .expect("items come from the catalog");
+        let at = (by_item.get(&item.number)).map(|(f, d)| Place::at(f, pos_of(&d.item)));
+        check_coverage(cat, at, &item.records, &mut diags);
+    }
+    counts.items = by_item.len();
+    let unreferenced = unreferenced_files(&root, &wanted, &mut diags);
+
+    report_all(&mut report, diags);
+    let dossier = match (report.has_errors(), config, registry) {
+        (false, Some(config), Some(registry)) => Some(Dossier {
+            root,
+            canonical_root,
+            config,
+            registry,
+            catalog: Arc::new(catalog.clone()),
+            task_table: has_table.then(|| TASK_TABLE_FILE.to_string()),
+            items: items_out,
+            files: files_out,
+            unreferenced,
+        }),
+        _ => None,
+    };
+    report.sort();
+    Validated {
+        dossier,
+        counts,
+        report,
+    }
+}
+
+/// The 盒号 of dossier.yaml are given per unit: each name must be a unit of the registry.
+fn check_boxes(reg: &Registry, config: Option<&Config>, diags: &mut Vec<Diagnostic>) {
+    let Some(boxes) = config
+        .and_then(|c| c.archive.as_ref())
+        .and_then(|a| a.boxes.as_ref())
+    else {
+        return;
+    };
+    for name in boxes.value.keys() {
+        let place = Place::at(crate::load::CONFIG_FILE, pos_of(boxes));
+        match reg.resolve(name) {
+            Some(crate::units::Resolved::Unit(_)) => {}
+            Some(crate::units::Resolved::Group(_)) => diags
+                .push(Diagnostic::error(format!("盒号要按单位填写，“{name}”是单位组")).at(place)),
+            None => diags.push(reg.unknown(name, place, "盒号里的单位")),
         }
     }
+}
 
-    // Items: one file per catalog item.
+/// The item files by item number: one per item of the task table. A file for an item the table
+/// does not have, or a second file for an item, is an error; a file whose name or 指标内容
+/// disagrees with its 指标 a warning.
+fn index_items(
+    items: Vec<(String, ItemFile)>,
+    catalog: &Catalog,
+    diags: &mut Vec<Diagnostic>,
+) -> BTreeMap<u32, (String, ItemFile)> {
     let mut by_item: BTreeMap<u32, (String, ItemFile)> = BTreeMap::new();
     for (file, data) in items {
         let n = data.item.value;
@@ -327,104 +378,148 @@ pub fn validate_with(sources: Sources, cache: &InspectCache) -> Validated {
             );
             continue;
         }
-        let stem = file
-            .rsplit('/')
-            .next()
-            .unwrap_or(&file)
-            .split('.')
-            .next()
-            .unwrap_or("");
-        if item_number_of_file(&file).is_some_and(|s| s != n) {
-            diags.push(
-                Diagnostic::warning(format!("文件名是 {stem}，写的却是指标{n}"))
-                    .at(Place::at(&file, pos_of(&data.item)))
-                    .hint(format!(
-                        "文件名和“指标”不一致容易看错；建议把文件改名为 {n:02}.yaml。"
-                    )),
-            );
-        }
-        if let Some(title) = &data.title {
-            let norm = |s: &str| {
-                s.trim()
-                    .trim_end_matches(['。', '.'])
-                    .replace(char::is_whitespace, "")
-            };
-            if norm(&title.value) != norm(&cat.title) {
-                diags.push(
-                    Diagnostic::warning(format!(
-                        "指标内容与任务分解表不一致：表中指标{n}是“{}”",
-                        cat.title
-                    ))
-                    .at(Place::at(&file, pos_of(title)))
-                    .hint("“指标内容”只是方便阅读，以任务分解表为准；请检查是否写错了指标号。"),
-                );
-            }
-        }
+        check_item_names(&file, &data, cat, diags);
         by_item.insert(n, (file, data));
     }
+    by_item
+}
 
-    // Records.
-    let mut pending: Vec<(u32, Option<String>, Vec<PendingRec>)> = Vec::new();
-    for cat in &catalog.items {
-        match by_item.get(&cat.number) {
-            Some((file, data)) => {
-                let text = report.source(file).cloned();
-                let src = records::Source {
-                    file,
-                    text: text.as_deref(),
-                };
-                let recs = check_records(&src, data, cat, registry.as_ref(), period, &mut diags);
-                pending.push((cat.number, Some(file.clone()), recs));
-            }
-            None => {
-                let may_be_unparsed = match &unparsed_items {
-                    Some(numbers) => numbers.contains(&cat.number),
-                    None => true,
-                };
-                if item_files > 0 && !may_be_unparsed {
-                    diags.push(
-                        Diagnostic::warning(format!(
-                            "没有指标{}的文件，这项指标没有任何材料",
-                            cat.number
-                        ))
-                        .at(Place::file(format!("items/{:02}.yaml", cat.number)))
-                        .hint(format!(
-                            "新建 items/{:02}.yaml，写上“指标: {}”和材料。",
-                            cat.number, cat.number
-                        )),
-                    );
-                }
-                pending.push((cat.number, None, Vec::new()));
-            }
+/// An item file's name and its 指标内容 against its 指标.
+fn check_item_names(
+    file: &str,
+    data: &ItemFile,
+    cat: &crate::catalog::Item,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let n = data.item.value;
+    let stem = (file.rsplit('/').next().unwrap_or(file).split('.').next()).unwrap_or("");
+    if item_number_of_file(file).is_some_and(|s| s != n) {
+        diags.push(
+            Diagnostic::warning(format!("文件名是 {stem}，写的却是指标{n}"))
+                .at(Place::at(file, pos_of(&data.item)))
+                .hint(format!(
+                    "文件名和“指标”不一致容易看错；建议把文件改名为 {n:02}.yaml。"
+                )),
+        );
+    }
+    if let Some(title) = &data.title {
+        let norm = |s: &str| {
+            s.trim()
+                .trim_end_matches(['。', '.'])
+                .replace(char::is_whitespace, "")
+        };
+        if norm(&title.value) != norm(&cat.title) {
+            diags.push(
+                Diagnostic::warning(format!(
+                    "指标内容与任务分解表不一致：表中指标{n}是“{}”",
+                    cat.title
+                ))
+                .at(Place::at(file, pos_of(title)))
+                .hint("“指标内容”只是方便阅读，以任务分解表为准；请检查是否写错了指标号。"),
+            );
         }
     }
+}
 
-    // Evidence files: inspect each distinct file once.
+/// What checking the records of every item needs.
+struct RecordsCtx<'a> {
+    catalog: &'a Catalog,
+    by_item: &'a BTreeMap<u32, (String, ItemFile)>,
+    report: &'a Report,
+    registry: Option<&'a Registry>,
+    period: Option<(Date, Date)>,
+    /// How many item files there are (none: a new dossier, no warning per missing item).
+    item_files: usize,
+    /// Item files that did not parse.
+    unparsed: &'a [String],
+}
+
+/// The records of one item, checked, their evidence files not yet inspected.
+struct PendingItem {
+    number: u32,
+    file: Option<String>,
+    recs: Vec<PendingRec>,
+}
+
+/// Checks the records of every item of the task table, in its order; an item without a file is
+/// a warning (unless a file that did not parse may be it).
+fn check_all_records(ctx: &RecordsCtx, diags: &mut Vec<Diagnostic>) -> Vec<PendingItem> {
+    // An item file that did not parse may be the missing item: say nothing about missing files
+    // it could stand for (its parse error is reported).
+    let unparsed_items: Option<Vec<u32>> = ctx
+        .unparsed
+        .iter()
+        .map(|f| item_number_of_file(f))
+        .collect();
+    let mut pending = Vec::new();
+    for cat in &ctx.catalog.items {
+        let Some((file, data)) = ctx.by_item.get(&cat.number) else {
+            let may_be_unparsed = unparsed_items
+                .as_ref()
+                .is_none_or(|numbers| numbers.contains(&cat.number));
+            if ctx.item_files > 0 && !may_be_unparsed {
+                diags.push(
+                    Diagnostic::warning(format!(
+                        "没有指标{}的文件，这项指标没有任何材料",
+                        cat.number
+                    ))
+                    .at(Place::file(format!("items/{:02}.yaml", cat.number)))
+                    .hint(format!(
+                        "新建 items/{:02}.yaml，写上“指标: {}”和材料。",
+                        cat.number, cat.number
+                    )),
+                );
+            }
+            pending.push(PendingItem {
+                number: cat.number,
+                file: None,
+                recs: Vec::new(),
+            });
+            continue;
+        };
+        let text = ctx.report.source(file).cloned();
+        let src = records::Source {
+            file,
+            text: text.as_deref(),
+        };
+        let recs = check_records(&src, data, cat, ctx.registry, ctx.period, diags);
+        pending.push(PendingItem {
+            number: cat.number,
+            file: Some(file.clone()),
+            recs,
+        });
+    }
+    pending
+}
+
+/// Every evidence file the records name, once, with the place of its first mention.
+fn wanted_files(pending: &[PendingItem]) -> BTreeMap<String, Place> {
     let mut wanted: BTreeMap<String, Place> = BTreeMap::new();
-    for (_, file, recs) in &pending {
-        let file = file.as_deref().unwrap_or_default();
-        for r in recs {
-            for f in &r.files {
-                if let Some(rel) = &f.rel {
-                    wanted
-                        .entry(rel.clone())
-                        .or_insert_with(|| Place::at(file, pos_of(&f.entry.path)));
-                }
+    for item in pending {
+        let file = item.file.as_deref().unwrap_or_default();
+        for f in item.recs.iter().flat_map(|r| &r.files) {
+            if let Some(rel) = &f.rel {
+                wanted
+                    .entry(rel.clone())
+                    .or_insert_with(|| Place::at(file, pos_of(&f.entry.path)));
             }
         }
     }
-    let inspected = inspect_all(&canonical_root, wanted.keys().cloned().collect(), cache);
+    wanted
+}
 
-    let mut counts = Counts {
-        items: by_item.len(),
-        ..Counts::default()
-    };
+/// Gives each record its inspected evidence files (reporting the files that cannot be used),
+/// and counts records, files and pages.
+fn attach_files(
+    pending: Vec<PendingItem>,
+    inspected: &BTreeMap<String, Result<Inspected, files::FileError>>,
+    canonical_root: &std::path::Path,
+    diags: &mut Vec<Diagnostic>,
+) -> (Vec<ItemEvidence>, BTreeMap<String, Inspected>, Counts) {
+    let mut counts = Counts::default();
     let mut items_out = Vec::new();
     let mut files_out = BTreeMap::new();
-    for (number, file, recs) in pending {
-        let cat = catalog
-            .item(number)
-            .expect("pending items come from the catalog");
+    for PendingItem { number, file, recs } in pending {
         let file_name = file.clone().unwrap_or_default();
         let mut out = Vec::new();
         for p in recs {
@@ -435,12 +530,12 @@ pub fn validate_with(sources: Sources, cache: &InspectCache) -> Validated {
                 match inspected.get(&rel) {
                     Some(Ok(info)) => {
                         files_out.insert(rel.clone(), info.clone());
-                        if let Some(rf) = check_file(&rel, &f.entry, info, place, &mut diags) {
+                        if let Some(rf) = check_file(&rel, &f.entry, info, place, diags) {
                             rec.files.push(rf);
                         }
                     }
                     Some(Err(err)) => diags.push(path_or_file_problem(
-                        &canonical_root,
+                        canonical_root,
                         &rel,
                         &f.entry.path.value,
                         err,
@@ -454,10 +549,6 @@ pub fn validate_with(sources: Sources, cache: &InspectCache) -> Validated {
             out.push(rec);
         }
         out.sort_by_key(|r| r.number);
-        let at = by_item
-            .get(&number)
-            .map(|(f, d)| Place::at(f, pos_of(&d.item)));
-        check_coverage(cat, at, &out, &mut diags);
         items_out.push(ItemEvidence {
             number,
             file,
@@ -465,30 +556,7 @@ pub fn validate_with(sources: Sources, cache: &InspectCache) -> Validated {
         });
     }
     counts.files = files_out.len();
-
-    let unreferenced = unreferenced_files(&root, &wanted, &mut diags);
-
-    report_all(&mut report, diags);
-    let dossier = match (report.has_errors(), config, registry) {
-        (false, Some(config), Some(registry)) => Some(Dossier {
-            root,
-            canonical_root,
-            config,
-            registry,
-            catalog: Arc::new(catalog.clone()),
-            task_table: has_table.then(|| TASK_TABLE_FILE.to_string()),
-            items: items_out,
-            files: files_out,
-            unreferenced,
-        }),
-        _ => None,
-    };
-    report.sort();
-    Validated {
-        dossier,
-        counts,
-        report,
-    }
+    (items_out, files_out, counts)
 }
 
 /// The item number an item file's name stands for: `items/05.yaml` → 5.

@@ -408,96 +408,100 @@ struct Mistake {
     at: (usize, usize),
 }
 
+/// The line of the base fixture's items/05.yaml that most mistakes are made on.
+const TITLE: &str = "    题名: 质量精神宣传方案";
+
+/// Each mistake: the line as typed, and the error it must get.
+const MISTAKES: &[Mistake] = &[
+    Mistake {
+        from: TITLE,
+        to: "	题名: 质量精神宣传方案",
+        message: "Tab",
+        hint: "Tab 换成空格",
+        at: (5, 1),
+    },
+    Mistake {
+        from: TITLE,
+        to: "    题名：质量精神宣传方案",
+        message: "中文冒号",
+        hint: "英文冒号加空格",
+        at: (5, 7),
+    },
+    Mistake {
+        from: TITLE,
+        to: "    题名:质量精神宣传方案",
+        message: "缺一个空格",
+        hint: "题名: 质量精神宣传方案",
+        at: (5, 7),
+    },
+    Mistake {
+        from: TITLE,
+        to: "　　题名: 质量精神宣传方案",
+        message: "全角空格",
+        hint: "英文空格",
+        at: (5, 1),
+    },
+    Mistake {
+        from: TITLE,
+        to: "    题名: #1号质量精神宣传方案",
+        message: "注释",
+        hint: "题名: \"#1号质量精神宣传方案\"",
+        at: (5, 9),
+    },
+    Mistake {
+        from: TITLE,
+        to: "    题名: [重要]宣传方案",
+        message: "列表",
+        hint: "题名: \"[重要]宣传方案\"",
+        at: (5, 9),
+    },
+    Mistake {
+        from: TITLE,
+        to: "    题名: {重要}宣传方案",
+        message: "映射",
+        hint: "英文双引号",
+        at: (5, 9),
+    },
+    Mistake {
+        from: TITLE,
+        to: "    题名: *重要宣传方案",
+        message: "别名",
+        hint: "英文双引号",
+        at: (5, 9),
+    },
+    Mistake {
+        from: TITLE,
+        to: "    题名: &重要 宣传方案",
+        message: "锚点",
+        hint: "英文双引号",
+        at: (5, 9),
+    },
+    Mistake {
+        from: TITLE,
+        to: "    题名: !重要宣传方案",
+        message: "类型标记",
+        hint: "英文双引号",
+        at: (5, 9),
+    },
+    Mistake {
+        from: TITLE,
+        to: "    题名: |重要宣传方案",
+        message: "多行文字",
+        hint: "英文双引号",
+        at: (5, 9),
+    },
+    Mistake {
+        from: TITLE,
+        to: "    题名: >重要宣传方案",
+        message: "多行文字",
+        hint: "英文双引号",
+        at: (5, 9),
+    },
+];
+
 #[test]
 fn issue10_the_yaml_mistakes_clerks_make_get_targeted_hints() {
-    let title = "    题名: 质量精神宣传方案";
-    let mistakes = [
-        Mistake {
-            from: title,
-            to: "	题名: 质量精神宣传方案",
-            message: "Tab",
-            hint: "Tab 换成空格",
-            at: (5, 1),
-        },
-        Mistake {
-            from: title,
-            to: "    题名：质量精神宣传方案",
-            message: "中文冒号",
-            hint: "英文冒号加空格",
-            at: (5, 7),
-        },
-        Mistake {
-            from: title,
-            to: "    题名:质量精神宣传方案",
-            message: "缺一个空格",
-            hint: "题名: 质量精神宣传方案",
-            at: (5, 7),
-        },
-        Mistake {
-            from: title,
-            to: "　　题名: 质量精神宣传方案",
-            message: "全角空格",
-            hint: "英文空格",
-            at: (5, 1),
-        },
-        Mistake {
-            from: title,
-            to: "    题名: #1号质量精神宣传方案",
-            message: "注释",
-            hint: "题名: \"#1号质量精神宣传方案\"",
-            at: (5, 9),
-        },
-        Mistake {
-            from: title,
-            to: "    题名: [重要]宣传方案",
-            message: "列表",
-            hint: "题名: \"[重要]宣传方案\"",
-            at: (5, 9),
-        },
-        Mistake {
-            from: title,
-            to: "    题名: {重要}宣传方案",
-            message: "映射",
-            hint: "英文双引号",
-            at: (5, 9),
-        },
-        Mistake {
-            from: title,
-            to: "    题名: *重要宣传方案",
-            message: "别名",
-            hint: "英文双引号",
-            at: (5, 9),
-        },
-        Mistake {
-            from: title,
-            to: "    题名: &重要 宣传方案",
-            message: "锚点",
-            hint: "英文双引号",
-            at: (5, 9),
-        },
-        Mistake {
-            from: title,
-            to: "    题名: !重要宣传方案",
-            message: "类型标记",
-            hint: "英文双引号",
-            at: (5, 9),
-        },
-        Mistake {
-            from: title,
-            to: "    题名: |重要宣传方案",
-            message: "多行文字",
-            hint: "英文双引号",
-            at: (5, 9),
-        },
-        Mistake {
-            from: title,
-            to: "    题名: >重要宣传方案",
-            message: "多行文字",
-            hint: "英文双引号",
-            at: (5, 9),
-        },
-    ];
-    for m in mistakes {
+    for m in MISTAKES {
         let (tmp, root) = dossier_with(None);
         edit(&root, "items/05.yaml", m.from, m.to);
         let (code, errors, stderr) = check_errors(tmp.path());

@@ -52,7 +52,7 @@ pub fn print(
         out.say(&format!(
             "{tag}注意：evidence 里有 {} 个文件没有被任何材料引用，没有放入资料包（需要时加 --include-unreferenced；加了则在资料包的“{}”文件夹里）。",
             b.unreferenced,
-            crate::package::UNREFERENCED_FOLDER
+            crate::names::UNREFERENCED_FOLDER
         ));
     }
     out.result(&format!(

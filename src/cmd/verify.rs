@@ -69,8 +69,8 @@ pub fn unpack(args: &UnpackArgs) -> anyhow::Result<Status> {
 /// Runs diff: what changed between the builds in two packages, on stdout.
 pub fn diff(args: &DiffArgs, env: &Env) -> anyhow::Result<Status> {
     let out = Printer::new(args.output.format, std::path::Path::new(""), env);
-    let (old_m, old) = package::read_report(&args.old)?;
-    let (new_m, new) = package::read_report(&args.new)?;
+    let (old_m, old) = report::read_from_package(&args.old)?;
+    let (new_m, new) = report::read_from_package(&args.new)?;
     let same =
         (old_m.title.trim(), old_m.county.trim()) == (new_m.title.trim(), new_m.county.trim());
     if !same {

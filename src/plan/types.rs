@@ -26,8 +26,8 @@ pub struct Plan {
     pub totals: Totals,
     /// For a unit's binder: the unit and the archive box data.
     pub binder: Option<BinderMeta>,
-    /// The revision history: (version, date, what was corrected).
-    pub revisions: Vec<(String, String, String)>,
+    /// The revision history.
+    pub revisions: Vec<RevisionRow>,
     /// For the master volume of a dossier cut into volumes: the volumes.
     pub volumes: Vec<VolumeInfo>,
     /// For the master volume: where each label (record or item) is, "第2册第45页".
@@ -384,8 +384,8 @@ pub struct UnitIndex {
     pub name: String,
     /// Head and title.
     pub head: String,
-    /// Items and task numbers assigned: ("指标5", label, "任务 1、2").
-    pub tasks: Vec<(String, String, String)>,
+    /// Items and task numbers assigned.
+    pub tasks: Vec<UnitTasks>,
     /// Records it supplied.
     pub records: Vec<RefTitle>,
 }
@@ -406,8 +406,41 @@ pub struct RefTitle {
 pub struct MethodIndex {
     /// 听取汇报 / 查阅文件资料 / 现场检查.
     pub method: String,
-    /// Items: (number, title, label).
-    pub items: Vec<(u32, String, String)>,
+    /// The items checked this way.
+    pub items: Vec<ItemRef>,
+}
+
+/// One row of the revision history.
+#[derive(Debug, Clone, Serialize)]
+pub struct RevisionRow {
+    /// 版本.
+    pub version: String,
+    /// The date, in Chinese.
+    pub date: String,
+    /// What was corrected.
+    pub note: String,
+}
+
+/// The tasks of one item assigned to a unit.
+#[derive(Debug, Clone, Serialize)]
+pub struct UnitTasks {
+    /// "指标5".
+    pub item: String,
+    /// The item's label.
+    pub label: String,
+    /// "工作任务 1、2".
+    pub tasks: String,
+}
+
+/// An item referred to from an index.
+#[derive(Debug, Clone, Serialize)]
+pub struct ItemRef {
+    /// The item's number.
+    pub number: u32,
+    /// Its title.
+    pub title: String,
+    /// Its label.
+    pub label: String,
 }
 
 /// A criterion without evidence.

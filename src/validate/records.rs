@@ -11,7 +11,7 @@ use crate::model::{Date, FileEntry, ItemFile, Record};
 use crate::units::Registry;
 use crate::yaml::pos_of;
 
-use super::{Measured, Rec, label, path_problem};
+use super::{Measured, Rec, path_problem};
 
 /// A file entry of a record, its path resolved but the file not yet inspected.
 pub(super) struct PendingFile {
@@ -72,6 +72,34 @@ impl Source<'_> {
     }
 }
 
+/// One record being checked: where it is and which it is.
+struct RecCtx<'a> {
+    src: &'a Source<'a>,
+    cat: &'a Item,
+    /// Where the record starts.
+    pos: Pos,
+    /// Its position in the item's list, from 1 (for messages about a record without 件号).
+    ordinal: usize,
+}
+
+impl RecCtx<'_> {
+    fn at(&self, p: Pos) -> Place {
+        Place::at(self.src.file, p)
+    }
+
+    /// The record's own place.
+    fn here(&self) -> Place {
+        self.at(self.pos)
+    }
+}
+
+/// The 件号 already used in an item file, and those seen so far while checking it.
+struct Numbers {
+    seen: BTreeMap<u32, Pos>,
+    /// The first number no record uses (suggested in hints).
+    next_free: u32,
+}
+
 pub(super) fn check_records(
     src: &Source<'_>,
     data: &ItemFile,
@@ -80,319 +108,363 @@ pub(super) fn check_records(
     period: Option<(Date, Date)>,
     diags: &mut Vec<Diagnostic>,
 ) -> Vec<PendingRec> {
-    let file = src.file;
-    let n = cat.number;
-    let mut seen: BTreeMap<u32, Pos> = BTreeMap::new();
-    let used: BTreeSet<u32> = data
-        .records
-        .iter()
-        .flatten()
+    let used: BTreeSet<u32> = (data.records.iter().flatten())
         .filter_map(|r| r.value.number.as_ref().map(|x| x.value))
         .collect();
-    let next_free = (1..).find(|k| !used.contains(k)).unwrap_or(1);
+    let mut numbers = Numbers {
+        seen: BTreeMap::new(),
+        next_free: (1..).find(|k| !used.contains(k)).unwrap_or(1),
+    };
     let mut out = Vec::new();
     for (i, spanned) in data.records.iter().flatten().enumerate() {
-        let r: &Record = &spanned.value;
-        let at = |p: Pos| Place::at(file, p);
-        let rec_pos = pos_of(spanned);
-        let ordinal = i + 1;
+        let ctx = RecCtx {
+            src,
+            cat,
+            pos: pos_of(spanned),
+            ordinal: i + 1,
+        };
+        out.push(check_record(
+            &ctx,
+            &spanned.value,
+            &mut numbers,
+            reg,
+            period,
+            diags,
+        ));
+    }
+    out
+}
 
-        let number = match &r.number {
-            None => {
-                diags.push(
-                    Diagnostic::error(format!("第{ordinal}件材料没有件号"))
-                        .at(at(rec_pos))
-                        .hint(format!("加上“件号: {next_free}”（本指标下一个未用的件号）。件号一经打印不要再改。")),
-                );
-                None
-            }
-            Some(num) if num.value == 0 => {
-                diags.push(Diagnostic::error("件号从 1 开始").at(at(pos_of(num))));
-                None
-            }
-            Some(num) => {
-                if let Some(first) = seen.get(&num.value) {
-                    diags.push(
-                        Diagnostic::error(format!(
-                            "件号 {} 重复：指标{n}里已经有一件 {}",
-                            num.value,
-                            label(n, num.value)
-                        ))
-                        .at(at(pos_of(num)))
-                        .related(at(*first), "第一次用在这里")
-                        .hint(format!(
-                            "每件材料的件号在本指标内不能重复；新材料请用 {next_free}。"
-                        )),
-                    );
-                    None
+/// Checks one record, field by field; each field's check runs whatever the others found.
+fn check_record(
+    ctx: &RecCtx,
+    r: &Record,
+    numbers: &mut Numbers,
+    reg: Option<&Registry>,
+    period: Option<(Date, Date)>,
+    diags: &mut Vec<Diagnostic>,
+) -> PendingRec {
+    let cat = ctx.cat;
+    let number = check_number(ctx, r, numbers, diags);
+    let title = check_title(ctx, r, diags);
+    if let (Some(d), Some(period)) = (&r.date, period)
+        && (d.value < period.0 || d.value > period.1)
+    {
+        diags.push(
+            Diagnostic::warning(format!("日期 {} 不在创建期（{} 至 {}）内", d.value, period.0, period.1))
+                .at(ctx.at(pos_of(d)))
+                .hint("请核对日期；创建期以外的材料也会收入，但验收组可能会问。创建期可在 dossier.yaml 的“创建期”里改。"),
+        );
+    }
+    let (unit_names, units) = check_units(ctx, r, reg, diags);
+    let (criteria, tasks) = check_criteria(ctx, r, diags);
+    let files = check_file_entries(ctx, r, diags);
+    let file = ctx.src.file;
+    let measures = (r.measures.as_ref())
+        .map(|m| check_measures(file, cat, &criteria, m, diags))
+        .unwrap_or_default();
+    let retention = r.retention.as_ref().and_then(|x| {
+        let parsed = crate::model::Retention::parse(&x.value);
+        if parsed.is_none() {
+            diags.push(super::retention_error(&x.value).at(ctx.at(pos_of(x))));
+        }
+        parsed
+    });
+    let bonus = (r.bonus.as_ref()).and_then(|b| check_bonus(cat, &criteria, b, file, diags));
+    let text = |v: Option<&str>| v.map(str::trim).filter(|s| !s.is_empty()).map(String::from);
+    let photo = super::Photo {
+        place: text(r.place.as_deref()),
+        people: text(r.people.as_deref()),
+        photographer: text(r.photographer.as_deref()),
+    };
+    PendingRec {
+        rec: Rec {
+            item: cat.number,
+            number: number.unwrap_or(0),
+            title,
+            doc_number: text(r.doc_number.as_ref().map(|s| s.0.as_str())),
+            issuer: text(r.issuer.as_deref()),
+            date: r.date.as_ref().map(|d| d.value),
+            unit_names,
+            units: units.into_iter().collect(),
+            criteria: criteria.into_iter().collect(),
+            tasks,
+            files: Vec::new(),
+            measures,
+            remark: text(r.remark.as_deref()),
+            retention,
+            photo: (photo != super::Photo::default()).then_some(photo),
+            bonus,
+            origin: ctx.here(),
+        },
+        files,
+    }
+}
+
+/// The 件号: present, from 1, not used twice in the item.
+fn check_number(
+    ctx: &RecCtx,
+    r: &Record,
+    numbers: &mut Numbers,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<u32> {
+    let (n, next_free) = (ctx.cat.number, numbers.next_free);
+    let Some(num) = &r.number else {
+        diags.push(
+            Diagnostic::error(format!("第{}件材料没有件号", ctx.ordinal))
+                .at(ctx.here())
+                .hint(format!(
+                    "加上“件号: {next_free}”（本指标下一个未用的件号）。件号一经打印不要再改。"
+                )),
+        );
+        return None;
+    };
+    if num.value == 0 {
+        diags.push(Diagnostic::error("件号从 1 开始").at(ctx.at(pos_of(num))));
+        return None;
+    }
+    if let Some(first) = numbers.seen.get(&num.value) {
+        diags.push(
+            Diagnostic::error(format!(
+                "件号 {} 重复：指标{n}里已经有一件 {}",
+                num.value,
+                crate::names::RecordId::new(n, num.value)
+            ))
+            .at(ctx.at(pos_of(num)))
+            .related(ctx.at(*first), "第一次用在这里")
+            .hint(format!(
+                "每件材料的件号在本指标内不能重复；新材料请用 {next_free}。"
+            )),
+        );
+        return None;
+    }
+    numbers.seen.insert(num.value, pos_of(num));
+    Some(num.value)
+}
+
+/// The 题名: present and not empty (with a hint when YAML read it as a comment).
+fn check_title(ctx: &RecCtx, r: &Record, diags: &mut Vec<Diagnostic>) -> String {
+    let ordinal = ctx.ordinal;
+    match &r.title {
+        Some(t) if !t.value.trim().is_empty() => t.value.trim().to_string(),
+        Some(t) => {
+            diags.push(
+                Diagnostic::error(format!("第{ordinal}件材料的题名是空的"))
+                    .at(ctx.at(pos_of(t)))
+                    .hint("题名写文件的标题，如“关于印发……的通知”。"),
+            );
+            String::new()
+        }
+        None => {
+            // `题名: # 某某` is a key with a comment and no value.
+            let place = ctx.src.key(ctx.pos, "题名");
+            let comment = ctx.src.comment_after_key(&place);
+            let d = Diagnostic::error(format!("第{ordinal}件材料没有题名"));
+            diags.push(match comment {
+                Some(c) => d.at(place).hint(format!(
+                    "“题名:”后面的“{c}”以“#”开头，YAML 把它当成了注释。要把它作题名，请用英文双引号括起来：题名: \"{c}\""
+                )),
+                None => d
+                    .at(ctx.here())
+                    .hint("每件材料都要有“题名: …”（文件的标题），目录和页眉都用它。"),
+            });
+            String::new()
+        }
+    }
+}
+
+/// The 责任单位: present, not empty, each in the registry. Returns the names as written and
+/// the units they stand for.
+fn check_units(
+    ctx: &RecCtx,
+    r: &Record,
+    reg: Option<&Registry>,
+    diags: &mut Vec<Diagnostic>,
+) -> (Vec<String>, BTreeSet<usize>) {
+    let (ordinal, cat) = (ctx.ordinal, ctx.cat);
+    let mut unit_names = Vec::new();
+    let mut units = BTreeSet::new();
+    match &r.units {
+        None => diags.push(
+            Diagnostic::error(format!("第{ordinal}件材料没有写责任单位"))
+                .at(ctx.here())
+                .hint(format!(
+                    "写提供这件材料的单位，如“责任单位: {}”。本指标的责任单位有：{}。",
+                    cat.unit_names().first().copied().unwrap_or("市场监管局"),
+                    cat.unit_names().join("、")
+                )),
+        ),
+        Some(list) if list.0.is_empty() => diags.push(
+            Diagnostic::error(format!("第{ordinal}件材料的责任单位是空的"))
+                .at(ctx.src.key(ctx.pos, "责任单位"))
+                .hint(format!(
+                    "在方括号里写提供这件材料的单位，如“责任单位: [{}]”。本指标的责任单位有：{}。",
+                    cat.unit_names().first().copied().unwrap_or("县创建办公室"),
+                    cat.unit_names().join("、")
+                )),
+        ),
+        Some(list) => {
+            for u in list.iter() {
+                unit_names.push(u.value.trim().to_string());
+                let Some(reg) = reg else { continue };
+                if reg.resolve(&u.value).is_none() {
+                    diags.push(reg.unknown(u.value.trim(), ctx.at(pos_of(u)), "责任单位"));
                 } else {
-                    seen.insert(num.value, pos_of(num));
-                    Some(num.value)
+                    units.extend(reg.units_of(&u.value));
                 }
             }
-        };
+        }
+    }
+    (unit_names, units)
+}
 
-        let title = match &r.title {
-            Some(t) if !t.value.trim().is_empty() => t.value.trim().to_string(),
-            Some(t) => {
-                diags.push(
-                    Diagnostic::error(format!("第{ordinal}件材料的题名是空的"))
-                        .at(at(pos_of(t)))
-                        .hint("题名写文件的标题，如“关于印发……的通知”。"),
-                );
-                String::new()
-            }
-            None => {
-                // `题名: # 某某` is a key with a comment and no value.
-                let place = src.key(rec_pos, "题名");
-                let comment = src.comment_after_key(&place);
-                let d = Diagnostic::error(format!("第{ordinal}件材料没有题名"));
-                diags.push(match comment {
-                    Some(c) => d.at(place).hint(format!(
-                        "“题名:”后面的“{c}”以“#”开头，YAML 把它当成了注释。要把它作题名，请用英文双引号括起来：题名: \"{c}\""
-                    )),
-                    None => d
-                        .at(at(rec_pos))
-                        .hint("每件材料都要有“题名: …”（文件的标题），目录和页眉都用它。"),
-                });
-                String::new()
-            }
-        };
-
-        if let (Some(d), Some(period)) = (&r.date, period)
-            && (d.value < period.0 || d.value > period.1)
-        {
+/// The 考核内容 and 工作任务: each in the item, the tasks agreeing with the criteria written.
+/// Returns the criteria the record supports (written, and those of its tasks) and its tasks.
+fn check_criteria(
+    ctx: &RecCtx,
+    r: &Record,
+    diags: &mut Vec<Diagnostic>,
+) -> (BTreeSet<usize>, Vec<u32>) {
+    let (ordinal, cat, n) = (ctx.ordinal, ctx.cat, ctx.cat.number);
+    for (key, list) in [("考核内容", &r.criteria), ("工作任务", &r.tasks)] {
+        if list.as_ref().is_some_and(|l| l.0.is_empty()) {
             diags.push(
-                Diagnostic::warning(format!("日期 {} 不在创建期（{} 至 {}）内", d.value, period.0, period.1))
-                    .at(at(pos_of(d)))
-                    .hint("请核对日期；创建期以外的材料也会收入，但验收组可能会问。创建期可在 dossier.yaml 的“创建期”里改。"),
+                Diagnostic::error(format!("第{ordinal}件材料的{key}是空的"))
+                    .at(ctx.src.key(ctx.pos, key))
+                    .hint(format!(
+                        "在方括号里写序号，如“{key}: [1]”；不知道写哪条时删去这一行。指标{n}有 {} 条考核内容，工作任务编号是：{}。",
+                        cat.criteria.len(),
+                        cat.task_numbers()
+                    )),
             );
         }
-
-        // Units.
-        let mut unit_names = Vec::new();
-        let mut units = BTreeSet::new();
-        match &r.units {
-            None => diags.push(
-                Diagnostic::error(format!("第{ordinal}件材料没有写责任单位"))
-                    .at(at(rec_pos))
+    }
+    let mut written = BTreeSet::new();
+    for c in r.criteria.iter().flat_map(|l| l.iter()) {
+        let k = c.value as usize;
+        if cat.criterion(k).is_some() {
+            written.insert(k);
+            continue;
+        }
+        diags.push(
+            Diagnostic::error(format!("指标{n}没有第{k}条考核内容"))
+                .at(ctx.at(pos_of(c)))
+                .hint(format!(
+                    "指标{n}共有 {} 条考核内容，写 1–{}。",
+                    cat.criteria.len(),
+                    cat.criteria.len()
+                )),
+        );
+    }
+    let mut criteria = written.clone();
+    let tasks = check_tasks(ctx, r, &written, &mut criteria, diags);
+    if criteria.is_empty() && r.criteria.is_none() && r.tasks.is_none() {
+        if cat.criteria.len() == 1 {
+            criteria.insert(1);
+        } else {
+            diags.push(
+                Diagnostic::warning(format!("第{ordinal}件材料没有写它佐证哪条考核内容"))
+                    .at(ctx.here())
                     .hint(format!(
-                        "写提供这件材料的单位，如“责任单位: {}”。本指标的责任单位有：{}。",
-                        cat.unit_names().first().copied().unwrap_or("市场监管局"),
-                        cat.unit_names().join("、")
+                        "加上“考核内容: [1]”或“工作任务: [1]”；指标{n}有 {} 条考核内容。",
+                        cat.criteria.len()
                     )),
-            ),
-            Some(list) if list.0.is_empty() => diags.push(
-                Diagnostic::error(format!("第{ordinal}件材料的责任单位是空的"))
-                    .at(src.key(rec_pos, "责任单位"))
-                    .hint(format!(
-                        "在方括号里写提供这件材料的单位，如“责任单位: [{}]”。本指标的责任单位有：{}。",
-                        cat.unit_names().first().copied().unwrap_or("县创建办公室"),
-                        cat.unit_names().join("、")
-                    )),
-            ),
-            Some(list) => {
-                for u in list.iter() {
-                    unit_names.push(u.value.trim().to_string());
-                    if let Some(reg) = reg {
-                        if reg.resolve(&u.value).is_none() {
-                            diags.push(reg.unknown(u.value.trim(), at(pos_of(u)), "责任单位"));
-                        } else {
-                            units.extend(reg.units_of(&u.value));
-                        }
-                    }
-                }
-            }
+            );
         }
+    }
+    (criteria, tasks)
+}
 
-        // Criteria and tasks.
-        let mut criteria = BTreeSet::new();
-        let mut written_criteria = BTreeSet::new();
-        for (key, list) in [("考核内容", &r.criteria), ("工作任务", &r.tasks)] {
-            if list.as_ref().is_some_and(|l| l.0.is_empty()) {
-                diags.push(
-                    Diagnostic::error(format!("第{ordinal}件材料的{key}是空的"))
-                        .at(src.key(rec_pos, key))
-                        .hint(format!(
-                            "在方括号里写序号，如“{key}: [1]”；不知道写哪条时删去这一行。指标{n}有 {} 条考核内容，工作任务编号是：{}。",
-                            cat.criteria.len(),
-                            cat.task_numbers()
-                        )),
-                );
-            }
-        }
-        if let Some(list) = &r.criteria {
-            for c in list.iter() {
-                let k = c.value as usize;
-                if cat.criterion(k).is_none() {
-                    diags.push(
-                        Diagnostic::error(format!("指标{n}没有第{k}条考核内容"))
-                            .at(at(pos_of(c)))
-                            .hint(format!(
-                                "指标{n}共有 {} 条考核内容，写 1–{}。",
-                                cat.criteria.len(),
-                                cat.criteria.len()
-                            )),
-                    );
-                } else {
-                    criteria.insert(k);
-                    written_criteria.insert(k);
-                }
-            }
-        }
-        let mut tasks = Vec::new();
-        if let Some(list) = &r.tasks {
-            for t in list.iter() {
-                if cat.task(t.value).is_none() {
-                    let gap = if cat.tasks().any(|x| x.task.number > t.value) && t.value > 0 {
-                        "（原表的任务编号在这里有跳号）"
-                    } else {
-                        ""
-                    };
-                    diags.push(
-                        Diagnostic::error(format!("指标{n}没有第{}项工作任务{gap}", t.value))
-                            .at(at(pos_of(t)))
-                            .hint(format!("指标{n}的工作任务编号是：{}。", cat.task_numbers())),
-                    );
-                    continue;
-                }
-                let of = cat.criteria_of_task(t.value);
-                if !written_criteria.is_empty() && !of.iter().any(|c| written_criteria.contains(c))
-                {
-                    diags.push(
-                        Diagnostic::warning(format!(
-                            "工作任务{}属于第{}条考核内容，与所填考核内容不一致",
-                            t.value,
-                            crate::diag::list(&of)
-                        ))
-                        .at(at(pos_of(t)))
-                        .hint("请核对“考核内容”和“工作任务”是否对应；这件材料会同时算作两条考核内容的佐证。"),
-                    );
-                }
-                criteria.extend(of);
-                tasks.push(t.value);
-            }
-        }
-        if criteria.is_empty() && r.criteria.is_none() && r.tasks.is_none() {
-            if cat.criteria.len() == 1 {
-                criteria.insert(1);
+/// The 工作任务 of a record: each in the item, and belonging to a criterion written (a warning
+/// otherwise). Adds each task's criteria to `criteria`.
+fn check_tasks(
+    ctx: &RecCtx,
+    r: &Record,
+    written: &BTreeSet<usize>,
+    criteria: &mut BTreeSet<usize>,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<u32> {
+    let (cat, n) = (ctx.cat, ctx.cat.number);
+    let mut tasks = Vec::new();
+    for t in r.tasks.iter().flat_map(|l| l.iter()) {
+        if cat.task(t.value).is_none() {
+            let gap = if cat.tasks().any(|x| x.task.number > t.value) && t.value > 0 {
+                "（原表的任务编号在这里有跳号）"
             } else {
-                diags.push(
-                    Diagnostic::warning(format!("第{ordinal}件材料没有写它佐证哪条考核内容"))
-                        .at(at(rec_pos))
-                        .hint(format!(
-                            "加上“考核内容: [1]”或“工作任务: [1]”；指标{n}有 {} 条考核内容。",
-                            cat.criteria.len()
-                        )),
-                );
-            }
+                ""
+            };
+            diags.push(
+                Diagnostic::error(format!("指标{n}没有第{}项工作任务{gap}", t.value))
+                    .at(ctx.at(pos_of(t)))
+                    .hint(format!("指标{n}的工作任务编号是：{}。", cat.task_numbers())),
+            );
+            continue;
         }
+        let of = cat.criteria_of_task(t.value);
+        if !written.is_empty() && !of.iter().any(|c| written.contains(c)) {
+            diags.push(
+                Diagnostic::warning(format!(
+                    "工作任务{}属于第{}条考核内容，与所填考核内容不一致",
+                    t.value,
+                    crate::diag::list(&of)
+                ))
+                .at(ctx.at(pos_of(t)))
+                .hint(
+                    "请核对“考核内容”和“工作任务”是否对应；这件材料会同时算作两条考核内容的佐证。",
+                ),
+            );
+        }
+        criteria.extend(of);
+        tasks.push(t.value);
+    }
+    tasks
+}
 
-        // Files (inspected later, all at once).
-        let mut files = Vec::new();
-        match &r.files {
-            None => diags.push(
+/// The 文件 entries: present, not empty, each a path inside the dossier, none twice. The files
+/// themselves are inspected later, all at once.
+fn check_file_entries(ctx: &RecCtx, r: &Record, diags: &mut Vec<Diagnostic>) -> Vec<PendingFile> {
+    let ordinal = ctx.ordinal;
+    let list = match &r.files {
+        None => {
+            diags.push(
                 Diagnostic::error(format!("第{ordinal}件材料没有文件"))
-                    .at(at(rec_pos))
+                    .at(ctx.here())
                     .hint(
                         "写上证据文件的路径，如“文件: evidence/05/宣传方案.pdf”（相对资料目录）。",
                     ),
-            ),
-            Some(list) if list.0.is_empty() => diags.push(
-                Diagnostic::error(format!("第{ordinal}件材料的文件列表是空的"))
-                    .at(src.key(rec_pos, "文件"))
-                    .hint("在方括号里写证据文件的路径，如“文件: [evidence/05/方案.pdf]”。"),
-            ),
-            Some(list) => {
-                let mut here = BTreeSet::new();
-                for node in list.iter() {
-                    let entry = FileEntry::from_node(node);
-                    let rel = match evidence::normalise(&entry.path.value) {
-                        Ok(rel) => {
-                            if !here.insert(rel.clone()) {
-                                diags.push(
-                                    Diagnostic::warning(format!("同一件材料里 {rel} 写了两次"))
-                                        .at(at(pos_of(&entry.path))),
-                                );
-                            }
-                            Some(rel)
-                        }
-                        Err(e) => {
-                            diags.push(
-                                path_problem(&entry.path.value, &e).at(at(pos_of(&entry.path))),
-                            );
-                            None
-                        }
-                    };
-                    files.push(PendingFile { entry, rel });
-                }
-            }
+            );
+            return Vec::new();
         }
-
-        let measures = r
-            .measures
-            .as_ref()
-            .map(|m| check_measures(file, cat, &criteria, m, diags))
-            .unwrap_or_default();
-
-        let retention = r.retention.as_ref().and_then(|x| {
-            let parsed = crate::model::Retention::parse(&x.value);
-            if parsed.is_none() {
-                diags.push(super::retention_error(&x.value).at(at(pos_of(x))));
+        Some(list) if list.0.is_empty() => {
+            diags.push(
+                Diagnostic::error(format!("第{ordinal}件材料的文件列表是空的"))
+                    .at(ctx.src.key(ctx.pos, "文件"))
+                    .hint("在方括号里写证据文件的路径，如“文件: [evidence/05/方案.pdf]”。"),
+            );
+            return Vec::new();
+        }
+        Some(list) => list,
+    };
+    let mut files = Vec::new();
+    let mut here = BTreeSet::new();
+    for node in list.iter() {
+        let entry = FileEntry::from_node(node);
+        let at = ctx.at(pos_of(&entry.path));
+        let rel = match evidence::normalise(&entry.path.value) {
+            Ok(rel) => {
+                if !here.insert(rel.clone()) {
+                    diags.push(Diagnostic::warning(format!("同一件材料里 {rel} 写了两次")).at(at));
+                }
+                Some(rel)
             }
-            parsed
-        });
-        let bonus = r
-            .bonus
-            .as_ref()
-            .and_then(|b| check_bonus(cat, &criteria, b, file, diags));
-        let text = |v: &Option<String>| {
-            v.as_ref()
-                .map(|s| s.trim().to_string())
-                .filter(|s| !s.is_empty())
+            Err(e) => {
+                diags.push(path_problem(&entry.path.value, &e).at(at));
+                None
+            }
         };
-        let photo = super::Photo {
-            place: text(&r.place),
-            people: text(&r.people),
-            photographer: text(&r.photographer),
-        };
-
-        out.push(PendingRec {
-            rec: Rec {
-                item: n,
-                number: number.unwrap_or(0),
-                title,
-                doc_number: r
-                    .doc_number
-                    .as_ref()
-                    .map(|s| s.0.trim().to_string())
-                    .filter(|s| !s.is_empty()),
-                issuer: r
-                    .issuer
-                    .as_ref()
-                    .map(|s| s.trim().to_string())
-                    .filter(|s| !s.is_empty()),
-                date: r.date.as_ref().map(|d| d.value),
-                unit_names,
-                units: units.into_iter().collect(),
-                criteria: criteria.into_iter().collect(),
-                tasks,
-                files: Vec::new(),
-                measures,
-                remark: r
-                    .remark
-                    .as_ref()
-                    .map(|s| s.trim().to_string())
-                    .filter(|s| !s.is_empty()),
-                retention,
-                photo: (photo != super::Photo::default()).then_some(photo),
-                bonus,
-                origin: at(rec_pos),
-            },
-            files,
-        });
+        files.push(PendingFile { entry, rel });
     }
-    out
+    files
 }
 
 fn check_measures(
@@ -402,91 +474,21 @@ fn check_measures(
     list: &crate::model::OneOrMany<crate::model::Measure>,
     diags: &mut Vec<Diagnostic>,
 ) -> Vec<Measured> {
-    let n = cat.number;
     let mut out = Vec::new();
-    for m in list.iter() {
-        let at = Place::at(file, pos_of(m));
-        let m = &m.value;
-        let with_targets: Vec<usize> = (1..=cat.criteria.len())
-            .filter(|&k| !cat.criteria[k - 1].targets.is_empty())
-            .collect();
-        let k = match &m.criterion {
-            Some(c) => c.value as usize,
-            None => {
-                let candidates: Vec<usize> = with_targets
-                    .iter()
-                    .copied()
-                    .filter(|k| criteria.is_empty() || criteria.contains(k))
-                    .collect();
-                match candidates.as_slice() {
-                    [k] => *k,
-                    [] => {
-                        diags.push(
-                            Diagnostic::error(format!(
-                                "指标{n}没有带量化目标的考核内容，无法填写实测值"
-                            ))
-                            .at(at)
-                            .hint(targets_hint(cat)),
-                        );
-                        continue;
-                    }
-                    _ => {
-                        diags.push(
-                            Diagnostic::error("实测值没有写对应哪条考核内容")
-                                .at(at)
-                                .hint(format!("加上“考核内容: N”。{}", targets_hint(cat))),
-                        );
-                        continue;
-                    }
-                }
-            }
-        };
-        let Some(crit) = cat.criterion(k) else {
-            diags.push(
-                Diagnostic::error(format!("指标{n}没有第{k}条考核内容"))
-                    .at(at)
-                    .hint(targets_hint(cat)),
-            );
-            continue;
-        };
-        if crit.targets.is_empty() {
-            diags.push(
-                Diagnostic::error(format!("指标{n}第{k}条考核内容没有量化目标"))
-                    .at(at)
-                    .hint(targets_hint(cat)),
-            );
-            continue;
-        }
-        let names: Vec<&str> = crit.targets.iter().map(|t| t.name.as_str()).collect();
-        let t = match &m.target {
-            None if crit.targets.len() == 1 => 0,
-            None => {
-                let names = names.join("”或“");
-                diags.push(
-                    Diagnostic::error("这条考核内容有几个目标，没有写实测的是哪一个")
-                        .at(at)
-                        .hint(format!("加上“指标项: {names}”。")),
-                );
+    for spanned in list.iter() {
+        let at = Place::at(file, pos_of(spanned));
+        let m = &spanned.value;
+        let found = measured_criterion(cat, criteria, m)
+            .and_then(|k| measured_target(cat, k, m, file).map(|t| (k, t)));
+        let (k, t) = match found {
+            Ok(kt) => kt,
+            Err(d) => {
+                // Without a place of its own, a problem is at the measure.
+                diags.push(if d.place.is_some() { d } else { d.at(at) });
                 continue;
             }
-            Some(name) => match crit
-                .targets
-                .iter()
-                .position(|t| t.name == name.value.trim())
-            {
-                Some(i) => i,
-                None => {
-                    let names = names.join("”“");
-                    diags.push(
-                        Diagnostic::error(format!("第{k}条考核内容没有“{}”这个目标", name.value))
-                            .at(Place::at(file, pos_of(name)))
-                            .hint(format!("可写：“{names}”。")),
-                    );
-                    continue;
-                }
-            },
         };
-        let target = &crit.targets[t];
+        let target = &cat.criteria[k - 1].targets[t];
         let met = match (target.value, m.reference) {
             (Some(goal), _) => Some(target.op.holds(m.value, goal)),
             (None, Some(reference)) => Some(target.op.holds(m.value, reference)),
@@ -513,6 +515,74 @@ fn check_measures(
         });
     }
     out
+}
+
+/// The criterion a measured value belongs to: the one written, or the only criterion with
+/// targets among those the record supports. The error has no place (the caller adds it).
+fn measured_criterion(
+    cat: &Item,
+    criteria: &BTreeSet<usize>,
+    m: &crate::model::Measure,
+) -> Result<usize, Diagnostic> {
+    let n = cat.number;
+    let k = match &m.criterion {
+        Some(c) => c.value as usize,
+        None => {
+            let candidates: Vec<usize> = (1..=cat.criteria.len())
+                .filter(|&k| !cat.criteria[k - 1].targets.is_empty())
+                .filter(|k| criteria.is_empty() || criteria.contains(k))
+                .collect();
+            match candidates.as_slice() {
+                [k] => *k,
+                [] => {
+                    return Err(Diagnostic::error(format!(
+                        "指标{n}没有带量化目标的考核内容，无法填写实测值"
+                    ))
+                    .hint(targets_hint(cat)));
+                }
+                _ => {
+                    return Err(Diagnostic::error("实测值没有写对应哪条考核内容")
+                        .hint(format!("加上“考核内容: N”。{}", targets_hint(cat))));
+                }
+            }
+        }
+    };
+    match cat.criterion(k) {
+        None => {
+            Err(Diagnostic::error(format!("指标{n}没有第{k}条考核内容")).hint(targets_hint(cat)))
+        }
+        Some(crit) if crit.targets.is_empty() => Err(Diagnostic::error(format!(
+            "指标{n}第{k}条考核内容没有量化目标"
+        ))
+        .hint(targets_hint(cat))),
+        Some(_) => Ok(k),
+    }
+}
+
+/// Which target of criterion `k` a measured value is for: the one named, or the only one.
+fn measured_target(
+    cat: &Item,
+    k: usize,
+    m: &crate::model::Measure,
+    file: &str,
+) -> Result<usize, Diagnostic> {
+    let targets = &cat.criteria[k - 1].targets;
+    let names: Vec<&str> = targets.iter().map(|t| t.name.as_str()).collect();
+    match &m.target {
+        None if targets.len() == 1 => Ok(0),
+        None => Err(
+            Diagnostic::error("这条考核内容有几个目标，没有写实测的是哪一个")
+                .hint(format!("加上“指标项: {}”。", names.join("”或“"))),
+        ),
+        Some(name) => targets
+            .iter()
+            .position(|t| t.name == name.value.trim())
+            .ok_or_else(|| {
+                Diagnostic::error(format!("第{k}条考核内容没有“{}”这个目标", name.value))
+                    .at(Place::at(file, pos_of(name)))
+                    .hint(format!("可写：“{}”。", names.join("”“")))
+            }),
+    }
 }
 
 /// Checks claimed bonus points: only for an item with bonus rules, and one of the points the

@@ -96,28 +96,14 @@ pub fn lint(file: &str, text: &str) -> Vec<Finding> {
     // Lines inside a block scalar (after `key: |`) are text, not YAML: skipped until a line is
     // indented no deeper than the key.
     let mut block_indent: Option<usize> = None;
-    for (i, line) in text.lines().enumerate() {
+    for (i, text) in text.lines().enumerate() {
         let n = i + 1;
-        if let Some((col, c)) = line
-            .chars()
-            .enumerate()
-            .find(|(_, c)| c.is_control() && *c != '\t')
-        {
-            out.push(Finding {
-                diagnostic: Diagnostic::error(format!(
-                    "有一个看不见的控制字符（U+{:04X}）",
-                    u32::from(c)
-                ))
-                .at(Place::at(file, Pos::new(n, col + 1, 1)))
-                .hint(
-                    "这通常是从网页或别的软件复制文字时带进来的。请把这一行的文字删掉后重新输入。",
-                ),
-                only_if_parse_failed: false,
-            });
+        if let Some(f) = control_character(file, n, text) {
+            out.push(f);
             continue;
         }
-        let (indent_chars, indent_cols) = leading_blank(line);
-        let rest: String = line.chars().skip(indent_chars).collect();
+        let (indent_chars, indent_cols) = leading_blank(text);
+        let rest: String = text.chars().skip(indent_chars).collect();
         if let Some(key_indent) = block_indent {
             if rest.trim().is_empty() || indent_cols > key_indent {
                 continue;
@@ -127,84 +113,134 @@ pub fn lint(file: &str, text: &str) -> Vec<Finding> {
         if rest.is_empty() || rest.starts_with('#') {
             continue;
         }
-        let at = |col: usize, len: usize| Place::at(file, Pos::new(n, col, len));
-        let lead: String = line.chars().take(indent_chars).collect();
-        // The entry after any "- " markers.
-        let (mut offset, mut entry) = (indent_chars, rest.as_str());
-        while let Some(after) = entry
-            .strip_prefix("- ")
-            .or_else(|| entry.strip_prefix("-\u{3000}"))
-        {
-            let skipped = entry.chars().count() - after.chars().count();
-            let trimmed = after.trim_start_matches([' ', '\u{3000}']);
-            offset += skipped + (after.chars().count() - trimmed.chars().count());
-            entry = trimmed;
-        }
-        let key = known_key(entry);
-        if let Some(pos) = lead.chars().position(|c| c == '\u{3000}')
-            && (key.is_some() || rest.starts_with('-'))
-        {
-            out.push(Finding {
-                diagnostic: Diagnostic::error("行首有全角空格（中文输入法下打出的空格）")
-                    .at(at(pos + 1, 1))
-                    .hint("YAML 只认英文空格：请切换到英文输入法，把行首的空白删掉后用空格键重新缩进（同一层级对齐）。"),
-                only_if_parse_failed: false,
-            });
-            continue;
-        }
-        if let Some(pos) = lead.chars().position(|c| c == '\t') {
-            out.push(Finding {
-                diagnostic: Diagnostic::error("YAML 不能用 Tab 键缩进")
-                    .at(at(pos + 1, 1))
-                    .hint("请把这一行行首的 Tab 换成空格（同一层级对齐即可，习惯用两个空格）。"),
-                only_if_parse_failed: true,
-            });
-        }
-        let Some(key) = key else { continue };
-        let key_len = key.chars().count();
-        let after_key: String = entry.chars().skip(key_len).collect();
-        let colon_col = offset + key_len + 1;
-        if after_key.starts_with('：') {
-            out.push(Finding {
-                diagnostic: Diagnostic::error(format!("“{key}”后面用了中文冒号“：”"))
-                    .at(at(colon_col, 1))
-                    .hint(format!(
-                        "把中文冒号“：”改成英文冒号加空格：{key}: {}",
-                        after_key.trim_start_matches('：').trim()
-                    )),
-                only_if_parse_failed: false,
-            });
-            continue;
-        }
-        let Some(value) = after_key.strip_prefix(':') else {
-            continue;
+        let line = Line {
+            file,
+            n,
+            lead: text.chars().take(indent_chars).collect(),
+            indent_chars,
+            rest: &rest,
         };
-        if !value.is_empty() && !value.starts_with([' ', '\t']) {
-            out.push(Finding {
-                diagnostic: Diagnostic::error(format!("“{key}:”后面缺一个空格"))
-                    .at(at(colon_col, 1))
-                    .hint(format!(
-                        "YAML 要求冒号后面有一个英文空格：{key}: {}",
-                        value.trim()
-                    )),
-                only_if_parse_failed: false,
-            });
-            continue;
-        }
-        let trimmed = value.trim_start_matches([' ', '\t']);
-        let value_col = colon_col + 1 + (value.chars().count() - trimmed.chars().count());
-        if is_block_header(trimmed) {
+        if lint_line(&line, &mut out) == Some(Block) {
             block_indent = Some(indent_cols);
-            continue;
-        }
-        if !TEXT_KEYS.contains(&key) {
-            continue;
-        }
-        if let Some(f) = text_value(key, trimmed, at(value_col, trimmed.chars().count())) {
-            out.push(f);
         }
     }
     out
+}
+
+/// A line of YAML that is not blank, a comment or block text.
+struct Line<'a> {
+    file: &'a str,
+    /// Line number, from 1.
+    n: usize,
+    /// The blanks before its content.
+    lead: String,
+    /// How many characters they are.
+    indent_chars: usize,
+    /// The content.
+    rest: &'a str,
+}
+
+impl Line<'_> {
+    fn at(&self, col: usize, len: usize) -> Place {
+        Place::at(self.file, Pos::new(self.n, col, len))
+    }
+}
+
+/// The line opens a block scalar (`key: |`): the lines indented under it are text.
+#[derive(PartialEq, Eq)]
+struct Block;
+
+/// An invisible control character on a line (copied in from a web page).
+fn control_character(file: &str, n: usize, line: &str) -> Option<Finding> {
+    let (col, c) = (line.chars().enumerate()).find(|(_, c)| c.is_control() && *c != '\t')?;
+    Some(Finding {
+        diagnostic: Diagnostic::error(format!("有一个看不见的控制字符（U+{:04X}）", u32::from(c)))
+            .at(Place::at(file, Pos::new(n, col + 1, 1)))
+            .hint("这通常是从网页或别的软件复制文字时带进来的。请把这一行的文字删掉后重新输入。"),
+        only_if_parse_failed: false,
+    })
+}
+
+/// The findings of one line: blanks a YAML reader does not take for indentation, then the key
+/// and its value.
+fn lint_line(line: &Line, out: &mut Vec<Finding>) -> Option<Block> {
+    // The entry after any "- " markers.
+    let (mut offset, mut entry) = (line.indent_chars, line.rest);
+    while let Some(after) = (entry.strip_prefix("- ")).or_else(|| entry.strip_prefix("-\u{3000}")) {
+        let skipped = entry.chars().count() - after.chars().count();
+        let trimmed = after.trim_start_matches([' ', '\u{3000}']);
+        offset += skipped + (after.chars().count() - trimmed.chars().count());
+        entry = trimmed;
+    }
+    let key = known_key(entry);
+    if let Some(pos) = line.lead.chars().position(|c| c == '\u{3000}')
+        && (key.is_some() || line.rest.starts_with('-'))
+    {
+        out.push(Finding {
+            diagnostic: Diagnostic::error("行首有全角空格（中文输入法下打出的空格）")
+                .at(line.at(pos + 1, 1))
+                .hint("YAML 只认英文空格：请切换到英文输入法，把行首的空白删掉后用空格键重新缩进（同一层级对齐）。"),
+            only_if_parse_failed: false,
+        });
+        return None;
+    }
+    if let Some(pos) = line.lead.chars().position(|c| c == '\t') {
+        out.push(Finding {
+            diagnostic: Diagnostic::error("YAML 不能用 Tab 键缩进")
+                .at(line.at(pos + 1, 1))
+                .hint("请把这一行行首的 Tab 换成空格（同一层级对齐即可，习惯用两个空格）。"),
+            only_if_parse_failed: true,
+        });
+    }
+    let key = key?;
+    let after_key: String = entry.chars().skip(key.chars().count()).collect();
+    lint_key_value(line, key, &after_key, offset + key.chars().count() + 1, out)
+}
+
+/// The colon after a known key and the value after it.
+fn lint_key_value(
+    line: &Line,
+    key: &str,
+    after_key: &str,
+    colon_col: usize,
+    out: &mut Vec<Finding>,
+) -> Option<Block> {
+    if after_key.starts_with('：') {
+        out.push(Finding {
+            diagnostic: Diagnostic::error(format!("“{key}”后面用了中文冒号“：”"))
+                .at(line.at(colon_col, 1))
+                .hint(format!(
+                    "把中文冒号“：”改成英文冒号加空格：{key}: {}",
+                    after_key.trim_start_matches('：').trim()
+                )),
+            only_if_parse_failed: false,
+        });
+        return None;
+    }
+    let value = after_key.strip_prefix(':')?;
+    if !value.is_empty() && !value.starts_with([' ', '\t']) {
+        out.push(Finding {
+            diagnostic: Diagnostic::error(format!("“{key}:”后面缺一个空格"))
+                .at(line.at(colon_col, 1))
+                .hint(format!(
+                    "YAML 要求冒号后面有一个英文空格：{key}: {}",
+                    value.trim()
+                )),
+            only_if_parse_failed: false,
+        });
+        return None;
+    }
+    let trimmed = value.trim_start_matches([' ', '\t']);
+    let value_col = colon_col + 1 + (value.chars().count() - trimmed.chars().count());
+    if is_block_header(trimmed) {
+        return Some(Block);
+    }
+    if TEXT_KEYS.contains(&key)
+        && let Some(f) = text_value(key, trimmed, line.at(value_col, trimmed.chars().count()))
+    {
+        out.push(f);
+    }
+    None
 }
 
 /// A finding for a text value that starts with a YAML indicator.
