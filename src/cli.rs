@@ -123,8 +123,10 @@ pub struct DossierArg {
 /// `dossier check`.
 #[derive(Debug, Args)]
 pub struct CheckArgs {
+    /// The dossier folder.
     #[command(flatten)]
     pub dossier: DossierArg,
+    /// Text or JSON lines.
     #[command(flatten)]
     pub output: FormatArg,
 }
@@ -132,8 +134,10 @@ pub struct CheckArgs {
 /// `dossier build`.
 #[derive(Debug, Args)]
 pub struct BuildArgs {
+    /// The dossier folder.
     #[command(flatten)]
     pub dossier: DossierArg,
+    /// Text or JSON lines.
     #[command(flatten)]
     pub output: FormatArg,
     /// 输出目录（默认 out；不存在则新建）
@@ -165,8 +169,10 @@ pub struct BuildArgs {
 #[derive(Debug, Args)]
 #[command(group(clap::ArgGroup::new("which").required(true).args(["unit", "all"])))]
 pub struct BinderArgs {
+    /// The dossier folder.
     #[command(flatten)]
     pub dossier: DossierArg,
+    /// Text or JSON lines.
     #[command(flatten)]
     pub output: FormatArg,
     /// 单位名称（单位名录里的名称、简称或别名均可）
@@ -200,6 +206,7 @@ pub struct VerifyArgs {
     /// 要核对的资料包（.zip）
     #[arg(value_name = "资料包", help_heading = "参数")]
     pub package: PathBuf,
+    /// Text or JSON lines.
     #[command(flatten)]
     pub output: FormatArg,
 }
@@ -213,6 +220,7 @@ pub struct DiffArgs {
     /// 新资料包（.zip）
     #[arg(value_name = "新资料包", help_heading = "参数", display_order = 2)]
     pub new: PathBuf,
+    /// Text or JSON lines.
     #[command(flatten)]
     pub output: FormatArg,
 }

@@ -2,14 +2,12 @@
 //! bookmarks, links, printed page numbers, metadata), literal rendering of special
 //! characters, reproducibility, error mapping and safe output.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use common::pdf::{Bookmark, Pdf, compact};
-use common::*;
+use crate::common::pdf::{Bookmark, Pdf, compact};
+use crate::common::*;
 use serde_json::Value;
 
 fn repo() -> &'static Path {
@@ -54,7 +52,7 @@ fn sample() -> &'static (PathBuf, PathBuf) {
         assert_eq!(pages, summary["pages"], "one PDF holds every page");
         assert_eq!(
             pages,
-            common::pdf::Pdf::load(&pdf).page_count(),
+            crate::common::pdf::Pdf::load(&pdf).page_count(),
             "the pages it reports are the PDF's"
         );
         (out, pdf)

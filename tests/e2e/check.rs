@@ -2,9 +2,7 @@
 //! report has a fixture under `tests/fixtures/check/CASE` (files laid over the base fixture),
 //! and a test that asserts the file, the line and the message.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 /// Runs a case that must fail with exactly one error, and returns that error.
 fn one_error(case: &str) -> Printed {

@@ -1,12 +1,10 @@
 //! End-to-end tests of the submission package written by `dossier build`, of `dossier verify`
 //! and of `dossier unpack`.
 
-mod common;
-
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 use sha2::Digest;
 

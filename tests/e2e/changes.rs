@@ -1,8 +1,6 @@
 //! Regenerating after a correction: stable 件号, the build report and what it says changed,
 //! `diff` of two packages, the revision page, and `watch`.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -10,8 +8,8 @@ use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::pdf::Pdf;
-use common::*;
+use crate::common::pdf::Pdf;
+use crate::common::*;
 use serde_json::Value;
 
 /// A copy of the sample dossier in a temporary folder, at `d/`.
@@ -206,7 +204,7 @@ fn the_revision_history_is_printed() {
         .into_iter()
         .find(|b| b.title == "修订记录")
         .expect("a 修订记录 bookmark");
-    let text = common::pdf::compact(&pdf.text(mark.page));
+    let text = crate::common::pdf::compact(&pdf.text(mark.page));
     assert!(text.contains("1.12022年5月25日更正05-02的日期。"), "{text}");
 }
 

@@ -2,12 +2,10 @@
 //! the same pages, the same printed numbers, the same records on the same pages; and the
 //! package still carries the original files.
 
-mod common;
-
 use std::path::Path;
 
-use common::pdf::Pdf;
-use common::*;
+use crate::common::pdf::Pdf;
+use crate::common::*;
 
 #[test]
 fn normalising_keeps_page_counts_numbers_and_record_pages() {
@@ -110,7 +108,7 @@ fn volumes_keep_records_whole_and_the_master_contents_point_to_the_right_pages()
         let texts: Vec<String> = v
             .all_text()
             .iter()
-            .map(|t| common::pdf::compact(t))
+            .map(|t| crate::common::pdf::compact(t))
             .collect();
         let labels = v.labels();
         for (k, b) in marks.iter().enumerate() {
@@ -149,13 +147,13 @@ fn volumes_keep_records_whole_and_the_master_contents_point_to_the_right_pages()
         .sum::<usize>();
     assert_eq!(seen.len(), records, "every record is in a volume");
     // The master contents give each record's volume and page.
-    let master = common::pdf::compact(
+    let master = crate::common::pdf::compact(
         &Pdf::load(&tmp.path().join(format!("o/{name}-总目录.pdf")))
             .all_text()
             .concat(),
     );
     for (id, (volume, page, title)) in &seen {
-        let title = common::pdf::compact(title);
+        let title = crate::common::pdf::compact(title);
         let want = format!("第{volume}册第{page}页");
         // "05-03 title ........ 第2册第45页": the entry, its leaders, its place.
         let entry = format!("{id}{title}");

@@ -1,14 +1,12 @@
 //! End-to-end tests of `dossier binder`: one PDF per unit with tasks or records, holding exactly
 //! that unit's records under their dossier 件号, each starting on an odd page when duplex.
 
-mod common;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use common::pdf::Pdf;
-use common::*;
+use crate::common::pdf::Pdf;
+use crate::common::*;
 use dossier::catalog::Catalog;
 use dossier::model::UnitsFile;
 use dossier::units::Registry;
@@ -136,7 +134,7 @@ fn each_binder_holds_exactly_its_units_records_with_the_dossier_numbers_on_odd_p
             let mine = units.contains(&unit);
             assert_eq!(marks.contains_key(id), mine, "{unit}: record {id} {title}");
             assert_eq!(
-                text.contains(&common::pdf::compact(title)),
+                text.contains(&crate::common::pdf::compact(title)),
                 mine || other_mentions(&all, title),
                 "{unit}: title of {id}"
             );
@@ -310,11 +308,11 @@ fn binder_all_changes_no_binder_when_one_unit_fails() {
     std::fs::create_dir(binders.join("绿洲街道办.pdf")).unwrap();
     let before = files_in(&binders);
     let run = dossier(tmp.path(), &["binder", "d", "--all", "--out", "o"]);
-    assert_eq!(run.status.code(), Some(2), "{}", common::log(&run));
+    assert_eq!(run.status.code(), Some(2), "{}", crate::common::log(&run));
     assert!(
         String::from_utf8_lossy(&run.stderr).contains("同名文件夹"),
         "{}",
-        common::log(&run)
+        crate::common::log(&run)
     );
     assert_eq!(files_in(&binders), before, "a binder changed");
 }

@@ -5,11 +5,9 @@
 //! generated images of every colour model, depth, orientation and truncation go through
 //! normalisation; arbitrary bytes named .pdf/.jpg/.png go through `check`'s file inspection.
 
-mod common;
-
 use std::path::Path;
 
-use common::images::{self, JpegKind, PngColour};
+use crate::common::images::{self, JpegKind, PngColour};
 use dossier::model::{Config, ItemFile, UnitsFile};
 use dossier::{catalog::Catalog, init, load, units, validate, yaml};
 use proptest::prelude::*;

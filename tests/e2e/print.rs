@@ -5,11 +5,9 @@
 //! itself. To accept a deliberate change of layout, regenerate the references:
 //!
 //! ```text
-//! DOSSIER_UPDATE_REFERENCES=1 cargo test --release --test print
+//! DOSSIER_UPDATE_REFERENCES=1 cargo test --release --test e2e print::
 //! ```
 //! and look at the PNGs under tests/reference/ before committing them.
-
-mod common;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
@@ -36,7 +34,7 @@ fn checked(root: &Path, cache: &str) -> (Dossier, build::Resources, PlanOptions)
         .dossier
         .expect("the dossier has no errors");
     let fonts = build::dossier_fonts(&d).expect("fonts");
-    let out = common::shared_out(cache);
+    let out = crate::common::shared_out(cache);
     let ready = dossier::engine::ready(
         &d,
         fonts,
@@ -443,7 +441,7 @@ fn issue11_printed_on_both_sides_every_record_starts_on_a_right_hand_page() {
 
 #[test]
 fn issue11_a_two_thousand_character_title_keeps_its_running_head_on_one_line_inside_the_page() {
-    let (tmp, root) = common::dossier_with(None);
+    let (tmp, root) = crate::common::dossier_with(None);
     let long: String = "关于质量强县示范县创建工作的补充说明"
         .chars()
         .cycle()
@@ -654,11 +652,11 @@ fn issue11_the_new_record_fields_are_checked() {
             9,
         ),
     ] {
-        let (tmp, root) = common::dossier_with(None);
+        let (tmp, root) = crate::common::dossier_with(None);
         let path = root.join("items/05.yaml");
         let text = std::fs::read_to_string(&path).unwrap();
         std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
-        let (code, diags, stderr) = common::check_in(tmp.path());
+        let (code, diags, stderr) = crate::common::check_in(tmp.path());
         assert_eq!(code, 1, "{stderr}");
         let e = diags
             .iter()
@@ -672,7 +670,7 @@ fn issue11_the_new_record_fields_are_checked() {
         );
     }
     // A bonus item: the points must be one its rules give for the criterion the record supports.
-    let (tmp, root) = common::dossier_with(None);
+    let (tmp, root) = crate::common::dossier_with(None);
     std::fs::copy(
         root.join("evidence/05/方案.pdf"),
         root.join("evidence/方案.pdf"),
@@ -682,7 +680,7 @@ fn issue11_the_new_record_fields_are_checked() {
     let mut text = std::fs::read_to_string(&path).unwrap();
     text.push_str("  - 件号: 1\n    题名: 批示\n    责任单位: 县创建办公室\n    考核内容: [4]\n    加分: 1\n    文件: evidence/方案.pdf\n");
     std::fs::write(&path, &text).unwrap();
-    let (code, diags, stderr) = common::check_in(tmp.path());
+    let (code, diags, stderr) = crate::common::check_in(tmp.path());
     assert_eq!(code, 1, "{stderr}");
     let e = diags
         .iter()
@@ -691,6 +689,6 @@ fn issue11_the_new_record_fields_are_checked() {
     assert!(e.message.contains("加分 1 不是"), "{stderr}");
     assert!(e.hint.contains("第4条：2分"), "{stderr}");
     std::fs::write(&path, text.replace("    加分: 1\n", "    加分: 2\n")).unwrap();
-    let (code, _, stderr) = common::check_in(tmp.path());
+    let (code, _, stderr) = crate::common::check_in(tmp.path());
     assert_eq!(code, 0, "{stderr}");
 }
