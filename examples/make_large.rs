@@ -183,6 +183,50 @@ fn scanned_pdf(pages: &[(Vec<u8>, u32, u32)]) -> Vec<u8> {
     jpeg_pdf(&jpegs, (595.0, 842.0))
 }
 
+/// One synthetic evidence file of record `n` of `item` in `dir`: (path, bytes, pages, title).
+fn evidence(
+    item: u32,
+    n: u32,
+    dir: &str,
+    pool: &Pool,
+    rng: &mut Rng,
+) -> (String, Vec<u8>, usize, String) {
+    // Page shares: half scanned PDFs, 30 % 300-dpi scans, 20 % photos.
+    let roll = rng.below(100);
+    if roll < 15 {
+        let k = 3 + rng.below(10) as usize;
+        let page_list: Vec<(Vec<u8>, u32, u32)> = (0..k)
+            .map(|p| {
+                let (j, w, h) = &pool.pages[rng.below(pool.pages.len() as u64) as usize];
+                (variant(j, &format!("{:02}-{n:03}-{p}", item), None), *w, *h)
+            })
+            .collect();
+        (
+            format!("{dir}/扫描件{n:03}.pdf"),
+            scanned_pdf(&page_list),
+            k,
+            format!("指标{}第{n}件扫描文件", item),
+        )
+    } else if roll < 60 {
+        let j = &pool.scans[rng.below(pool.scans.len() as u64) as usize];
+        (
+            format!("{dir}/扫描{n:03}.jpg"),
+            variant(j, &format!("{:02}-{n:03}", item), None),
+            1,
+            format!("指标{}第{n}件300dpi扫描页", item),
+        )
+    } else {
+        let j = &pool.photos[rng.below(pool.photos.len() as u64) as usize];
+        let o = [1u16, 3, 6, 8][rng.below(4) as usize];
+        (
+            format!("{dir}/照片{n:03}.jpg"),
+            variant(j, &format!("{:02}-{n:03}", item), Some(o)),
+            1,
+            format!("指标{}第{n}张现场照片", item),
+        )
+    }
+}
+
 fn write_dossier(out: &Path, target: usize, pool: &Pool, rng: &mut Rng) -> Result<()> {
     let catalog = Catalog::get();
     std::fs::create_dir_all(out.join("items"))?;
@@ -215,44 +259,7 @@ fn write_dossier(out: &Path, target: usize, pool: &Pool, rng: &mut Rng) -> Resul
         let n = numbers[i];
         let dir = format!("evidence/{:02}", item.number);
         std::fs::create_dir_all(out.join(&dir))?;
-        // Page shares: half scanned PDFs, 30 % 300-dpi scans, 20 % photos.
-        let roll = rng.below(100);
-        let (name, data, kind_pages, title) = if roll < 15 {
-            let k = 3 + rng.below(10) as usize;
-            let page_list: Vec<(Vec<u8>, u32, u32)> = (0..k)
-                .map(|p| {
-                    let (j, w, h) = &pool.pages[rng.below(pool.pages.len() as u64) as usize];
-                    (
-                        variant(j, &format!("{:02}-{n:03}-{p}", item.number), None),
-                        *w,
-                        *h,
-                    )
-                })
-                .collect();
-            (
-                format!("{dir}/扫描件{n:03}.pdf"),
-                scanned_pdf(&page_list),
-                k,
-                format!("指标{}第{n}件扫描文件", item.number),
-            )
-        } else if roll < 60 {
-            let j = &pool.scans[rng.below(pool.scans.len() as u64) as usize];
-            (
-                format!("{dir}/扫描{n:03}.jpg"),
-                variant(j, &format!("{:02}-{n:03}", item.number), None),
-                1,
-                format!("指标{}第{n}件300dpi扫描页", item.number),
-            )
-        } else {
-            let j = &pool.photos[rng.below(pool.photos.len() as u64) as usize];
-            let o = [1u16, 3, 6, 8][rng.below(4) as usize];
-            (
-                format!("{dir}/照片{n:03}.jpg"),
-                variant(j, &format!("{:02}-{n:03}", item.number), Some(o)),
-                1,
-                format!("指标{}第{n}张现场照片", item.number),
-            )
-        };
+        let (name, data, kind_pages, title) = evidence(item.number, n, &dir, pool, rng);
         std::fs::write(out.join(&name), &data)?;
         pages += kind_pages;
         bytes += data.len() as u64;

@@ -274,9 +274,7 @@ impl<'a> Job<'a> {
         let short = &d.registry.units[unit].short;
         let stamp = Stamp::of(d, &format!("binder/{short}"), self.date);
         let doc = build::build(&plan, d, &self.ready.res, &stamp)?;
-        let path = self
-            .dir
-            .join(format!("{}.pdf", crate::names::safe_name(short, 60, false)));
+        let path = self.dir.join(plan.target.file_name(""));
         let (file, ()) = output::stage(&path, |f| Ok(f.write_all(&doc.pdf)?))
             .map_err(|e| vec![Diagnostic::error(format!("{e:#}"))])?;
         let made = Made {

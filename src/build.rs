@@ -254,6 +254,36 @@ fn owner_at(text: &str, offset: usize) -> Owner {
     Owner::Other
 }
 
+/// Where a Typst diagnostic is: the offset in the main source (its own span, or the first call
+/// in its trace that is there, for errors inside lib.typ functions), and the innermost place in
+/// another file (lib.typ).
+struct Spans {
+    in_main: Option<usize>,
+    first_other: Option<(FileId, std::ops::Range<usize>)>,
+}
+
+impl Spans {
+    fn of(world: &DossierWorld, d: &SourceDiagnostic) -> Spans {
+        let main = typeset::file_id("/main.typ");
+        let spans = std::iter::once(d.span).chain(d.trace.iter().map(|t| t.span.into()));
+        let mut out = Spans {
+            in_main: None,
+            first_other: None,
+        };
+        for span in spans {
+            let (Some(id), Some(range)) = (span.id(), world.range(span)) else {
+                continue;
+            };
+            if id == main {
+                out.in_main = Some(range.start);
+                break;
+            }
+            out.first_other.get_or_insert((id, range));
+        }
+        out
+    }
+}
+
 /// Maps a Typst diagnostic to the record, item or template it belongs to.
 fn map_diagnostic(
     world: &DossierWorld,
@@ -261,63 +291,21 @@ fn map_diagnostic(
     dossier: &Dossier,
     d: &SourceDiagnostic,
 ) -> Diagnostic {
-    let main = typeset::file_id("/main.typ");
-    // The place in the main source: the diagnostic's own span, or the first call in the trace
-    // that is in the main source (for errors inside lib.typ functions).
-    let spans = std::iter::once(d.span).chain(d.trace.iter().map(|t| t.span.into()));
-    let mut in_main = None;
-    let mut first_other: Option<(FileId, std::ops::Range<usize>)> = None;
-    for span in spans {
-        let (Some(id), Some(range)) = (span.id(), world.range(span)) else {
-            continue;
-        };
-        if id == main {
-            in_main = Some(range.start);
-            break;
-        }
-        first_other.get_or_insert((id, range));
+    let spans = Spans::of(world, d);
+    let mut detail = chinese(&d.message);
+    for h in &d.hints {
+        detail.push_str(&format!("（{}）", h.v));
     }
-    let detail = {
-        let mut s = chinese(&d.message);
-        for h in &d.hints {
-            s.push_str(&format!("（{}）", h.v));
-        }
-        s
-    };
     let base = match d.severity {
         TypstSeverity::Error => Diagnostic::error,
         TypstSeverity::Warning => Diagnostic::warning,
     };
-    let owner = in_main.map(|o| owner_at(world.source_text(main).unwrap_or(""), o));
+    let main = typeset::file_id("/main.typ");
+    let owner = (spans.in_main).map(|o| owner_at(world.source_text(main).unwrap_or(""), o));
     match owner {
-        Some(Owner::Record(id)) => {
-            let rec = dossier
-                .items
-                .iter()
-                .flat_map(|i| &i.records)
-                .find(|r| r.label() == id);
-            let files = rec.map(|r| {
-                crate::diag::list(
-                    r.files
-                        .iter()
-                        .filter(|f| !f.package_only)
-                        .map(|f| f.rel.as_str()),
-                )
-            });
-            let title = rec.map(|r| r.title.as_str()).unwrap_or("");
-            let mut diag = base(format!("排版第 {id} 件材料《{title}》时出错：{detail}"));
-            if let Some(r) = rec {
-                diag = diag.at(r.origin.clone());
-            }
-            if let Some(files) = files.filter(|f| !f.is_empty()) {
-                diag = diag.hint(format!("这件材料的文件：{files}。请用看图或 PDF 软件打开检查，文件损坏时请重新扫描或导出。"));
-            }
-            diag
-        }
+        Some(Owner::Record(id)) => record_diagnostic(dossier, &id, base, &detail),
         Some(Owner::Item(n)) => {
-            let file = dossier
-                .items
-                .iter()
+            let file = (dossier.items.iter())
                 .find(|i| i.number == n)
                 .and_then(|i| i.file.clone());
             let diag = base(format!("排版指标{n}时出错：{detail}"));
@@ -326,49 +314,96 @@ fn map_diagnostic(
                 None => diag,
             }
         }
-        _ => {
-            // In a template's own text: the line of the template it came from.
-            let generated = match (in_main, &first_other) {
-                (Some(offset), _) => Some((rendered.template, main, offset)),
-                (None, Some((id, range))) => {
-                    let path = id.get().vpath().get_without_slash();
-                    crate::render::TEMPLATES
-                        .iter()
-                        .find(|(n, _)| *n == path)
-                        .map(|(n, _)| (*n, *id, range.start))
-                }
-                (None, None) => None,
-            };
-            let diag = base(format!("排版出错：{detail}"));
-            match generated {
-                Some((template, id, offset)) => {
-                    let text = world.source_text(id).unwrap_or("");
-                    let (line, _) = crate::diag::line_col(text, offset);
-                    let generated_line = text.lines().nth(line - 1).unwrap_or("");
-                    let (place, overridden) = crate::render::template_place(
-                        template,
-                        Some(&dossier.root),
-                        generated_line,
-                    );
-                    diag.at(place)
-                        .hint(crate::render::template_hint(overridden))
-                }
-                None => diag.hint("错误出在汇编的固定部分。请把这条信息报告给维护者。"),
+        _ => template_diagnostic(
+            world,
+            rendered,
+            dossier,
+            &spans,
+            base(format!("排版出错：{detail}")),
+        ),
+    }
+}
+
+/// A Typst error in a record's pages: at the record, naming its files.
+fn record_diagnostic(
+    dossier: &Dossier,
+    id: &str,
+    base: fn(String) -> Diagnostic,
+    detail: &str,
+) -> Diagnostic {
+    let rec = (dossier.items.iter())
+        .flat_map(|i| &i.records)
+        .find(|r| r.label() == id);
+    let title = rec.map(|r| r.title.as_str()).unwrap_or("");
+    let mut diag = base(format!("排版第 {id} 件材料《{title}》时出错：{detail}"));
+    let Some(r) = rec else { return diag };
+    diag = diag.at(r.origin.clone());
+    let files = crate::diag::list(
+        (r.files.iter())
+            .filter(|f| !f.package_only)
+            .map(|f| f.rel.as_str()),
+    );
+    if !files.is_empty() {
+        diag = diag.hint(format!(
+            "这件材料的文件：{files}。请用看图或 PDF 软件打开检查，文件损坏时请重新扫描或导出。"
+        ));
+    }
+    diag
+}
+
+/// A Typst error in a template's own text: at the line of the template it came from (found by
+/// its text in the template). An error inside lib.typ is shown there, with the line of the
+/// main template that called it.
+fn template_diagnostic(
+    world: &DossierWorld,
+    rendered: &Rendered,
+    dossier: &Dossier,
+    spans: &Spans,
+    diag: Diagnostic,
+) -> Diagnostic {
+    let place_in = |template: &str, id: FileId, offset: usize| {
+        let text = world.source_text(id).unwrap_or("");
+        let (line, _) = crate::diag::line_col(text, offset);
+        let generated_line = text.lines().nth(line - 1).unwrap_or("");
+        crate::render::template_place(template, Some(&dossier.root), generated_line)
+    };
+    let in_lib = spans.first_other.as_ref().and_then(|(id, range)| {
+        let path = id.get().vpath().get_without_slash();
+        let name = crate::render::TEMPLATES.iter().find(|(n, _)| *n == path)?.0;
+        Some(place_in(name, *id, range.start))
+    });
+    let main = typeset::file_id("/main.typ");
+    let in_main = (spans.in_main).map(|offset| place_in(rendered.template, main, offset));
+    match (in_lib, in_main) {
+        (Some((place, overridden)), called) => {
+            let diag = diag
+                .at(place)
+                .hint(crate::render::template_hint(overridden));
+            match called {
+                Some((from, _)) => diag.related(from, "从这里调用"),
+                None => diag,
             }
         }
+        (None, Some((place, overridden))) => diag
+            .at(place)
+            .hint(crate::render::template_hint(overridden)),
+        (None, None) => diag.hint("错误出在汇编的固定部分。请把这条信息报告给维护者。"),
     }
 }
 
 /// Typst's message with a Chinese summary in front for the errors users meet; the original
 /// follows in brackets (it has the technical detail).
 fn chinese(message: &str) -> String {
-    const KNOWN: [(&str, &str); 6] = [
+    const KNOWN: [(&str, &str); 9] = [
         ("failed to decode image", "图片无法解码"),
         ("failed to load PDF", "PDF 无法读取"),
         ("file not found", "找不到文件"),
         ("failed to load file", "文件无法读取"),
         ("unknown font family", "字体不存在"),
         ("page index out of range", "页码超出范围"),
+        ("panicked with", "模板里的 panic 中止了排版"),
+        ("unknown variable", "模板里用了没有定义的名称"),
+        ("unclosed delimiter", "模板里的括号没有配对"),
     ];
     match KNOWN.iter().find(|(en, _)| message.starts_with(en)) {
         Some((_, cn)) => format!("{cn}（{message}）"),

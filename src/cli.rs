@@ -45,6 +45,9 @@ pub enum Command {
     /// 新建资料目录：写入 dossier.yaml、单位名录和 21 个指标文件
     #[command(help_template = HELP_TEMPLATE, next_help_heading = "选项")]
     Init(InitArgs),
+    /// 导出内置模板：把汇编、总目录、证据册的排版模板写到资料目录的 templates/ 里，供本县修改（已有的文件不覆盖）
+    #[command(help_template = HELP_TEMPLATE, next_help_heading = "选项")]
+    Templates(TemplatesArgs),
     /// 生成汇编：检查资料，排版成一个 PDF（带目录、书签、索引），并把 PDF、证据原件、清单打成资料包
     #[command(help_template = HELP_TEMPLATE, next_help_heading = "选项")]
     Build(BuildArgs),
@@ -78,6 +81,7 @@ impl Command {
             Command::Binder(a) => ("binder", a.output.format),
             Command::Verify(a) => ("verify", a.output.format),
             Command::Unpack(_) => ("unpack", Format::Text),
+            Command::Templates(_) => ("templates", Format::Text),
         }
     }
 }
@@ -225,6 +229,14 @@ pub struct DiffArgs {
     pub output: FormatArg,
 }
 
+/// `dossier templates`.
+#[derive(Debug, Args)]
+pub struct TemplatesArgs {
+    /// The dossier folder.
+    #[command(flatten)]
+    pub dossier: DossierArg,
+}
+
 /// `dossier unpack`.
 #[derive(Debug, Args)]
 pub struct UnpackArgs {
@@ -247,38 +259,34 @@ pub struct InitArgs {
     pub county: Option<String>,
 }
 
-/// A command-line error or help request as the user reads it: help and version as clap lays
-/// them out (with the last English placeholders translated), errors rewritten in Chinese with
-/// clap's did-you-mean suggestions, the usage line and where to find more.
-pub fn render_clap_error(e: &clap::Error) -> String {
-    use clap::error::{ContextKind, ContextValue, ErrorKind};
-    let text = |kind: ContextKind| match e.get(kind) {
+/// A context value of a clap error as text (lists joined with 、).
+fn context_text(e: &clap::Error, kind: clap::error::ContextKind) -> Option<String> {
+    use clap::error::ContextValue;
+    match e.get(kind) {
         Some(ContextValue::String(s)) => Some(s.clone()),
         Some(ContextValue::Strings(v)) => Some(v.join("、")),
         Some(ContextValue::StyledStr(s)) => Some(s.to_string()),
         _ => None,
-    };
-    let list = |kind: ContextKind| match e.get(kind) {
+    }
+}
+
+/// A context value of a clap error as a list.
+fn context_list(e: &clap::Error, kind: clap::error::ContextKind) -> Vec<String> {
+    use clap::error::ContextValue;
+    match e.get(kind) {
         Some(ContextValue::Strings(v)) => v.clone(),
         Some(ContextValue::String(s)) => vec![s.clone()],
         _ => Vec::new(),
-    };
-    if matches!(
-        e.kind(),
-        ErrorKind::DisplayHelp
-            | ErrorKind::DisplayVersion
-            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
-    ) {
-        let rendered = localise(&e.render().to_string());
-        return if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
-            format!("错误：请指定要执行的命令。\n\n{rendered}")
-        } else {
-            rendered
-        };
     }
+}
+
+/// What is wrong on the command line, in one Chinese sentence (without the suggestions).
+fn clap_message(e: &clap::Error) -> String {
+    use clap::error::{ContextKind, ErrorKind};
+    let text = |kind: ContextKind| context_text(e, kind);
     let arg = text(ContextKind::InvalidArg).unwrap_or_default();
     let value = text(ContextKind::InvalidValue).unwrap_or_default();
-    let mut message = match e.kind() {
+    match e.kind() {
         ErrorKind::UnknownArgument if arg.starts_with('-') => format!("没有“{arg}”这个选项"),
         ErrorKind::UnknownArgument => format!("多余的参数“{arg}”"),
         ErrorKind::InvalidSubcommand => format!(
@@ -306,7 +314,30 @@ pub fn render_clap_error(e: &clap::Error) -> String {
         ErrorKind::NoEquals => format!("“{arg}”的值要用“=”连接"),
         ErrorKind::InvalidUtf8 => "参数里有无法识别的字符（不是 UTF-8 编码）".into(),
         _ => format!("命令行参数不对：{}", e.kind()),
-    };
+    }
+}
+
+/// A command-line error or help request as the user reads it: help and version as clap lays
+/// them out (with the last English placeholders translated), errors rewritten in Chinese with
+/// clap's did-you-mean suggestions, the usage line and where to find more.
+pub fn render_clap_error(e: &clap::Error) -> String {
+    use clap::error::{ContextKind, ErrorKind};
+    let text = |kind: ContextKind| context_text(e, kind);
+    let list = |kind: ContextKind| context_list(e, kind);
+    if matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        let rendered = localise(&e.render().to_string());
+        return if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+            format!("错误：请指定要执行的命令。\n\n{rendered}")
+        } else {
+            rendered
+        };
+    }
+    let mut message = clap_message(e);
     let suggested: Vec<String> = list(ContextKind::SuggestedArg)
         .into_iter()
         .chain(list(ContextKind::SuggestedSubcommand))

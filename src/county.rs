@@ -109,60 +109,70 @@ fn check_table(table: &Catalog, text: &str, province: &Catalog, diags: &mut Vec<
         }
     }
     for (item, p) in table.items.iter().zip(&seed.items) {
-        let n = item.number;
-        if item.criteria.len() != p.criteria.len() {
+        check_table_item(item, p, text, diags);
+    }
+}
+
+/// One item of a county's table against the province's item `p`.
+fn check_table_item(
+    item: &crate::catalog::Item,
+    p: &crate::catalog::Item,
+    text: &str,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let n = item.number;
+    if item.criteria.len() != p.criteria.len() {
+        diags.push(
+            Diagnostic::error(format!(
+                "指标{n}应有 {} 条考核评分内容，这里有 {} 条",
+                p.criteria.len(),
+                item.criteria.len()
+            ))
+            .at(table_place(text, n, "criteria:"))
+            .hint("材料用“考核内容: [序号]”指向考核评分内容，条数和顺序必须与省里的一致。"),
+        );
+        return;
+    }
+    let compact = |s: &str| s.chars().filter(|c| !c.is_whitespace()).collect::<String>();
+    if compact(&item.title) != compact(&p.title) {
+        diags.push(
+            Diagnostic::warning(format!("指标{n}的名称与省里的不一致：省里是“{}”", p.title))
+                .at(table_place(text, n, &item.title))
+                .hint("指标名称是省里定的；如果不是有意改的，请改回。"),
+        );
+    }
+    for (k, (c, pc)) in item.criteria.iter().zip(&p.criteria).enumerate() {
+        if compact(&c.text) != compact(&pc.text) {
+            diags.push(
+                Diagnostic::warning(format!(
+                    "指标{n}第{}条考核评分内容与省里的不一致：省里是“{}”",
+                    k + 1,
+                    pc.text
+                ))
+                .at(table_place(text, n, &c.text))
+                .hint("考核评分内容是省里定的；如果不是有意改的，请改回。"),
+            );
+        }
+    }
+    for m in &item.methods {
+        if !METHODS.contains(&m.as_str()) {
             diags.push(
                 Diagnostic::error(format!(
-                    "指标{n}应有 {} 条考核评分内容，这里有 {} 条",
-                    p.criteria.len(),
-                    item.criteria.len()
+                    "指标{n}的验收方式“{m}”不是 {} 之一",
+                    METHODS.join("、")
                 ))
-                .at(table_place(text, n, "criteria:"))
-                .hint("材料用“考核内容: [序号]”指向考核评分内容，条数和顺序必须与省里的一致。"),
+                .at(table_place(text, n, m)),
             );
-            continue;
         }
-        let compact = |s: &str| s.chars().filter(|c| !c.is_whitespace()).collect::<String>();
-        if compact(&item.title) != compact(&p.title) {
+    }
+    let mut seen = BTreeSet::new();
+    for t in item.tasks() {
+        if !seen.insert(t.task.number) {
             diags.push(
-                Diagnostic::warning(format!("指标{n}的名称与省里的不一致：省里是“{}”", p.title))
-                    .at(table_place(text, n, &item.title))
-                    .hint("指标名称是省里定的；如果不是有意改的，请改回。"),
+                Diagnostic::error(format!("指标{n}的工作任务编号 {} 用了两次", t.task.number))
+                    .at(table_place(text, n, &t.task.text))
+                    .hint("材料用“工作任务: [编号]”指向工作任务，同一指标里的编号不能重复。"),
             );
-        }
-        for (k, (c, pc)) in item.criteria.iter().zip(&p.criteria).enumerate() {
-            if compact(&c.text) != compact(&pc.text) {
-                diags.push(
-                    Diagnostic::warning(format!(
-                        "指标{n}第{}条考核评分内容与省里的不一致：省里是“{}”",
-                        k + 1,
-                        pc.text
-                    ))
-                    .at(table_place(text, n, &c.text))
-                    .hint("考核评分内容是省里定的；如果不是有意改的，请改回。"),
-                );
-            }
-        }
-        for m in &item.methods {
-            if !METHODS.contains(&m.as_str()) {
-                diags.push(
-                    Diagnostic::error(format!(
-                        "指标{n}的验收方式“{m}”不是 {} 之一",
-                        METHODS.join("、")
-                    ))
-                    .at(table_place(text, n, m)),
-                );
-            }
-        }
-        let mut seen = BTreeSet::new();
-        for t in item.tasks() {
-            if !seen.insert(t.task.number) {
-                diags.push(
-                    Diagnostic::error(format!("指标{n}的工作任务编号 {} 用了两次", t.task.number))
-                        .at(table_place(text, n, &t.task.text))
-                        .hint("材料用“工作任务: [编号]”指向工作任务，同一指标里的编号不能重复。"),
-                );
-            }
         }
     }
 }

@@ -75,16 +75,8 @@ pub fn plan_period(catalog: &Catalog) -> Option<(Date, Date)> {
     }
 }
 
-/// `units.yaml` for another county than the seed's: the seed's units with the county's name,
-/// without the seed's officials (heads, titles, leading group members) and without the units
-/// only the seed county has; the group of towns left for the office to fill in.
-pub fn units_yaml(catalog: &Catalog, county: &str) -> String {
-    let seed = Catalog::get();
-    let data: UnitsFile = crate::yaml::parse(crate::load::UNITS_FILE, DEFAULT_UNITS_YAML)
-        .expect("the embedded units.yaml parses");
-    let swap = |t: &str| t.replace(&seed.county, county);
-    let q = yaml_str;
-    let mut s = String::new();
+/// The comment at the top of another county's units.yaml: what the file is, what to fill in.
+fn units_yaml_header(s: &mut String, county: &str) {
     let _ = writeln!(s, "# 单位名录（units.yaml）：{county}");
     let _ = writeln!(s, "#");
     let _ = writeln!(
@@ -110,6 +102,46 @@ pub fn units_yaml(catalog: &Catalog, county: &str) -> String {
         "# 单位组：任务分解表里的集体名称（如“县创建各成员单位”），落到每个成员单位"
     );
     let _ = writeln!(s);
+}
+
+/// The 单位组 of units.yaml, without the members another county does not have (`dropped`).
+fn write_unit_groups(s: &mut String, data: &UnitsFile, dropped: &[String]) {
+    let q = yaml_str;
+    let _ = writeln!(s, "单位组:");
+    for g in &data.groups {
+        let g = &g.value;
+        let _ = writeln!(s, "  - 名称: {}", q(&g.name.value));
+        if !g.aliases.is_empty() {
+            let aliases: Vec<String> = g.aliases.iter().map(|a| q(&a.value)).collect();
+            let _ = writeln!(s, "    别名: [{}]", aliases.join(", "));
+        }
+        let members: Vec<String> = g
+            .members
+            .iter()
+            .filter(|m| !dropped.contains(&m.value))
+            .map(|m| q(&m.value))
+            .collect();
+        if members.is_empty() {
+            let _ = writeln!(
+                s,
+                "    # 请把本县的乡镇和街道办加到上面的“单位”里，再逐个列在这里，如：[城关镇, 某某乡]"
+            );
+        }
+        let _ = writeln!(s, "    成员: [{}]", members.join(", "));
+    }
+}
+
+/// `units.yaml` for another county than the seed's: the seed's units with the county's name,
+/// without the seed's officials (heads, titles, leading group members) and without the units
+/// only the seed county has; the group of towns left for the office to fill in.
+pub fn units_yaml(catalog: &Catalog, county: &str) -> String {
+    let seed = Catalog::get();
+    let data: UnitsFile = crate::yaml::parse(crate::load::UNITS_FILE, DEFAULT_UNITS_YAML)
+        .expect("the embedded units.yaml parses");
+    let swap = |t: &str| t.replace(&seed.county, county);
+    let q = yaml_str;
+    let mut s = String::new();
+    units_yaml_header(&mut s, county);
     if let Some(g) = &data.leading_group {
         let _ = writeln!(s, "领导小组:");
         let _ = writeln!(s, "  名称: {}", q(&swap(&g.name)));
@@ -146,28 +178,7 @@ pub fn units_yaml(catalog: &Catalog, county: &str) -> String {
         let _ = writeln!(s, "    职务:");
     }
     let _ = writeln!(s);
-    let _ = writeln!(s, "单位组:");
-    for g in &data.groups {
-        let g = &g.value;
-        let _ = writeln!(s, "  - 名称: {}", q(&g.name.value));
-        if !g.aliases.is_empty() {
-            let aliases: Vec<String> = g.aliases.iter().map(|a| q(&a.value)).collect();
-            let _ = writeln!(s, "    别名: [{}]", aliases.join(", "));
-        }
-        let members: Vec<String> = g
-            .members
-            .iter()
-            .filter(|m| !dropped.contains(&m.value))
-            .map(|m| q(&m.value))
-            .collect();
-        if members.is_empty() {
-            let _ = writeln!(
-                s,
-                "    # 请把本县的乡镇和街道办加到上面的“单位”里，再逐个列在这里，如：[城关镇, 某某乡]"
-            );
-        }
-        let _ = writeln!(s, "    成员: [{}]", members.join(", "));
-    }
+    write_unit_groups(&mut s, &data, &dropped);
     // The table of this county names only units of this file.
     debug_assert!(catalog.items.iter().all(|i| {
         i.unit_names()

@@ -1,9 +1,30 @@
 //! The `dossier` library: every stage of turning a dossier folder into the acceptance dossier.
-//! The binary (`main.rs`) only wires these stages to the command line.
+//! The binary (`main.rs`) only parses the command line and runs one command of [`cmd`].
 //!
 //! Data flows one way: [`load`] reads the YAML files, [`validate`] checks them against the
 //! [`catalog`], the [`units`] registry and the [`evidence`] files and produces a checked
 //! dossier; later stages only read that.
+//!
+//! Modules are layered; a module imports only from layers below it (no cycles, checked when
+//! the layering changes):
+//!
+//! | layer | modules | what they own |
+//! |---|---|---|
+//! | 0 | [`diag`], [`model`], [`names`], [`paths`], [`catalog`], [`raster`], [`par`], [`cli`] | diagnostics; YAML data types; 件号, labels and output names; file names and fingerprints; the embedded task table; image structure; parallel map; the command line's shape |
+//! | 1 | [`yaml`], [`evidence`] | YAML parsing and its messages; evidence file inspection |
+//! | 2 | [`load`], [`units`] | reading a dossier folder; the units registry |
+//! | 3 | [`county`], [`init`], [`output`] | another county's table; new dossiers; writing outputs safely |
+//! | 4 | [`validate`] | the checked dossier |
+//! | 5 | [`normalize`] | evidence scaled and split before typesetting |
+//! | 6 | [`plan`], [`typeset`] | what goes into a document; the Typst world |
+//! | 7 | [`render`], [`glyphs`] | templates; characters no font has |
+//! | 8 | [`build`], [`package`] | one document typeset; the package zip |
+//! | 9 | [`engine`], [`report`] | the stages shared by every pipeline; the build report |
+//! | 10 | [`session`], [`binders`] | the build (and watch) pipeline; the binders pipeline |
+//! | 11 | [`cmd`] | the commands: the only module that prints |
+//!
+//! The environment (`SOURCE_DATE_EPOCH`, `NO_COLOR`, `DOSSIER_TIMINGS`) is read once, in
+//! [`cmd::Env::read`], and passed down as values.
 
 // Diagnostics are returned by value on the error path of parsing; they are not hot.
 #![allow(clippy::result_large_err)]

@@ -34,6 +34,7 @@ fn main() -> ExitCode {
         Command::Diff(args) => cmd::verify::diff(args, &env),
         Command::Verify(args) => cmd::verify::run(args, &env),
         Command::Unpack(args) => cmd::verify::unpack(args),
+        Command::Templates(args) => cmd::templates::run(args),
     };
     match result {
         Ok(Status::Ok) => ExitCode::SUCCESS,

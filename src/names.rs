@@ -54,6 +54,55 @@ impl std::fmt::Display for RecordId {
     }
 }
 
+/// What a PDF is. It chooses the template the document is rendered from and the name of its
+/// file in the output folder (the dossier's output name, from dossier.yaml, is the stem).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Target {
+    /// The whole dossier in one PDF.
+    #[default]
+    Dossier,
+    /// Volume `n` of a dossier cut into volumes.
+    Volume(usize),
+    /// The master volume (总目录) of a dossier cut into volumes.
+    Master,
+    /// The evidence binder of a unit (its short name).
+    Binder(String),
+}
+
+impl Target {
+    /// The template the document is rendered from.
+    pub fn template(&self) -> &'static str {
+        match self {
+            Target::Dossier | Target::Volume(_) => "dossier.typ",
+            Target::Master => "master.typ",
+            Target::Binder(_) => "binder.typ",
+        }
+    }
+
+    /// The PDF's file name: in the output folder for the dossier's PDFs (`output_name` the
+    /// stem), in its binders folder for a binder.
+    pub fn file_name(&self, output_name: &str) -> String {
+        match self {
+            Target::Dossier => format!("{output_name}.pdf"),
+            Target::Volume(n) => format!("{output_name}-第{n}册.pdf"),
+            Target::Master => format!("{output_name}-总目录.pdf"),
+            Target::Binder(unit) => format!("{}.pdf", safe_name(unit, 60, false)),
+        }
+    }
+
+    /// Whether `file` is the name of one of the dossier's PDFs under `output_name` (the
+    /// dossier, a volume or the master volume): what an earlier build may have left.
+    pub fn is_dossier_pdf(output_name: &str, file: &str) -> bool {
+        file.strip_prefix(output_name).is_some_and(|rest| {
+            rest == ".pdf"
+                || rest == "-总目录.pdf"
+                || (rest.strip_prefix("-第"))
+                    .and_then(|r| r.strip_suffix("册.pdf"))
+                    .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+        })
+    }
+}
+
 /// The label of the first page of item `n`'s section.
 pub fn item_label(n: u32) -> String {
     format!("item-{n:02}")
@@ -128,6 +177,27 @@ pub fn evidence_path(item: u32, record_id: &str, title: &str, rel: &str) -> Stri
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn targets_name_their_files_and_recognise_them() {
+        let name = "某县验收资料";
+        for t in [Target::Dossier, Target::Volume(2), Target::Master] {
+            assert!(Target::is_dossier_pdf(name, &t.file_name(name)), "{t:?}");
+        }
+        assert_eq!(
+            Target::Volume(12).file_name(name),
+            "某县验收资料-第12册.pdf"
+        );
+        assert!(!Target::is_dossier_pdf(name, "某县验收资料-第x册.pdf"));
+        assert!(!Target::is_dossier_pdf(name, "某县验收资料.zip"));
+        assert!(!Target::is_dossier_pdf(name, "别的.pdf"));
+        assert_eq!(
+            Target::Binder("市场/监管局".into()).file_name(name),
+            "市场_监管局.pdf"
+        );
+        assert_eq!(Target::Binder(String::new()).template(), "binder.typ");
+        assert_eq!(Target::Volume(1).template(), "dossier.typ");
+    }
 
     #[test]
     fn record_ids_and_labels_read_back() {

@@ -236,25 +236,7 @@ pub fn scaled_jpeg(data: &[u8]) -> anyhow::Result<(Vec<u8>, (u32, u32), bool)> {
     let mut img = if jpeg {
         // JPEG: decode at 1/2, 1/4 or 1/8 of the size in the IDCT when that is still at least
         // the print size: several times faster than decoding every pixel of a 12 MP photo.
-        let (sw, sh) = decoder.dimensions();
-        let turned = matches!(
-            orientation,
-            image::metadata::Orientation::Rotate90
-                | image::metadata::Orientation::Rotate270
-                | image::metadata::Orientation::Rotate90FlipH
-                | image::metadata::Orientation::Rotate270FlipH
-        );
-        let (bw, bh) = if turned {
-            (max_px().1, max_px().0)
-        } else {
-            max_px()
-        };
-        let scale = (bw / f64::from(sw)).min(bh / f64::from(sh)).min(1.0);
-        let want = (
-            (f64::from(sw) * scale).ceil() as u16,
-            (f64::from(sh) * scale).ceil() as u16,
-        );
-        decode_jpeg_scaled(data, want)?
+        decode_jpeg_scaled(data, jpeg_decode_size(decoder.dimensions(), orientation))?
     } else {
         DynamicImage::from_decoder(decoder).context("图片无法解码")?
     };
@@ -278,6 +260,33 @@ pub fn scaled_jpeg(data: &[u8]) -> anyhow::Result<(Vec<u8>, (u32, u32), bool)> {
             | image::ColorType::La8
             | image::ColorType::La16
     );
+    let jpeg = encode_on_white(&img, gray)?;
+    Ok((jpeg, (tw, th), gray))
+}
+
+/// The size to decode a JPEG of `(sw, sh)` pixels at: just enough for the evidence box at
+/// [`DPI`] once turned by `orientation`.
+fn jpeg_decode_size((sw, sh): (u32, u32), orientation: image::metadata::Orientation) -> (u16, u16) {
+    use image::metadata::Orientation::{Rotate90, Rotate90FlipH, Rotate270, Rotate270FlipH};
+    let turned = matches!(
+        orientation,
+        Rotate90 | Rotate270 | Rotate90FlipH | Rotate270FlipH
+    );
+    let (bw, bh) = if turned {
+        (max_px().1, max_px().0)
+    } else {
+        max_px()
+    };
+    let scale = (bw / f64::from(sw)).min(bh / f64::from(sh)).min(1.0);
+    (
+        (f64::from(sw) * scale).ceil() as u16,
+        (f64::from(sh) * scale).ceil() as u16,
+    )
+}
+
+/// Encodes an image as a JPEG (grey or RGB), transparent parts printed as white paper.
+fn encode_on_white(img: &DynamicImage, gray: bool) -> anyhow::Result<Vec<u8>> {
+    let (w, h) = img.dimensions();
     let mut jpeg = Vec::new();
     let encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, QUALITY);
     if gray {
@@ -290,7 +299,7 @@ pub fn scaled_jpeg(data: &[u8]) -> anyhow::Result<(Vec<u8>, (u32, u32), bool)> {
                 ((u16::from(p.0[0]) * a + 255 * (255 - a)) / 255) as u8
             })
             .collect();
-        encoder.write_image(&luma, tw, th, image::ExtendedColorType::L8)?;
+        encoder.write_image(&luma, w, h, image::ExtendedColorType::L8)?;
     } else {
         // Transparent parts become white paper.
         let rgba = img.to_rgba8();
@@ -301,9 +310,9 @@ pub fn scaled_jpeg(data: &[u8]) -> anyhow::Result<(Vec<u8>, (u32, u32), bool)> {
                 [0, 1, 2].map(|c| ((u16::from(p.0[c]) * a + 255 * (255 - a)) / 255) as u8)
             })
             .collect();
-        encoder.write_image(&rgb, tw, th, image::ExtendedColorType::Rgb8)?;
+        encoder.write_image(&rgb, w, h, image::ExtendedColorType::Rgb8)?;
     }
-    Ok((jpeg, (tw, th), gray))
+    Ok(jpeg)
 }
 
 /// The largest image, in pixels, that fits the evidence box at [`DPI`].

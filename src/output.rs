@@ -16,6 +16,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use serde::{Deserialize, Serialize};
 
+use crate::paths::Fingerprint;
+
 /// Prefix of every temporary file this program writes.
 pub const TEMP_PREFIX: &str = ".dossier-";
 /// Suffix of every temporary file this program writes.
@@ -160,7 +162,7 @@ pub struct OutDir {
 const INPUT_FOLDERS: [&str; 3] = [
     crate::load::EVIDENCE_DIR,
     crate::load::ITEMS_DIR,
-    "templates",
+    crate::load::TEMPLATES_DIR,
 ];
 
 impl OutDir {
@@ -300,9 +302,9 @@ impl OutDir {
         let old = record.outputs.remove(producer).unwrap_or_default();
         let handled: Vec<String> = old.keys().cloned().collect();
         let mut lines = Vec::new();
-        let mut now: BTreeMap<String, Stamp> = BTreeMap::new();
+        let mut now: BTreeMap<String, Fingerprint> = BTreeMap::new();
         for rel in written {
-            if let Some(stamp) = Stamp::of(&self.path.join(rel)) {
+            if let Some(stamp) = Fingerprint::of(&self.path.join(rel)) {
                 now.insert(rel.clone(), stamp);
             }
         }
@@ -311,7 +313,7 @@ impl OutDir {
                 continue;
             }
             let file = self.path.join(&rel);
-            match Stamp::of(&file) {
+            match Fingerprint::of(&file) {
                 None => {}
                 Some(s) if keep_others && s == stamp => {
                     now.insert(rel, stamp);
@@ -374,27 +376,7 @@ fn canonical_to_be(path: &Path) -> std::io::Result<PathBuf> {
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct Record {
     /// Producer ("build", "binder") → file (relative to the folder) → its stamp when written.
-    outputs: BTreeMap<String, BTreeMap<String, Stamp>>,
-}
-
-/// Size and modification time of a file as written: if either changed, someone else touched it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-struct Stamp {
-    size: u64,
-    modified_ns: u128,
-}
-
-impl Stamp {
-    fn of(path: &Path) -> Option<Stamp> {
-        let meta = std::fs::metadata(path).ok()?;
-        let modified = meta.modified().ok()?;
-        Some(Stamp {
-            size: meta.len(),
-            modified_ns: modified
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_nanos()),
-        })
-    }
+    outputs: BTreeMap<String, BTreeMap<String, Fingerprint>>,
 }
 
 #[cfg(test)]

@@ -138,10 +138,44 @@ fn plan_entries(d: &Dossier, pdfs: &[PackagePdf], include_unreferenced: bool) ->
             pages: u32::try_from(p.pages).ok(),
         })
         .collect();
-    // Sources: dossier.yaml, units.yaml, the item files, template overrides.
+    for s in source_files(d) {
+        out.push(Planned::other(
+            format!("{SOURCES_FOLDER}/{s}"),
+            s,
+            EntryKind::Source,
+        ));
+    }
+    out.extend(evidence_entries(d));
+    if include_unreferenced {
+        for rel in &d.unreferenced {
+            let path = format!("{UNREFERENCED_FOLDER}/{rel}");
+            out.push(Planned::other(path, rel.clone(), EntryKind::Unreferenced));
+        }
+    }
+    out
+}
+
+impl Planned {
+    /// An entry that belongs to no record.
+    fn other(path: String, source: String, kind: EntryKind) -> Planned {
+        Planned {
+            path,
+            source,
+            kind,
+            item: None,
+            record: None,
+            title: None,
+            pages: None,
+        }
+    }
+}
+
+/// The files a dossier is built from, sorted: dossier.yaml, units.yaml, the item files, the
+/// template overrides.
+fn source_files(d: &Dossier) -> Vec<String> {
     let mut sources = vec![CONFIG_FILE.to_string(), UNITS_FILE.to_string()];
     sources.extend(d.items.iter().filter_map(|i| i.file.clone()));
-    let templates = d.root.join("templates");
+    let templates = d.root.join(crate::load::TEMPLATES_DIR);
     if templates.is_dir() {
         for e in walkdir::WalkDir::new(&templates)
             .sort_by_file_name()
@@ -156,64 +190,42 @@ fn plan_entries(d: &Dossier, pdfs: &[PackagePdf], include_unreferenced: bool) ->
         }
     }
     sources.sort();
-    for s in sources {
-        out.push(Planned {
-            path: format!("{SOURCES_FOLDER}/{s}"),
-            source: s,
-            kind: EntryKind::Source,
-            item: None,
-            record: None,
-            title: None,
-            pages: None,
-        });
-    }
+    sources
+}
+
+/// Every evidence file of every record at its package path, sorted by that path. Two files of
+/// one record with the same name: the later ones numbered.
+fn evidence_entries(d: &Dossier) -> Vec<Planned> {
     let mut evidence = Vec::new();
-    for item in &d.items {
-        for r in &item.records {
-            let mut used: BTreeMap<String, usize> = BTreeMap::new();
-            for f in &r.files {
-                let mut path = evidence_path(r.item, &r.label(), &r.title, &f.rel);
-                // Two files of one record with the same name: number the later ones.
-                let n = used.entry(path.clone()).or_insert(0);
-                *n += 1;
-                if *n > 1 {
-                    let (stem, ext) = path
-                        .rsplit_once('.')
-                        .map_or((path.as_str(), ""), |(a, b)| (a, b));
-                    path = if ext.is_empty() {
-                        format!("{stem} ({n})")
-                    } else {
-                        format!("{stem} ({n}).{ext}")
-                    };
-                }
-                evidence.push(Planned {
-                    path,
-                    source: f.rel.clone(),
-                    kind: EntryKind::Evidence,
-                    item: Some(r.item),
-                    record: Some(r.label()),
-                    title: Some(r.title.clone()),
-                    pages: (f.page_count > 0).then_some(f.page_count),
-                });
+    for r in d.items.iter().flat_map(|i| &i.records) {
+        let mut used: BTreeMap<String, usize> = BTreeMap::new();
+        for f in &r.files {
+            let mut path = evidence_path(r.item, &r.label(), &r.title, &f.rel);
+            let n = used.entry(path.clone()).or_insert(0);
+            *n += 1;
+            if *n > 1 {
+                let (stem, ext) = path
+                    .rsplit_once('.')
+                    .map_or((path.as_str(), ""), |(a, b)| (a, b));
+                path = if ext.is_empty() {
+                    format!("{stem} ({n})")
+                } else {
+                    format!("{stem} ({n}).{ext}")
+                };
             }
-        }
-    }
-    evidence.sort_by(|a, b| a.path.cmp(&b.path));
-    out.extend(evidence);
-    if include_unreferenced {
-        for rel in &d.unreferenced {
-            out.push(Planned {
-                path: format!("{UNREFERENCED_FOLDER}/{rel}"),
-                source: rel.clone(),
-                kind: EntryKind::Unreferenced,
-                item: None,
-                record: None,
-                title: None,
-                pages: None,
+            evidence.push(Planned {
+                path,
+                source: f.rel.clone(),
+                kind: EntryKind::Evidence,
+                item: Some(r.item),
+                record: Some(r.label()),
+                title: Some(r.title.clone()),
+                pages: (f.page_count > 0).then_some(f.page_count),
             });
         }
     }
-    out
+    evidence.sort_by(|a, b| a.path.cmp(&b.path));
+    evidence
 }
 
 /// Whether a file is stored (already compressed) or deflated, by its extension.
@@ -273,6 +285,7 @@ pub fn write<W: Write + Seek>(
     out: W,
     input: &PackageInput<'_>,
     after: impl FnOnce(&[ManifestEntry]) -> anyhow::Result<Vec<(String, Vec<u8>)>>,
+    progress: &mut dyn FnMut(usize, usize),
 ) -> anyhow::Result<Manifest> {
     let d = input.dossier;
     let mut zip = Zip {
@@ -294,8 +307,11 @@ pub fn write<W: Write + Seek>(
         EntryKind::Readme,
         readme.as_bytes(),
     )];
-    for p in plan_entries(d, &input.pdfs, input.include_unreferenced) {
+    let planned = plan_entries(d, &input.pdfs, input.include_unreferenced);
+    let total = planned.len();
+    for (i, p) in planned.into_iter().enumerate() {
         files.push(zip.copy(input, p)?);
+        progress(i + 1, total);
     }
     for (name, bytes) in after(&files)? {
         zip.add(&name, &bytes)?;

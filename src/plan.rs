@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::catalog::{self, METHODS};
 use crate::evidence::Kind;
 use crate::model::{Date, Retention};
+use crate::names::Target;
 use crate::normalize::Prepared;
 use crate::validate::{Dossier, Rec};
 
@@ -153,7 +154,13 @@ pub fn plan(d: &Dossier, opts: &PlanOptions) -> Plan {
         .collect();
     let units = unit_index(d, &tally);
     let binder = opts.unit.map(|u| binder_meta(d, u, &groups));
+    let target = match (opts.unit, &opts.volume) {
+        (Some(u), _) => Target::Binder(d.registry.units[u].short.clone()),
+        (None, Some(v)) if v.count > 1 => Target::Volume(v.number),
+        (None, _) => Target::Dossier,
+    };
     Plan {
+        target,
         meta: meta(d, opts),
         fonts: opts.fonts.clone(),
         groups,

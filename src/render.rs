@@ -14,6 +14,7 @@ use minijinja::value::Value;
 use minijinja::{AutoEscape, Environment, Error, ErrorKind, State};
 
 use crate::diag::{Diagnostic, Place, Pos};
+use crate::load::TEMPLATES_DIR;
 use crate::plan::Plan;
 
 /// The templates compiled into the binary: name and text.
@@ -162,7 +163,7 @@ fn environment(root: Option<&Path>) -> Environment<'static> {
         }
         Ok(Value::from_safe_string(format!("<{s}>")))
     });
-    let overrides = root.map(|r| r.join("templates"));
+    let overrides = root.map(|r| r.join(TEMPLATES_DIR));
     env.set_loader(move |name| {
         if let Some(dir) = &overrides {
             let path = dir.join(name);
@@ -195,13 +196,7 @@ pub fn render(plan: &Plan, root: Option<&Path>) -> Result<Rendered, Diagnostic> 
             .map_err(|e| template_error(name, root, &e))?;
         t.render(&ctx).map_err(|e| template_error(name, root, &e))
     };
-    let main = if plan.binder.is_some() {
-        "binder.typ"
-    } else if !plan.volumes.is_empty() {
-        "master.typ"
-    } else {
-        "dossier.typ"
-    };
+    let main = plan.target.template();
     Ok(Rendered {
         template: main,
         main: render_one(main)?,
@@ -209,11 +204,65 @@ pub fn render(plan: &Plan, root: Option<&Path>) -> Result<Rendered, Diagnostic> 
     })
 }
 
+/// What [`export_templates`] did.
+#[derive(Debug, Default)]
+pub struct Exported {
+    /// Templates written, as paths relative to the dossier (`templates/dossier.typ`).
+    pub written: Vec<String>,
+    /// Templates the dossier already had: its own, left as they are.
+    pub kept: Vec<String>,
+}
+
+/// Writes the built-in templates into the dossier's `templates/` folder, for a county office
+/// to customise (as `mdbook init --theme` does). A template already there is the office's own
+/// and is never overwritten. Unchanged, the written templates give the same PDF as the
+/// built-in ones.
+pub fn export_templates(root: &Path) -> anyhow::Result<Exported> {
+    use anyhow::Context;
+    use std::io::Write;
+    if !root.join(crate::load::CONFIG_FILE).is_file() {
+        anyhow::bail!(
+            "{} 不是资料目录：里面没有 {}",
+            root.display(),
+            crate::load::CONFIG_FILE
+        );
+    }
+    let dir = root.join(TEMPLATES_DIR);
+    std::fs::create_dir_all(&dir).with_context(|| format!("无法创建 {}", dir.display()))?;
+    let mut out = Exported::default();
+    for (name, text) in TEMPLATES {
+        let rel = format!("{TEMPLATES_DIR}/{name}");
+        let path = dir.join(name);
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path);
+        let mut file = match file {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                out.kept.push(rel);
+                continue;
+            }
+            Err(e) => return Err(e).with_context(|| format!("无法写入 {}", path.display())),
+        };
+        if let Err(e) = file
+            .write_all(text.as_bytes())
+            .and_then(|()| file.sync_all())
+        {
+            // A half-written template would break the next build: remove it.
+            let _ = std::fs::remove_file(&path);
+            return Err(e).with_context(|| format!("无法写入 {}", path.display()));
+        }
+        out.written.push(rel);
+    }
+    Ok(out)
+}
+
 /// The text of template `name`: the dossier's own `templates/NAME` when it has one (then
 /// `true`), else the built-in one.
 fn template_text(name: &str, root: Option<&Path>) -> Option<(String, bool)> {
     if let Some(text) = root
-        .map(|r| r.join("templates").join(name))
+        .map(|r| r.join(TEMPLATES_DIR).join(name))
         .filter(|p| p.is_file())
         .and_then(|p| std::fs::read_to_string(p).ok())
     {
@@ -271,7 +320,7 @@ pub fn template_hint(overridden: bool) -> &'static str {
 fn template_error(name: &str, root: Option<&Path>, e: &Error) -> Diagnostic {
     // The error may be inside an imported template (parts.typ).
     let name = e.name().unwrap_or(name);
-    let overridden = root.is_some_and(|r| r.join("templates").join(name).is_file());
+    let overridden = root.is_some_and(|r| r.join(TEMPLATES_DIR).join(name).is_file());
     let file = template_file(name, overridden);
     let place = match e.line() {
         Some(line) => Place::at(file, Pos::new(line, 1, 0)),

@@ -12,13 +12,14 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use crate::build::{self, Stamp};
 use crate::diag::{Diagnostic, Report};
 use crate::engine::{self, Event, Events, Outcome, Ready, Stage};
 use crate::model::Date;
-use crate::names::{self, RecordId};
+use crate::names::{self, RecordId, Target};
+use crate::paths::Fingerprint;
 use crate::plan::{self, FontRoles, PlanOptions};
 use crate::report::{self, BuildReport, Changes};
 use crate::typeset::{FileCache, Fonts};
@@ -76,7 +77,7 @@ pub struct MadePdf {
 type StagedPdf = (package::PackagePdf, Option<output::Staged>);
 
 /// Fonts loaded for a session, with the files (path, size, time) they were loaded from.
-type LoadedFonts = (Vec<(PathBuf, u64, SystemTime)>, Arc<Fonts>, FontRoles);
+type LoadedFonts = (Vec<(PathBuf, Fingerprint)>, Arc<Fonts>, FontRoles);
 
 /// The typeset documents of one build, waiting to be packaged.
 struct Typeset {
@@ -193,13 +194,11 @@ impl Session {
                 },
             );
             out.records += plan.totals.records;
-            let (file, which) = if several {
-                (
-                    format!("{name}-第{}册.pdf", v.number),
-                    format!("第 {} 册：", v.number),
-                )
+            let file = plan.target.file_name(&name);
+            let which = if several {
+                format!("第 {} 册：", v.number)
             } else {
-                (format!("{name}.pdf"), String::new())
+                String::new()
             };
             events.event(Event::Started {
                 stage: Stage::Typeset,
@@ -233,7 +232,7 @@ impl Session {
                 stage: Stage::Typeset,
                 detail: "总目录".into(),
             });
-            let file = format!("{name}-总目录.pdf");
+            let file = plan.target.file_name(&name);
             let (pdf, doc) =
                 match self.typeset(&plan, d, &ready.res, &stamp.part("master"), file)? {
                     Ok(made) => made,
@@ -278,26 +277,15 @@ impl Session {
             places,
             records,
         } = typeset;
+        let pages: usize = pdfs.iter().map(|(p, _)| p.pages).sum();
         let input = package::PackageInput {
             dossier: d,
             pdfs: pdfs.iter().map(|(p, _)| p.clone()).collect(),
             include_unreferenced: self.opts.include_unreferenced,
             date: stamp.date,
         };
-        let pages: usize = pdfs.iter().map(|(p, _)| p.pages).sum();
-        // The report goes into the package and beside it, the same bytes in both.
-        let mut made: Option<(BuildReport, Vec<u8>)> = None;
-        let (zip_staged, _manifest) = output::stage(&zip_path, |f| {
-            package::write(std::io::BufWriter::new(f), &input, |entries| {
-                let r = report::make(d, pages, &places, entries);
-                let bytes = serde_json::to_vec_pretty(&r)?;
-                made = Some((r, bytes.clone()));
-                Ok(vec![(crate::names::REPORT_JSON.to_string(), bytes)])
-            })
-        })?;
-        let (new_report, report_bytes) =
-            made.expect("the package writer calls back before the manifest");
-        let (report_staged, ()) = output::stage(&report_path, |f| Ok(f.write_all(&report_bytes)?))?;
+        let (zip_staged, report_staged, new_report) =
+            stage_package(&input, (pages, &places), (&zip_path, &report_path), events)?;
         let names: Vec<(String, usize)> = pdfs
             .iter()
             .map(|(p, _)| (p.name.clone(), p.pages))
@@ -319,15 +307,7 @@ impl Session {
             .chain([zip_name, report_name])
             .collect();
         // PDFs an earlier build of this name may have left: the dossier, volumes, the master.
-        let former = out_dir.files("", |f| {
-            f.strip_prefix(name.as_str()).is_some_and(|rest| {
-                rest == ".pdf"
-                    || rest == "-总目录.pdf"
-                    || rest
-                        .strip_prefix("-第")
-                        .is_some_and(|r| r.ends_with("册.pdf"))
-            })
-        });
+        let former = out_dir.files("", |f| Target::is_dossier_pdf(&name, f));
         for line in out_dir.record("build", &written, false, &former)? {
             events.notice(line);
         }
@@ -419,12 +399,10 @@ impl Session {
             .iter()
             .flat_map(|f| f.files.iter().map(|s| s.value.clone()))
             .collect();
-        let key: Vec<(PathBuf, u64, SystemTime)> = build::font_files(&d.canonical_root, &files)
+        let key: Vec<(PathBuf, Fingerprint)> = build::font_files(&d.canonical_root, &files)
             .into_iter()
-            .filter_map(|p| {
-                let m = std::fs::metadata(&p).ok()?;
-                Some((p, m.len(), m.modified().ok()?))
-            })
+            .filter_map(|p| Some((Fingerprint::of(&p)?, p)))
+            .map(|(f, p)| (p, f))
             .collect();
         if let Some((k, fonts, _)) = &self.fonts
             && *k == key
@@ -440,6 +418,36 @@ impl Session {
     }
 }
 
+/// Writes the package and the build report to temporary files beside their destinations: the
+/// report goes into the package and beside it, the same bytes in both.
+fn stage_package(
+    input: &package::PackageInput<'_>,
+    (pages, places): (usize, &BTreeMap<String, (usize, usize, usize)>),
+    (zip_path, report_path): (&Path, &Path),
+    events: &mut dyn Events,
+) -> anyhow::Result<(output::Staged, output::Staged, BuildReport)> {
+    let mut made: Option<(BuildReport, Vec<u8>)> = None;
+    let mut progress = |done, total| {
+        events.event(Event::Progress {
+            stage: Stage::Package,
+            done,
+            total,
+        });
+    };
+    let (zip_staged, _manifest) = output::stage(zip_path, |f| {
+        let report = |entries: &[package::ManifestEntry]| {
+            let r = report::make(input.dossier, pages, places, entries);
+            let bytes = serde_json::to_vec_pretty(&r)?;
+            made = Some((r, bytes.clone()));
+            Ok(vec![(crate::names::REPORT_JSON.to_string(), bytes)])
+        };
+        package::write(std::io::BufWriter::new(f), input, report, &mut progress)
+    })?;
+    let (report, bytes) = made.expect("the package writer calls back before the manifest");
+    let (report_staged, ()) = output::stage(report_path, |f| Ok(f.write_all(&bytes)?))?;
+    Ok((zip_staged, report_staged, report))
+}
+
 /// The plan of the master volume (总目录): the whole dossier's plan with the volumes and where
 /// every record and item is ("第2册第45页").
 fn master_plan(
@@ -450,6 +458,7 @@ fn master_plan(
     item_places: &BTreeMap<u32, (usize, usize)>,
 ) -> plan::Plan {
     let mut plan = plan::plan(d, base);
+    plan.target = Target::Master;
     plan.volumes = typeset
         .pdfs
         .iter()

@@ -206,36 +206,20 @@ impl Fonts {
 /// keeps the same [`Bytes`] (whose hash Typst's caches already know).
 #[derive(Default)]
 pub struct FileCache {
-    map: Mutex<HashMap<PathBuf, (u64, std::time::SystemTime, Bytes)>>,
+    cache: crate::paths::FingerprintCache<Bytes>,
 }
 
 impl FileCache {
     /// The bytes of the file at `path` (canonical), from the cache when the file is unchanged.
     pub fn read(&self, path: &Path) -> std::io::Result<Bytes> {
-        let meta = std::fs::metadata(path)?;
-        let modified = meta.modified()?;
-        if let Some((len, time, bytes)) =
-            self.map.lock().unwrap_or_else(|e| e.into_inner()).get(path)
-            && *len == meta.len()
-            && *time == modified
-        {
-            return Ok(bytes.clone());
-        }
-        let bytes = Bytes::new(std::fs::read(path)?);
-        self.map
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(path.to_path_buf(), (meta.len(), modified, bytes.clone()));
-        Ok(bytes)
+        self.cache
+            .get_or_make(path, || std::fs::read(path).map(Bytes::new))
     }
 
     /// Forgets files that no compilation asked for since `keep` was taken; bounds memory in a
     /// long `watch`.
     pub fn retain(&self, keep: impl Fn(&Path) -> bool) {
-        self.map
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .retain(|p, _| keep(p));
+        self.cache.retain(keep);
     }
 }
 

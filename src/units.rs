@@ -149,12 +149,19 @@ impl Registry {
                 claim(&mut reg, a, Resolved::Group(gi), out);
             }
         }
+        reg.add_members(file, data, out);
+        reg
+    }
+
+    /// Gives each group its members (units of the registry; a member that is a group or no
+    /// unit is an error).
+    fn add_members(&mut self, file: &str, data: &UnitsFile, out: &mut Vec<Diagnostic>) {
         for (gi, g) in data.groups.iter().enumerate() {
             for m in &g.value.members {
-                match reg.resolve(&m.value) {
+                match self.resolve(&m.value) {
                     Some(Resolved::Unit(u)) => {
-                        if !reg.groups[gi].members.contains(&u) {
-                            reg.groups[gi].members.push(u);
+                        if !self.groups[gi].members.contains(&u) {
+                            self.groups[gi].members.push(u);
                         }
                     }
                     Some(Resolved::Group(_)) => out.push(
@@ -163,12 +170,11 @@ impl Registry {
                             .hint("成员只能写具体单位；请把那个单位组的成员逐个列出。"),
                     ),
                     None => {
-                        out.push(reg.unknown(&m.value, Place::at(file, pos_of(m)), "单位组成员"))
+                        out.push(self.unknown(&m.value, Place::at(file, pos_of(m)), "单位组成员"))
                     }
                 }
             }
         }
-        reg
     }
 
     /// What `name` stands for, if anything.

@@ -18,7 +18,7 @@ use crate::catalog::Catalog;
 use crate::diag::{Diagnostic, Place, Report};
 use crate::evidence::{Inspected, Kind};
 use crate::load::{Sources, TASK_TABLE_FILE, UNITS_FILE};
-use crate::model::{Config, Date, ItemFile};
+use crate::model::{Config, Date, ItemFile, UnitsFile};
 use crate::units::Registry;
 use crate::yaml::pos_of;
 
@@ -271,13 +271,8 @@ pub fn validate_with(sources: Sources, cache: &InspectCache) -> Validated {
     let period = config.as_ref().and_then(|c| check_config(c, &mut diags));
     let registry = (units.as_ref()).map(|u| Registry::build(UNITS_FILE, u, &mut diags));
     if let Some(reg) = &registry {
-        let table_place = |item: u32, name: &str| match &table_text {
-            Some(text) => crate::county::table_place(text, item, name),
-            None => Place::file(UNITS_FILE),
-        };
-        check_catalog_units(reg, catalog, &table_place, &mut diags);
-        check_groups(reg, units.as_ref(), catalog, &mut diags);
-        check_boxes(reg, config.as_ref(), &mut diags);
+        let table = (catalog, table_text.as_deref());
+        check_registry(reg, units.as_ref(), table, config.as_ref(), &mut diags);
     }
     let by_item = index_items(items, catalog, &mut diags);
     let ctx = RecordsCtx {
@@ -325,6 +320,24 @@ pub fn validate_with(sources: Sources, cache: &InspectCache) -> Validated {
         counts,
         report,
     }
+}
+
+/// The registry against the task table (`catalog`, and its text when the county has its own)
+/// and dossier.yaml: every unit named resolves, groups are sound, 盒号 name units.
+fn check_registry(
+    reg: &Registry,
+    units: Option<&UnitsFile>,
+    (catalog, table_text): (&Catalog, Option<&str>),
+    config: Option<&Config>,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let table_place = |item: u32, name: &str| match table_text {
+        Some(text) => crate::county::table_place(text, item, name),
+        None => Place::file(UNITS_FILE),
+    };
+    check_catalog_units(reg, catalog, &table_place, diags);
+    check_groups(reg, units, catalog, diags);
+    check_boxes(reg, config, diags);
 }
 
 /// The 盒号 of dossier.yaml are given per unit: each name must be a unit of the registry.

@@ -64,23 +64,38 @@ pub fn to_diagnostic(file: &str, err: &Error) -> Diagnostic {
     d
 }
 
+/// An unknown field, with the nearest known one when it is close.
+fn unknown_field(field: &str, expected: &[&str]) -> (String, Option<String>) {
+    let known = expected.join("、");
+    let near = expected
+        .iter()
+        .map(|k| (strsim::levenshtein(field, k), *k))
+        .filter(|(d, k)| *d <= k.chars().count().div_ceil(2))
+        .min();
+    let hint = match near {
+        Some((_, k)) => format!("是不是想写“{k}”？这里可以写的字段有：{known}"),
+        None => format!("这里可以写的字段有：{known}"),
+    };
+    (format!("未知的字段“{field}”"), Some(hint))
+}
+
+/// What a node was expected to be, in words.
+fn expected_shape(expected: &str) -> &str {
+    if expected.contains("sequence") {
+        "列表（每项一行，以“- ”开头，或写成 [a, b]）"
+    } else if expected.contains("mapping") {
+        "“字段: 值”形式的映射"
+    } else {
+        expected
+    }
+}
+
+/// What a parse error means, in Chinese, with a hint when there is one.
 fn describe(err: &Error) -> (String, Option<String>) {
     match err {
         Error::SerdeUnknownField {
             field, expected, ..
-        } => {
-            let known = expected.join("、");
-            let near = expected
-                .iter()
-                .map(|k| (strsim::levenshtein(field, k), *k))
-                .filter(|(d, k)| *d <= k.chars().count().div_ceil(2))
-                .min();
-            let hint = match near {
-                Some((_, k)) => format!("是不是想写“{k}”？这里可以写的字段有：{known}"),
-                None => format!("这里可以写的字段有：{known}"),
-            };
-            (format!("未知的字段“{field}”"), Some(hint))
-        }
+        } => unknown_field(field, expected),
         Error::DuplicateMappingKey { key, .. } => {
             let key = key.as_deref().unwrap_or("?");
             (
@@ -122,16 +137,10 @@ fn describe(err: &Error) -> (String, Option<String>) {
             format!("类型不对：这里应当是{}", expected_cn(ty)),
             Some(type_hint(ty)),
         ),
-        Error::Unexpected { expected, .. } => {
-            let what = if expected.contains("sequence") {
-                "列表（每项一行，以“- ”开头，或写成 [a, b]）"
-            } else if expected.contains("mapping") {
-                "“字段: 值”形式的映射"
-            } else {
-                expected
-            };
-            (format!("类型不对：这里应当是{what}"), None)
-        }
+        Error::Unexpected { expected, .. } => (
+            format!("类型不对：这里应当是{}", expected_shape(expected)),
+            None,
+        ),
         Error::Message { msg, .. } => (msg.clone(), None),
         Error::Eof { .. } => (
             "文件是空的，或内容不完整".to_string(),

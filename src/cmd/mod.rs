@@ -11,6 +11,7 @@ pub mod build;
 pub mod check;
 pub mod init;
 pub mod json;
+pub mod templates;
 pub mod verify;
 pub mod watch;
 

@@ -130,7 +130,7 @@ fn relevant(path: &Path, root: &Path, out: &Path) -> Option<String> {
     if crate::paths::is_scratch_file(&name)
         || rel
             .components()
-            .any(|c| c.as_os_str().to_string_lossy().starts_with('.'))
+            .any(|c| crate::paths::is_hidden_folder(&c.as_os_str().to_string_lossy()))
     {
         return None;
     }

@@ -8,6 +8,9 @@ use serde::Serialize;
 /// Everything the templates need for one document.
 #[derive(Debug, Clone, Serialize)]
 pub struct Plan {
+    /// What the document is: it chooses the template.
+    #[serde(skip)]
+    pub target: crate::names::Target,
     /// Title page and PDF metadata.
     pub meta: Meta,
     /// Font families by role.

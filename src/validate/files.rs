@@ -3,7 +3,6 @@
 //! file entry against what the file turned out to be, and finding unreferenced files.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
 use crate::diag::{Diagnostic, Place};
 use crate::evidence::{self, Inspected, Kind, PathError, Problem};
@@ -17,29 +16,12 @@ use super::RecFile;
 /// while a file's size and modification time stay the same.
 #[derive(Debug, Default)]
 pub struct InspectCache {
-    map: std::sync::Mutex<BTreeMap<PathBuf, (u64, std::time::SystemTime, Inspected)>>,
+    cache: crate::paths::FingerprintCache<Inspected>,
 }
 
 impl InspectCache {
     fn inspect(&self, path: &std::path::Path) -> Result<Inspected, Problem> {
-        let key = std::fs::metadata(path)
-            .ok()
-            .and_then(|m| Some((m.len(), m.modified().ok()?)));
-        if let Some((len, time)) = key
-            && let Some((l, t, found)) =
-                self.map.lock().unwrap_or_else(|e| e.into_inner()).get(path)
-            && (*l, *t) == (len, time)
-        {
-            return Ok(found.clone());
-        }
-        let found = evidence::inspect(path)?;
-        if let Some((len, time)) = key {
-            self.map
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .insert(path.to_path_buf(), (len, time, found.clone()));
-        }
-        Ok(found)
+        self.cache.get_or_make(path, || evidence::inspect(path))
     }
 }
 
@@ -236,7 +218,9 @@ pub(super) fn unreferenced_files(
         .sort_by_file_name()
         .into_iter()
         // Hidden folders (.git, .cache) hold no evidence.
-        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
+        .filter_entry(|e| {
+            e.depth() == 0 || !crate::paths::is_hidden_folder(&e.file_name().to_string_lossy())
+        });
     for entry in walk {
         let entry = match entry {
             Ok(e) => e,

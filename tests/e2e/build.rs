@@ -96,6 +96,28 @@ fn count_selection(sel: &str, total: usize) -> usize {
         .sum()
 }
 
+/// Whether an evidence file of the sample is a photo that prints landscape (its EXIF
+/// orientation applied).
+fn is_landscape_photo(root: &Path, path: &str) -> bool {
+    use image::ImageDecoder;
+    use image::metadata::Orientation::{Rotate90, Rotate90FlipH, Rotate270, Rotate270FlipH};
+    if !(path.ends_with(".jpg") || path.ends_with(".png")) {
+        return false;
+    }
+    let mut dec = image::ImageReader::open(root.join(path))
+        .unwrap()
+        .with_guessed_format()
+        .unwrap()
+        .into_decoder()
+        .unwrap();
+    let (w, h) = dec.dimensions();
+    let turned = matches!(
+        dec.orientation().unwrap(),
+        Rotate90 | Rotate270 | Rotate90FlipH | Rotate270FlipH
+    );
+    if turned { h > w } else { w > h }
+}
+
 fn sample_records() -> Vec<SampleRecord> {
     let root = repo().join("dossier");
     let mut out = Vec::new();
@@ -114,26 +136,7 @@ fn sample_records() -> Vec<SampleRecord> {
             };
             let mut pages = 0;
             // Landscape photos of a record with several print two to a page.
-            let landscape = |path: &str| {
-                (path.ends_with(".jpg") || path.ends_with(".png")) && {
-                    let mut dec = image::ImageReader::open(root.join(path))
-                        .unwrap()
-                        .with_guessed_format()
-                        .unwrap()
-                        .into_decoder()
-                        .unwrap();
-                    use image::ImageDecoder;
-                    let (w, h) = dec.dimensions();
-                    let turned = matches!(
-                        dec.orientation().unwrap(),
-                        image::metadata::Orientation::Rotate90
-                            | image::metadata::Orientation::Rotate270
-                            | image::metadata::Orientation::Rotate90FlipH
-                            | image::metadata::Orientation::Rotate270FlipH
-                    );
-                    if turned { h > w } else { w > h }
-                }
-            };
+            let landscape = |path: &str| is_landscape_photo(&root, path);
             let paths: Vec<String> = entries
                 .iter()
                 .filter_map(|e| match e {

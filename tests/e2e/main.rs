@@ -15,3 +15,4 @@ mod loader_props;
 mod package;
 mod print;
 mod scale;
+mod templates;

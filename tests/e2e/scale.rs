@@ -78,6 +78,20 @@ fn normalising_keeps_page_counts_numbers_and_record_pages() {
     assert_eq!(manifest(&zip_a), manifest(&zip_b));
 }
 
+/// The records of the item files in `items`, counted from their text.
+fn records_in(items: &Path) -> usize {
+    std::fs::read_dir(items)
+        .unwrap()
+        .map(|e| {
+            std::fs::read_to_string(e.unwrap().path())
+                .unwrap()
+                .lines()
+                .filter(|l| l.starts_with("  - 件号:"))
+                .count()
+        })
+        .sum()
+}
+
 #[test]
 fn volumes_keep_records_whole_and_the_master_contents_point_to_the_right_pages() {
     let tmp = tempfile::tempdir().unwrap();
@@ -135,17 +149,11 @@ fn volumes_keep_records_whole_and_the_master_contents_point_to_the_right_pages()
             );
         }
     }
-    let records = std::fs::read_dir(tmp.path().join("d/items"))
-        .unwrap()
-        .map(|e| {
-            std::fs::read_to_string(e.unwrap().path())
-                .unwrap()
-                .lines()
-                .filter(|l| l.starts_with("  - 件号:"))
-                .count()
-        })
-        .sum::<usize>();
-    assert_eq!(seen.len(), records, "every record is in a volume");
+    assert_eq!(
+        seen.len(),
+        records_in(&tmp.path().join("d/items")),
+        "every record is in a volume"
+    );
     // The master contents give each record's volume and page.
     let master = crate::common::pdf::compact(
         &Pdf::load(&tmp.path().join(format!("o/{name}-总目录.pdf")))

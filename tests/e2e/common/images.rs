@@ -144,6 +144,19 @@ pub enum PngColour {
     Palette,
 }
 
+impl PngColour {
+    /// The PNG colour type of this colour model.
+    const fn colour_type(self) -> u8 {
+        match self {
+            PngColour::Grey => 0,
+            PngColour::Rgb => 2,
+            PngColour::Palette => 3,
+            PngColour::GreyAlpha => 4,
+            PngColour::Rgba => 6,
+        }
+    }
+}
+
 /// A PNG of the test picture in `colour` at `depth` bits (8 or 16; palette: 1, 2, 4 or 8),
 /// interlaced (Adam7) or not. Alpha variants are opaque except a transparent strip along the
 /// top-left quadrant's top rows (which must print as white paper).
@@ -207,24 +220,12 @@ pub fn png(colour: PngColour, depth: u8, interlaced: bool, w: u32, h: u32) -> Ve
                 }
             }
             if bits_per_pixel < 8 {
-                for chunk in bits.chunks(8) {
-                    let mut b = 0u8;
-                    for (i, &bit) in chunk.iter().enumerate() {
-                        b |= u8::from(bit) << (7 - i);
-                    }
-                    bytes.push(b);
-                }
+                bytes.extend(pack_bits(&bits));
             }
             raw.extend_from_slice(&bytes);
         }
     }
-    let colour_type = match colour {
-        PngColour::Grey => 0,
-        PngColour::Rgb => 2,
-        PngColour::Palette => 3,
-        PngColour::GreyAlpha => 4,
-        PngColour::Rgba => 6,
-    };
+    let colour_type = colour.colour_type();
     let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
     let mut ihdr = Vec::new();
     ihdr.extend_from_slice(&w.to_be_bytes());
@@ -242,6 +243,15 @@ pub fn png(colour: PngColour, depth: u8, interlaced: bool, w: u32, h: u32) -> Ve
     chunk(&mut out, b"IDAT", &z.finish().unwrap());
     chunk(&mut out, b"IEND", &[]);
     out
+}
+
+/// Bits packed into bytes, most significant first (the last byte padded with zeros).
+fn pack_bits(bits: &[bool]) -> Vec<u8> {
+    bits.chunks(8)
+        .map(|chunk| {
+            (chunk.iter().enumerate()).fold(0u8, |b, (i, &bit)| b | (u8::from(bit) << (7 - i)))
+        })
+        .collect()
 }
 
 fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
