@@ -239,7 +239,11 @@ impl<'a> Job<'a> {
         let mut staged = Vec::new();
         let mut failed = Vec::new();
         for (i, result) in results.into_iter().enumerate() {
-            match result.unwrap_or_else(|| Err(vec![Diagnostic::error("证据册生成中断")])) {
+            match result.unwrap_or_else(|| {
+                Err(vec![
+                    Diagnostic::error("证据册生成中断").code("binder-interrupted"),
+                ])
+            }) {
                 Ok((s, w)) => {
                     warnings.extend(w);
                     staged.push(s);
@@ -276,7 +280,7 @@ impl<'a> Job<'a> {
         let doc = build::build(&plan, d, &self.ready.res, &stamp)?;
         let path = self.dir.join(plan.target.file_name(""));
         let (file, ()) = output::stage(&path, |f| Ok(f.write_all(&doc.pdf)?))
-            .map_err(|e| vec![Diagnostic::error(format!("{e:#}"))])?;
+            .map_err(|e| vec![Diagnostic::error(format!("{e:#}")).code("binder-write-failed")])?;
         let made = Made {
             unit: short.clone(),
             path,
@@ -336,6 +340,7 @@ fn missing_boxes(d: &Dossier, units: &[usize]) -> Vec<Diagnostic> {
             "{} 的证据册没有盒号，档案盒封面和盒脊上的盒号留空待填",
             crate::diag::list_first(&missing, 5, "个单位")
         ))
+        .code("binder-box-missing")
         .at(Place::file(CONFIG_FILE))
         .hint(format!(
             "要印上盒号，请在 dossier.yaml 的“归档: 盒号:”下按单位填写，如“{first}: 1”。"

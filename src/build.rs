@@ -303,12 +303,14 @@ fn map_diagnostic(
     let main = typeset::file_id("/main.typ");
     let owner = (spans.in_main).map(|o| owner_at(world.source_text(main).unwrap_or(""), o));
     match owner {
-        Some(Owner::Record(id)) => record_diagnostic(dossier, &id, base, &detail),
+        Some(Owner::Record(id)) => {
+            record_diagnostic(dossier, &id, base, &detail).code("typeset-record")
+        }
         Some(Owner::Item(n)) => {
             let file = (dossier.items.iter())
                 .find(|i| i.number == n)
                 .and_then(|i| i.file.clone());
-            let diag = base(format!("排版指标{n}时出错：{detail}"));
+            let diag = base(format!("排版指标{n}时出错：{detail}")).code("typeset-item");
             match file {
                 Some(f) => diag.at(Place::file(f)),
                 None => diag,
@@ -319,7 +321,7 @@ fn map_diagnostic(
             rendered,
             dossier,
             &spans,
-            base(format!("排版出错：{detail}")),
+            base(format!("排版出错：{detail}")).code("typeset-template"),
         ),
     }
 }
@@ -474,6 +476,7 @@ pub fn dossier_fonts_with(
                 Some(f) => list.insert(0, f.clone()),
                 None => diags.push(
                     Diagnostic::error(format!("{role}字体“{name}”没有找到"))
+                        .code("font-not-found")
                         .at(Place::at(CONFIG_FILE, pos_of(want)))
                         .hint(format!(
                             "字体名要写字体文件里的英文族名。现有的字体：{}",
@@ -506,6 +509,7 @@ fn load_font_files(d: &Dossier, diags: &mut Vec<Diagnostic>) -> Fonts {
         let Ok(rel) = crate::evidence::normalise(&entry.value) else {
             diags.push(
                 Diagnostic::error(format!("字体路径“{}”不可用", entry.value))
+                    .code("font-path-invalid")
                     .at(at)
                     .hint(
                         "字体文件要放在资料目录里，路径从资料目录写起，如 fonts/仿宋_GB2312.ttf。",
@@ -514,14 +518,18 @@ fn load_font_files(d: &Dossier, diags: &mut Vec<Diagnostic>) -> Fonts {
             continue;
         };
         if crate::evidence::resolve(&d.canonical_root, &rel).is_err() {
-            diags
-                .push(Diagnostic::error(format!("找不到字体文件或文件夹“{}”", entry.value)).at(at));
+            diags.push(
+                Diagnostic::error(format!("找不到字体文件或文件夹“{}”", entry.value))
+                    .code("font-path-missing")
+                    .at(at),
+            );
             continue;
         }
         let files = font_files(&d.canonical_root, std::slice::from_ref(&rel));
         if files.is_empty() {
             diags.push(
                 Diagnostic::error(format!("{rel} 里没有字体文件（.ttf .otf .ttc .otc）"))
+                    .code("font-folder-empty")
                     .at(at.clone()),
             );
         }
@@ -533,10 +541,16 @@ fn load_font_files(d: &Dossier, diags: &mut Vec<Diagnostic>) -> Fonts {
                 .to_string();
             match fonts.add_file(&f) {
                 Ok(Some(_)) => {}
-                Ok(None) => diags
-                    .push(Diagnostic::error(format!("{shown} 不是可用的字体文件")).at(at.clone())),
-                Err(e) => diags
-                    .push(Diagnostic::error(format!("无法读取字体 {shown}：{e}")).at(at.clone())),
+                Ok(None) => diags.push(
+                    Diagnostic::error(format!("{shown} 不是可用的字体文件"))
+                        .code("font-file-invalid")
+                        .at(at.clone()),
+                ),
+                Err(e) => diags.push(
+                    Diagnostic::error(format!("无法读取字体 {shown}：{e}"))
+                        .code("font-file-unreadable")
+                        .at(at.clone()),
+                ),
             }
         }
     }

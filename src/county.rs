@@ -88,6 +88,7 @@ fn check_table(table: &Catalog, text: &str, province: &Catalog, diags: &mut Vec<
                 want.len(),
                 crate::diag::list(&numbers)
             ))
+            .code("table-items")
             .at(Place::file(TASK_TABLE_FILE))
             .hint(
                 "指标和考核评分内容是省里定的，不能增删；本县可以改的是工作任务的写法和责任单位。",
@@ -103,6 +104,7 @@ fn check_table(table: &Catalog, text: &str, province: &Catalog, diags: &mut Vec<
         if !same {
             diags.push(
                 Diagnostic::error(format!("任务分解表的项目“{}”应包含指标 {}", g.source_text, crate::diag::list(&g.items)))
+.code("table-group")
                     .at(table_place(text, 0, &g.id))
                     .hint("项目（一 … 五、加分项）和其中的指标是省里定的，请照 dossier init 生成的表改回。"),
             );
@@ -128,6 +130,7 @@ fn check_table_item(
                 p.criteria.len(),
                 item.criteria.len()
             ))
+            .code("table-criteria-count")
             .at(table_place(text, n, "criteria:"))
             .hint("材料用“考核内容: [序号]”指向考核评分内容，条数和顺序必须与省里的一致。"),
         );
@@ -137,6 +140,7 @@ fn check_table_item(
     if compact(&item.title) != compact(&p.title) {
         diags.push(
             Diagnostic::warning(format!("指标{n}的名称与省里的不一致：省里是“{}”", p.title))
+                .code("table-title-differs")
                 .at(table_place(text, n, &item.title))
                 .hint("指标名称是省里定的；如果不是有意改的，请改回。"),
         );
@@ -149,6 +153,7 @@ fn check_table_item(
                     k + 1,
                     pc.text
                 ))
+                .code("table-criterion-differs")
                 .at(table_place(text, n, &c.text))
                 .hint("考核评分内容是省里定的；如果不是有意改的，请改回。"),
             );
@@ -161,6 +166,7 @@ fn check_table_item(
                     "指标{n}的验收方式“{m}”不是 {} 之一",
                     METHODS.join("、")
                 ))
+                .code("table-method-unknown")
                 .at(table_place(text, n, m)),
             );
         }
@@ -170,6 +176,7 @@ fn check_table_item(
         if !seen.insert(t.task.number) {
             diags.push(
                 Diagnostic::error(format!("指标{n}的工作任务编号 {} 用了两次", t.task.number))
+                    .code("table-task-number-twice")
                     .at(table_place(text, n, &t.task.text))
                     .hint("材料用“工作任务: [编号]”指向工作任务，同一指标里的编号不能重复。"),
             );

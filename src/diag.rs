@@ -86,7 +86,8 @@ pub struct Diagnostic {
     /// Further places that explain the problem (e.g. the first of two duplicates).
     pub related: Vec<(Place, String)>,
     /// A stable name of the kind of problem, for programs reading `--format json`
-    /// (e.g. "unknown-unit"); none for most.
+    /// (e.g. "unit-unknown"). Every place that makes a diagnostic gives one; the end-to-end
+    /// tests fail on a diagnostic without it.
     pub code: Option<&'static str>,
 }
 

@@ -122,10 +122,12 @@ fn diagnostic(c: char, more: &str) -> Diagnostic {
         return Diagnostic::error(format!(
             "有一个看不见的控制字符（{code}），打印不出来{more}"
         ))
+        .code("glyph-control-character")
         .hint("这通常是从网页或别的软件复制文字时带进来的。请把这段文字删掉后重新输入。");
     }
     if emoji {
         return Diagnostic::error(format!("表情符号“{c}”（{code}）打印不出来{more}"))
+            .code("glyph-emoji")
             .hint("汇编用的字体没有表情符号，打印出来会是空白。请删去它，或改用文字。");
     }
     let mut hint =
@@ -133,7 +135,9 @@ fn diagnostic(c: char, more: &str) -> Diagnostic {
     hint.push_str(
         "如果是人名、地名里的生僻字，请把含有这个字的字体文件放进资料目录，在 dossier.yaml 的“字体: 文件:”里列出；否则请换成常用的写法。",
     );
-    Diagnostic::error(format!("字符“{c}”（{code}）没有字体可以打印{more}")).hint(hint)
+    Diagnostic::error(format!("字符“{c}”（{code}）没有字体可以打印{more}"))
+        .code("glyph-no-font")
+        .hint(hint)
 }
 
 /// Warnings for what of the sample county is still printed in another county's dossier: its
@@ -182,6 +186,7 @@ pub fn sample_leftovers(d: &Dossier) -> Vec<Diagnostic> {
             {
                 out.push(
                     Diagnostic::warning(message.clone())
+.code("sample-county-text")
                         .at(Place::at(file.clone(), pos))
                         .hint(format!(
                             "这多半是从示例资料或 dossier init 生成的文件里留下的。请改成{county}的内容，或删去。"

@@ -18,31 +18,6 @@ pub fn is_scratch_file(name: &str) -> bool {
         || name.eq_ignore_ascii_case("desktop.ini")
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn scratch_files_are_recognised_and_ordinary_ones_are_not() {
-        for name in [
-            ".05.yaml.swp",
-            "~$统计表.xlsx",
-            "05.yaml~",
-            "#05.yaml#",
-            "4913",
-            ".DS_Store",
-            "Thumbs.db",
-            "desktop.ini",
-            ".dossier-abc.tmp",
-        ] {
-            assert!(is_scratch_file(name), "{name}");
-        }
-        for name in ["05.yaml", "05.YAML", "方案.pdf", "a~b.pdf", "备份.bak"] {
-            assert!(!is_scratch_file(name), "{name}");
-        }
-    }
-}
-
 /// Whether a folder name is a hidden folder (`.git`, `.cache`): never evidence, never a reason
 /// to rebuild.
 pub fn is_hidden_folder(name: &str) -> bool {
@@ -75,21 +50,64 @@ impl Fingerprint {
 }
 
 /// Values made from files (their bytes, what inspecting them found), each kept with the file's
-/// fingerprint and reused while the file is unchanged. Shared between threads.
-#[derive(Debug)]
+/// fingerprint and reused while the file is unchanged. Shared between threads. With a budget
+/// ([`FingerprintCache::with_budget`]), the least recently used values are dropped when the
+/// kept values weigh more than it: memory stays bounded however many files a run reads.
 pub struct FingerprintCache<V> {
-    map: std::sync::Mutex<std::collections::HashMap<std::path::PathBuf, (Fingerprint, V)>>,
+    map: std::sync::Mutex<Entries<V>>,
+    /// The most the kept values may weigh, and how to weigh one.
+    budget: Option<Budget<V>>,
+}
+
+/// A weight limit and the function that weighs a value.
+type Budget<V> = (usize, fn(&V) -> usize);
+
+/// The kept values: by file, each with its fingerprint and when it was last used; the clock;
+/// their total weight.
+struct Entries<V> {
+    by_path: std::collections::HashMap<std::path::PathBuf, (Fingerprint, V, u64)>,
+    clock: u64,
+    weight: usize,
+}
+
+impl<V> Default for Entries<V> {
+    fn default() -> Self {
+        Entries {
+            by_path: std::collections::HashMap::new(),
+            clock: 0,
+            weight: 0,
+        }
+    }
 }
 
 impl<V> Default for FingerprintCache<V> {
     fn default() -> Self {
         FingerprintCache {
             map: std::sync::Mutex::default(),
+            budget: None,
         }
     }
 }
 
+impl<V> std::fmt::Debug for FingerprintCache<V> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let entries = self.lock();
+        f.debug_struct("FingerprintCache")
+            .field("files", &entries.by_path.len())
+            .field("weight", &entries.weight)
+            .finish()
+    }
+}
+
 impl<V: Clone> FingerprintCache<V> {
+    /// A cache whose values may weigh at most `budget` (by `weight`) together.
+    pub fn with_budget(budget: usize, weight: fn(&V) -> usize) -> Self {
+        FingerprintCache {
+            map: std::sync::Mutex::default(),
+            budget: Some((budget, weight)),
+        }
+    }
+
     /// The value for the file at `path`: the kept one while the file is unchanged, else made by
     /// `make` (and kept, when the file's fingerprint can be read).
     pub fn get_or_make<E>(
@@ -98,37 +116,104 @@ impl<V: Clone> FingerprintCache<V> {
         make: impl FnOnce() -> Result<V, E>,
     ) -> Result<V, E> {
         let print = Fingerprint::of(path);
-        if let Some(print) = print
-            && let Some((kept, value)) = self.lock().get(path)
-            && *kept == print
-        {
-            return Ok(value.clone());
+        if let Some(print) = print {
+            let mut entries = self.lock();
+            entries.clock += 1;
+            let now = entries.clock;
+            if let Some((kept, value, used)) = entries.by_path.get_mut(path)
+                && *kept == print
+            {
+                *used = now;
+                return Ok(value.clone());
+            }
         }
         let value = make()?;
         if let Some(print) = print {
-            self.lock()
-                .insert(path.to_path_buf(), (print, value.clone()));
+            let mut entries = self.lock();
+            let now = entries.clock;
+            let old = (entries.by_path).insert(path.to_path_buf(), (print, value.clone(), now));
+            if let Some((_, weigh)) = self.budget {
+                entries.weight += weigh(&value);
+                entries.weight -= old.map_or(0, |(_, v, _)| weigh(&v));
+            }
+            self.shrink(&mut entries);
         }
         Ok(value)
     }
 
-    /// Keeps only the files `keep` says yes to: bounds memory in a long `watch`.
-    pub fn retain(&self, keep: impl Fn(&std::path::Path) -> bool) {
-        self.lock().retain(|p, _| keep(p));
+    /// Drops the least recently used values until the rest fit the budget.
+    fn shrink(&self, entries: &mut Entries<V>) {
+        let Some((budget, weigh)) = self.budget else {
+            return;
+        };
+        if entries.weight <= budget {
+            return;
+        }
+        let mut by_age: Vec<(u64, std::path::PathBuf)> = (entries.by_path.iter())
+            .map(|(p, (_, _, used))| (*used, p.clone()))
+            .collect();
+        by_age.sort();
+        for (_, path) in by_age {
+            if entries.weight <= budget {
+                break;
+            }
+            if let Some((_, v, _)) = entries.by_path.remove(&path) {
+                entries.weight -= weigh(&v);
+            }
+        }
     }
 
-    fn lock(
-        &self,
-    ) -> std::sync::MutexGuard<'_, std::collections::HashMap<std::path::PathBuf, (Fingerprint, V)>>
-    {
-        // A panic elsewhere while the lock was held leaves a map that is still consistent.
+    /// Keeps only the files `keep` says yes to: bounds memory in a long `watch`.
+    pub fn retain(&self, keep: impl Fn(&std::path::Path) -> bool) {
+        let mut entries = self.lock();
+        let weigh = self.budget.map(|(_, w)| w);
+        let mut dropped = 0;
+        entries.by_path.retain(|p, (_, v, _)| {
+            let k = keep(p);
+            if !k {
+                dropped += weigh.map_or(0, |w| w(v));
+            }
+            k
+        });
+        entries.weight -= dropped;
+    }
+
+    /// The total weight of the kept values (0 without a budget).
+    pub fn weight(&self) -> usize {
+        self.lock().weight
+    }
+}
+
+impl<V> FingerprintCache<V> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Entries<V>> {
+        // A panic elsewhere while the lock was held leaves entries that are still consistent.
         self.map.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
 #[cfg(test)]
-mod fingerprint_tests {
+mod tests {
     use super::*;
+
+    #[test]
+    fn scratch_files_are_recognised_and_ordinary_ones_are_not() {
+        for name in [
+            ".05.yaml.swp",
+            "~$统计表.xlsx",
+            "05.yaml~",
+            "#05.yaml#",
+            "4913",
+            ".DS_Store",
+            "Thumbs.db",
+            "desktop.ini",
+            ".dossier-abc.tmp",
+        ] {
+            assert!(is_scratch_file(name), "{name}");
+        }
+        for name in ["05.yaml", "05.YAML", "方案.pdf", "a~b.pdf", "备份.bak"] {
+            assert!(!is_scratch_file(name), "{name}");
+        }
+    }
 
     #[test]
     fn a_value_is_made_again_when_its_file_changes() {
@@ -149,5 +234,36 @@ mod fingerprint_tests {
                 .get_or_make(&path, || Err::<String, _>("made"))
                 .is_err()
         );
+    }
+
+    #[test]
+    fn a_budget_drops_the_least_recently_used_values() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = |i: usize| dir.path().join(format!("{i}.bin"));
+        for i in 0..4 {
+            std::fs::write(path(i), vec![0u8; 100]).unwrap();
+        }
+        let cache: FingerprintCache<Vec<u8>> = FingerprintCache::with_budget(250, Vec::len);
+        let read = |i: usize| {
+            cache
+                .get_or_make(&path(i), || std::fs::read(path(i)))
+                .unwrap()
+        };
+        read(0);
+        read(1);
+        read(0); // 0 used again: 1 is now the least recently used
+        read(2); // 300 > 250: 1 goes
+        assert_eq!(cache.weight(), 200);
+        let kept = |i: usize| {
+            cache
+                .get_or_make(&path(i), || Err::<Vec<u8>, _>(()))
+                .is_ok()
+        };
+        assert!(!kept(1));
+        assert!(kept(0) && kept(2));
+        read(3);
+        assert!(cache.weight() <= 250);
+        cache.retain(|_| false);
+        assert_eq!(cache.weight(), 0);
     }
 }

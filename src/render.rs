@@ -333,6 +333,7 @@ fn template_error(name: &str, root: Option<&Path>, e: &Error) -> Diagnostic {
         source = s.source();
     }
     Diagnostic::error(format!("模板 {name} 出错：{detail}"))
+        .code("template-error")
         .at(place)
         .hint(template_hint(overridden))
 }

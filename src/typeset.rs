@@ -204,9 +204,21 @@ impl Fonts {
 /// Evidence bytes kept between compilations (in `watch`), each checked against its file's size
 /// and modification time when asked for, so a changed file is read again and an unchanged one
 /// keeps the same [`Bytes`] (whose hash Typst's caches already know).
-#[derive(Default)]
 pub struct FileCache {
     cache: crate::paths::FingerprintCache<Bytes>,
+}
+
+/// The most evidence bytes kept between compilations. Beyond it the least recently used are
+/// read again when next asked for: `binder --all` over thousands of pages, or a long `watch`,
+/// does not hold every file it ever read.
+pub const FILE_CACHE_BUDGET: usize = 512 << 20;
+
+impl Default for FileCache {
+    fn default() -> Self {
+        FileCache {
+            cache: crate::paths::FingerprintCache::with_budget(FILE_CACHE_BUDGET, Bytes::len),
+        }
+    }
 }
 
 impl FileCache {

@@ -97,7 +97,11 @@ impl Registry {
                          out: &mut Vec<Diagnostic>| {
             let key = normalise(&name.value);
             if key.is_empty() {
-                out.push(Diagnostic::error("单位名称是空的").at(Place::at(file, pos_of(name))));
+                out.push(
+                    Diagnostic::error("单位名称是空的")
+                        .code("unit-name-empty")
+                        .at(Place::at(file, pos_of(name))),
+                );
                 return;
             }
             if let Some(first) = first_seen.get(&key) {
@@ -107,6 +111,7 @@ impl Registry {
                             "名称“{}”在单位名录里指向两个不同的单位",
                             name.value
                         ))
+                        .code("unit-name-ambiguous")
                         .at(Place::at(file, pos_of(name)))
                         .related(Place::at(file, pos_of(first)), "第一次出现在这里")
                         .hint("一个名称只能属于一个单位或单位组，请删去或改掉其中一处。"),
@@ -166,6 +171,7 @@ impl Registry {
                     }
                     Some(Resolved::Group(_)) => out.push(
                         Diagnostic::error(format!("单位组的成员“{}”本身是单位组", m.value))
+                            .code("unit-group-in-group")
                             .at(Place::at(file, pos_of(m)))
                             .hint("成员只能写具体单位；请把那个单位组的成员逐个列出。"),
                     ),
@@ -248,6 +254,7 @@ impl Registry {
             )
         };
         Diagnostic::error(format!("{what}“{name}”不在单位名录里"))
+            .code("unit-unknown")
             .at(place)
             .hint(hint)
     }

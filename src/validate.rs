@@ -352,8 +352,11 @@ fn check_boxes(reg: &Registry, config: Option<&Config>, diags: &mut Vec<Diagnost
         let place = Place::at(crate::load::CONFIG_FILE, pos_of(boxes));
         match reg.resolve(name) {
             Some(crate::units::Resolved::Unit(_)) => {}
-            Some(crate::units::Resolved::Group(_)) => diags
-                .push(Diagnostic::error(format!("盒号要按单位填写，“{name}”是单位组")).at(place)),
+            Some(crate::units::Resolved::Group(_)) => diags.push(
+                Diagnostic::error(format!("盒号要按单位填写，“{name}”是单位组"))
+                    .code("box-for-group")
+                    .at(place),
+            ),
             None => diags.push(reg.unknown(name, place, "盒号里的单位")),
         }
     }
@@ -373,6 +376,7 @@ fn index_items(
         let Some(cat) = catalog.item(n) else {
             diags.push(
                 Diagnostic::error(format!("目录中没有指标{n}"))
+                    .code("item-unknown")
                     .at(Place::at(&file, pos_of(&data.item)))
                     .hint(format!(
                         "任务分解表共 {} 项指标，编号 1–{}。",
@@ -385,6 +389,7 @@ fn index_items(
         if let Some((first, first_data)) = by_item.get(&n) {
             diags.push(
                 Diagnostic::error(format!("指标{n}有两个文件"))
+                    .code("item-file-twice")
                     .at(Place::at(&file, pos_of(&data.item)))
                     .related(Place::at(first, pos_of(&first_data.item)), "另一个在这里")
                     .hint("每项指标只能有一个文件；请把两个文件里的材料合并到一个文件里。"),
@@ -409,6 +414,7 @@ fn check_item_names(
     if item_number_of_file(file).is_some_and(|s| s != n) {
         diags.push(
             Diagnostic::warning(format!("文件名是 {stem}，写的却是指标{n}"))
+                .code("item-file-name")
                 .at(Place::at(file, pos_of(&data.item)))
                 .hint(format!(
                     "文件名和“指标”不一致容易看错；建议把文件改名为 {n:02}.yaml。"
@@ -427,6 +433,7 @@ fn check_item_names(
                     "指标内容与任务分解表不一致：表中指标{n}是“{}”",
                     cat.title
                 ))
+                .code("item-title-differs")
                 .at(Place::at(file, pos_of(title)))
                 .hint("“指标内容”只是方便阅读，以任务分解表为准；请检查是否写错了指标号。"),
             );
@@ -476,6 +483,7 @@ fn check_all_records(ctx: &RecordsCtx, diags: &mut Vec<Diagnostic>) -> Vec<Pendi
                         "没有指标{}的文件，这项指标没有任何材料",
                         cat.number
                     ))
+                    .code("item-file-missing")
                     .at(Place::file(format!("items/{:02}.yaml", cat.number)))
                     .hint(format!(
                         "新建 items/{:02}.yaml，写上“指标: {}”和材料。",
@@ -593,6 +601,7 @@ fn check_config(c: &Config, diags: &mut Vec<Diagnostic>) -> Option<(Date, Date)>
     {
         diags.push(
             Diagnostic::error(format!("输出文件名“{}”不能用：{why}", name.value))
+.code("output-name-invalid")
                 .at(Place::at(file, pos_of(name)))
                 .hint("输出文件名只是一个文件名（不含扩展名），如“某某县质量强县验收资料”；生成的文件总是放在输出目录（--out）里。不能含 / \\ : * ? \" < > | 和“..”，不能是 CON、PRN、AUX、NUL、COM1、LPT1 等 Windows 保留名。"),
         );
@@ -609,6 +618,7 @@ fn check_config(c: &Config, diags: &mut Vec<Diagnostic>) -> Option<(Date, Date)>
                 "创建期的起始日期 {} 晚于结束日期 {}",
                 p.start.value, p.end.value
             ))
+            .code("period-reversed")
             .at(Place::at(file, pos_of(&p.start))),
         );
         return None;
@@ -619,6 +629,7 @@ fn check_config(c: &Config, diags: &mut Vec<Diagnostic>) -> Option<(Date, Date)>
 /// The error for a 保管期限 that is none of the three DA/T 22 periods.
 pub fn retention_error(written: &str) -> Diagnostic {
     Diagnostic::error(format!("保管期限“{written}”不是 DA/T 22 的期限"))
+        .code("retention-invalid")
         .hint("保管期限写“永久”“定期30年”或“定期10年”（也可以写“30年”“10年”）。")
 }
 
@@ -730,6 +741,7 @@ fn check_groups(
                 "单位组“{}”没有成员：任务分解表交给它的工作任务不会落到任何单位",
                 g.name
             ))
+.code("unit-group-empty")
             .at(place)
             .hint("把本县的单位（如各乡镇、街道办）加到 units.yaml 的“单位”里，再写进这个组的“成员”。"),
         );

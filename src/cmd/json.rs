@@ -4,7 +4,7 @@
 //!
 //! | type | fields |
 //! |---|---|
-//! | `diagnostic` | `severity` ("error" or "warning"), `code` (string or null), `file`, `line`, `column` (null when unknown), `message`, `hint` (null when none) |
+//! | `diagnostic` | `severity` ("error" or "warning"), `code` (the kind of problem: a stable kebab-case name such as `unit-unknown`, set at each place a diagnostic is made), `file`, `line`, `column` (null when unknown), `message`, `hint` (null when none) |
 //! | `notice` | `message`: a remark about the outputs (files removed, evidence normalised) |
 //! | `output` | `path`, `kind` ("pdf", "package", "report", "binder"), `pages` (PDFs), `unit` (binders) |
 //! | `change` | `change` ("added", "removed", "modified", "moved"), `record` (件号), `fields`, `files` (modified), `from`, `to` ([first, last] printed pages, moved) |

@@ -53,17 +53,22 @@ pub(super) enum FileError {
 
 pub(super) fn path_problem(written: &str, e: &PathError) -> Diagnostic {
     match e {
-        PathError::Empty => Diagnostic::error("文件路径是空的"),
+        PathError::Empty => Diagnostic::error("文件路径是空的").code("path-empty"),
         PathError::Absolute => Diagnostic::error(format!("文件路径“{written}”是绝对路径"))
+            .code("path-absolute")
             .hint("证据文件要放在资料目录里，路径从资料目录写起，如 evidence/05/方案.pdf。"),
         PathError::Parent => Diagnostic::error(format!("文件路径“{written}”用“..”跳出了资料目录"))
+            .code("path-parent")
             .hint("证据文件要放在资料目录里（通常在 evidence 文件夹），路径里不能有“..”。"),
         PathError::OutsideRoot(real) => Diagnostic::error(format!(
             "文件路径“{written}”经由快捷方式（符号链接）指向资料目录之外：{}",
             real.display()
         ))
+        .code("path-outside")
         .hint("把文件本身复制到 evidence 文件夹里，不要用链接。"),
-        PathError::Missing => Diagnostic::error(format!("找不到文件“{written}”")),
+        PathError::Missing => {
+            Diagnostic::error(format!("找不到文件“{written}”")).code("file-missing")
+        }
     }
 }
 
@@ -80,6 +85,7 @@ pub(super) fn path_or_file_problem(
                 return Diagnostic::error(format!(
                     "找不到文件“{written}”：文件夹里的“{actual}”看起来一样，但文字的 Unicode 编码形式不同"
                 ))
+.code("file-missing-unicode-form")
                 .at(place)
                 .hint("这常见于在苹果电脑上复制或解压的文件（文件名里的带调字母、假名等被拆成两个字符）。请在资料目录里把这个文件改名：删掉文件名，重新输入一遍。");
             }
@@ -98,23 +104,33 @@ pub(super) fn path_or_file_problem(
 
 fn file_problem(rel: &str, p: &Problem) -> Diagnostic {
     match p {
-        Problem::Empty => Diagnostic::error(format!("文件 {rel} 是空的（0 字节）")).hint("文件可能没有复制完整，请重新复制原件。"),
+        Problem::Empty => Diagnostic::error(format!("文件 {rel} 是空的（0 字节）"))
+.code("file-empty").hint("文件可能没有复制完整，请重新复制原件。"),
         Problem::Encrypted => Diagnostic::error(format!("PDF {rel} 已加密，需要密码才能打开"))
+.code("pdf-encrypted")
             .hint("请向出具单位要一份不加密的 PDF，或打开后“打印为 PDF”另存一份。"),
         Problem::Restricted => Diagnostic::error(format!("PDF {rel} 已加密（设有权限密码）"))
+.code("pdf-restricted")
             .hint("加密的 PDF 无法可靠地编入汇编，也可能被验收组的软件拒收。请“打印为 PDF”另存一份不加密的。"),
-        Problem::NoPages => Diagnostic::error(format!("PDF {rel} 没有页面")),
-        Problem::Unreadable(why) => Diagnostic::error(format!("无法读取 {rel}：{why}")).hint("文件可能已损坏，请重新扫描或重新导出。"),
+        Problem::NoPages => Diagnostic::error(format!("PDF {rel} 没有页面"))
+.code("pdf-no-pages"),
+        Problem::Unreadable(why) => Diagnostic::error(format!("无法读取 {rel}：{why}"))
+.code("file-unreadable").hint("文件可能已损坏，请重新扫描或重新导出。"),
         Problem::Mismatch { named, found } => Diagnostic::error(format!("{rel} 的扩展名表明是{named}，内容却是{}", found.label()))
+.code("file-type-mismatch")
             .hint("请确认文件没有损坏、扩展名没有改错；需要时重新导出。"),
         Problem::Image(defect @ crate::raster::Defect::TooLarge { .. }) => {
             Diagnostic::error(format!("图片 {rel} 太大：{defect}"))
+.code("image-too-large")
                 .hint("这样大的图片排版时会占用数 GB 内存。请用看图软件把它缩小后另存（打印用，长边 5000 像素左右足够），再登记缩小后的文件；原图可以“仅入包”。")
         }
         Problem::Image(defect) => Diagnostic::error(format!("图片 {rel} 无法使用：{defect}"))
+.code("image-damaged")
             .hint("请用看图软件打开检查。文件不完整时请从原处重新复制；损坏时请重新扫描或重新导出。"),
-        Problem::NotAFile => Diagnostic::error(format!("{rel} 不是文件（是文件夹？）")),
-        Problem::Io(e) => Diagnostic::error(format!("无法读取 {rel}：{e}")),
+        Problem::NotAFile => Diagnostic::error(format!("{rel} 不是文件（是文件夹？）"))
+.code("file-not-a-file"),
+        Problem::Io(e) => Diagnostic::error(format!("无法读取 {rel}：{e}"))
+.code("file-unreadable"),
     }
 }
 
@@ -167,6 +183,7 @@ pub(super) fn check_file(
     if !info.kind.typesettable() {
         diags.push(
             Diagnostic::error(format!("{rel} 不是 PDF 或图片，无法编入汇编"))
+.code("file-not-printable")
                 .at(place)
                 .hint("这类文件（如 Excel、Word）只能放进资料包：把这一项写成“{路径: …, 仅入包: 是}”；若要在汇编里看到内容，请另存为 PDF 一并列上。"),
         );
@@ -182,6 +199,7 @@ pub(super) fn check_file(
                         "{rel} 是{}，只有一页，不能选页码",
                         info.kind.label()
                     ))
+                    .code("pages-single-page")
                     .at(sel_place)
                     .hint("去掉“页码”。"),
                 );
@@ -193,6 +211,7 @@ pub(super) fn check_file(
                         "页码“{}”超出范围：{rel} 只有 {} 页",
                         sel.value.text, info.pages
                     ))
+                    .code("pages-out-of-range")
                     .at(sel_place)
                     .hint(format!("页码写 1–{} 之间的数。", info.pages)),
                 );
@@ -234,6 +253,7 @@ pub(super) fn unreferenced_files(
                     );
                 diags.push(
                     Diagnostic::warning(format!("无法读取 {at}，其中的文件没有检查是否被引用"))
+                        .code("evidence-folder-unreadable")
                         .at(Place::file(&at))
                         .hint(format!("请检查这个文件夹的权限（{e}）。")),
                 );
@@ -253,6 +273,7 @@ pub(super) fn unreferenced_files(
         if !wanted.contains_key(&rel) {
             diags.push(
                 Diagnostic::warning(format!("{rel} 没有被任何材料引用，不会进入汇编和资料包"))
+.code("evidence-unreferenced")
                     .at(Place::file(&rel))
                     .hint("如果它是证据，请在对应指标文件里加一件材料引用它；不需要的话可以移出 evidence 文件夹。"),
             );

@@ -152,6 +152,7 @@ fn check_record(
     {
         diags.push(
             Diagnostic::warning(format!("日期 {} 不在创建期（{} 至 {}）内", d.value, period.0, period.1))
+.code("date-outside-period")
                 .at(ctx.at(pos_of(d)))
                 .hint("请核对日期；创建期以外的材料也会收入，但验收组可能会问。创建期可在 dossier.yaml 的“创建期”里改。"),
         );
@@ -212,6 +213,7 @@ fn check_number(
     let Some(num) = &r.number else {
         diags.push(
             Diagnostic::error(format!("第{}件材料没有件号", ctx.ordinal))
+                .code("record-number-missing")
                 .at(ctx.here())
                 .hint(format!(
                     "加上“件号: {next_free}”（本指标下一个未用的件号）。件号一经打印不要再改。"
@@ -220,7 +222,11 @@ fn check_number(
         return None;
     };
     if num.value == 0 {
-        diags.push(Diagnostic::error("件号从 1 开始").at(ctx.at(pos_of(num))));
+        diags.push(
+            Diagnostic::error("件号从 1 开始")
+                .code("record-number-zero")
+                .at(ctx.at(pos_of(num))),
+        );
         return None;
     }
     if let Some(first) = numbers.seen.get(&num.value) {
@@ -230,6 +236,7 @@ fn check_number(
                 num.value,
                 crate::names::RecordId::new(n, num.value)
             ))
+            .code("record-number-duplicate")
             .at(ctx.at(pos_of(num)))
             .related(ctx.at(*first), "第一次用在这里")
             .hint(format!(
@@ -250,6 +257,7 @@ fn check_title(ctx: &RecCtx, r: &Record, diags: &mut Vec<Diagnostic>) -> String 
         Some(t) => {
             diags.push(
                 Diagnostic::error(format!("第{ordinal}件材料的题名是空的"))
+                    .code("record-title-empty")
                     .at(ctx.at(pos_of(t)))
                     .hint("题名写文件的标题，如“关于印发……的通知”。"),
             );
@@ -259,7 +267,8 @@ fn check_title(ctx: &RecCtx, r: &Record, diags: &mut Vec<Diagnostic>) -> String 
             // `题名: # 某某` is a key with a comment and no value.
             let place = ctx.src.key(ctx.pos, "题名");
             let comment = ctx.src.comment_after_key(&place);
-            let d = Diagnostic::error(format!("第{ordinal}件材料没有题名"));
+            let d = Diagnostic::error(format!("第{ordinal}件材料没有题名"))
+                .code("record-title-missing");
             diags.push(match comment {
                 Some(c) => d.at(place).hint(format!(
                     "“题名:”后面的“{c}”以“#”开头，YAML 把它当成了注释。要把它作题名，请用英文双引号括起来：题名: \"{c}\""
@@ -287,6 +296,7 @@ fn check_units(
     match &r.units {
         None => diags.push(
             Diagnostic::error(format!("第{ordinal}件材料没有写责任单位"))
+                .code("record-units-missing")
                 .at(ctx.here())
                 .hint(format!(
                     "写提供这件材料的单位，如“责任单位: {}”。本指标的责任单位有：{}。",
@@ -296,6 +306,7 @@ fn check_units(
         ),
         Some(list) if list.0.is_empty() => diags.push(
             Diagnostic::error(format!("第{ordinal}件材料的责任单位是空的"))
+                .code("record-units-empty")
                 .at(ctx.src.key(ctx.pos, "责任单位"))
                 .hint(format!(
                     "在方括号里写提供这件材料的单位，如“责任单位: [{}]”。本指标的责任单位有：{}。",
@@ -330,6 +341,7 @@ fn check_criteria(
         if list.as_ref().is_some_and(|l| l.0.is_empty()) {
             diags.push(
                 Diagnostic::error(format!("第{ordinal}件材料的{key}是空的"))
+.code("record-list-empty")
                     .at(ctx.src.key(ctx.pos, key))
                     .hint(format!(
                         "在方括号里写序号，如“{key}: [1]”；不知道写哪条时删去这一行。指标{n}有 {} 条考核内容，工作任务编号是：{}。",
@@ -348,6 +360,7 @@ fn check_criteria(
         }
         diags.push(
             Diagnostic::error(format!("指标{n}没有第{k}条考核内容"))
+                .code("criterion-unknown")
                 .at(ctx.at(pos_of(c)))
                 .hint(format!(
                     "指标{n}共有 {} 条考核内容，写 1–{}。",
@@ -364,6 +377,7 @@ fn check_criteria(
         } else {
             diags.push(
                 Diagnostic::warning(format!("第{ordinal}件材料没有写它佐证哪条考核内容"))
+                    .code("record-criteria-missing")
                     .at(ctx.here())
                     .hint(format!(
                         "加上“考核内容: [1]”或“工作任务: [1]”；指标{n}有 {} 条考核内容。",
@@ -395,6 +409,7 @@ fn check_tasks(
             };
             diags.push(
                 Diagnostic::error(format!("指标{n}没有第{}项工作任务{gap}", t.value))
+                    .code("task-unknown")
                     .at(ctx.at(pos_of(t)))
                     .hint(format!("指标{n}的工作任务编号是：{}。", cat.task_numbers())),
             );
@@ -408,6 +423,7 @@ fn check_tasks(
                     t.value,
                     crate::diag::list(&of)
                 ))
+                .code("task-criterion-mismatch")
                 .at(ctx.at(pos_of(t)))
                 .hint(
                     "请核对“考核内容”和“工作任务”是否对应；这件材料会同时算作两条考核内容的佐证。",
@@ -428,6 +444,7 @@ fn check_file_entries(ctx: &RecCtx, r: &Record, diags: &mut Vec<Diagnostic>) -> 
         None => {
             diags.push(
                 Diagnostic::error(format!("第{ordinal}件材料没有文件"))
+                    .code("record-files-missing")
                     .at(ctx.here())
                     .hint(
                         "写上证据文件的路径，如“文件: evidence/05/宣传方案.pdf”（相对资料目录）。",
@@ -438,6 +455,7 @@ fn check_file_entries(ctx: &RecCtx, r: &Record, diags: &mut Vec<Diagnostic>) -> 
         Some(list) if list.0.is_empty() => {
             diags.push(
                 Diagnostic::error(format!("第{ordinal}件材料的文件列表是空的"))
+                    .code("record-files-empty")
                     .at(ctx.src.key(ctx.pos, "文件"))
                     .hint("在方括号里写证据文件的路径，如“文件: [evidence/05/方案.pdf]”。"),
             );
@@ -453,7 +471,11 @@ fn check_file_entries(ctx: &RecCtx, r: &Record, diags: &mut Vec<Diagnostic>) -> 
         let rel = match evidence::normalise(&entry.path.value) {
             Ok(rel) => {
                 if !here.insert(rel.clone()) {
-                    diags.push(Diagnostic::warning(format!("同一件材料里 {rel} 写了两次")).at(at));
+                    diags.push(
+                        Diagnostic::warning(format!("同一件材料里 {rel} 写了两次"))
+                            .code("record-file-twice")
+                            .at(at),
+                    );
                 }
                 Some(rel)
             }
@@ -499,6 +521,7 @@ fn check_measures(
                         target.name,
                         target.reference.as_deref().unwrap_or("参照值")
                     ))
+                    .code("measure-reference-missing")
                     .at(at)
                     .hint("加上“参照值: …”，才能判断是否达标。"),
                 );
@@ -538,22 +561,25 @@ fn measured_criterion(
                     return Err(Diagnostic::error(format!(
                         "指标{n}没有带量化目标的考核内容，无法填写实测值"
                     ))
+                    .code("measure-no-targets")
                     .hint(targets_hint(cat)));
                 }
                 _ => {
                     return Err(Diagnostic::error("实测值没有写对应哪条考核内容")
+                        .code("measure-criterion-missing")
                         .hint(format!("加上“考核内容: N”。{}", targets_hint(cat))));
                 }
             }
         }
     };
     match cat.criterion(k) {
-        None => {
-            Err(Diagnostic::error(format!("指标{n}没有第{k}条考核内容")).hint(targets_hint(cat)))
-        }
+        None => Err(Diagnostic::error(format!("指标{n}没有第{k}条考核内容"))
+            .code("criterion-unknown")
+            .hint(targets_hint(cat))),
         Some(crit) if crit.targets.is_empty() => Err(Diagnostic::error(format!(
             "指标{n}第{k}条考核内容没有量化目标"
         ))
+        .code("measure-criterion-without-target")
         .hint(targets_hint(cat))),
         Some(_) => Ok(k),
     }
@@ -572,6 +598,7 @@ fn measured_target(
         None if targets.len() == 1 => Ok(0),
         None => Err(
             Diagnostic::error("这条考核内容有几个目标，没有写实测的是哪一个")
+                .code("measure-target-missing")
                 .hint(format!("加上“指标项: {}”。", names.join("”或“"))),
         ),
         Some(name) => targets
@@ -579,6 +606,7 @@ fn measured_target(
             .position(|t| t.name == name.value.trim())
             .ok_or_else(|| {
                 Diagnostic::error(format!("第{k}条考核内容没有“{}”这个目标", name.value))
+                    .code("measure-target-unknown")
                     .at(Place::at(file, pos_of(name)))
                     .hint(format!("可写：“{}”。", names.join("”“")))
             }),
@@ -599,6 +627,7 @@ fn check_bonus(
     if cat.criteria.iter().all(|c| c.bonus.is_empty()) {
         diags.push(
             Diagnostic::error(format!("指标{n}不是加分项，不能写“加分”"))
+                .code("bonus-not-allowed")
                 .at(at)
                 .hint("“加分”只用于加分项（如指标21）的材料，写这件材料申报的分数。"),
         );
@@ -628,6 +657,7 @@ fn check_bonus(
                 "加分 {} 不是这件材料所佐证的加分规则给的分数",
                 b.value
             ))
+            .code("bonus-points-invalid")
             .at(at)
             .hint(format!(
                 "先用“考核内容”写明是哪条加分规则，再写那条规则的分数。{}",
@@ -695,6 +725,7 @@ pub(super) fn check_coverage(
                     "指标{}第{k}条考核内容没有材料：{short}{ellipsis}",
                     cat.number
                 ))
+                .code("criterion-without-evidence")
                 .at(at.clone())
                 .hint(format!("补充材料，并在材料里写“考核内容: [{k}]”。")),
             );

@@ -155,6 +155,7 @@ fn control_character(file: &str, n: usize, line: &str) -> Option<Finding> {
     let (col, c) = (line.chars().enumerate()).find(|(_, c)| c.is_control() && *c != '\t')?;
     Some(Finding {
         diagnostic: Diagnostic::error(format!("有一个看不见的控制字符（U+{:04X}）", u32::from(c)))
+            .code("yaml-control-character")
             .at(Place::at(file, Pos::new(n, col + 1, 1)))
             .hint("这通常是从网页或别的软件复制文字时带进来的。请把这一行的文字删掉后重新输入。"),
         only_if_parse_failed: false,
@@ -178,6 +179,7 @@ fn lint_line(line: &Line, out: &mut Vec<Finding>) -> Option<Block> {
     {
         out.push(Finding {
             diagnostic: Diagnostic::error("行首有全角空格（中文输入法下打出的空格）")
+.code("yaml-fullwidth-space")
                 .at(line.at(pos + 1, 1))
                 .hint("YAML 只认英文空格：请切换到英文输入法，把行首的空白删掉后用空格键重新缩进（同一层级对齐）。"),
             only_if_parse_failed: false,
@@ -187,6 +189,7 @@ fn lint_line(line: &Line, out: &mut Vec<Finding>) -> Option<Block> {
     if let Some(pos) = line.lead.chars().position(|c| c == '\t') {
         out.push(Finding {
             diagnostic: Diagnostic::error("YAML 不能用 Tab 键缩进")
+                .code("yaml-tab-indent")
                 .at(line.at(pos + 1, 1))
                 .hint("请把这一行行首的 Tab 换成空格（同一层级对齐即可，习惯用两个空格）。"),
             only_if_parse_failed: true,
@@ -208,6 +211,7 @@ fn lint_key_value(
     if after_key.starts_with('：') {
         out.push(Finding {
             diagnostic: Diagnostic::error(format!("“{key}”后面用了中文冒号“：”"))
+                .code("yaml-fullwidth-colon")
                 .at(line.at(colon_col, 1))
                 .hint(format!(
                     "把中文冒号“：”改成英文冒号加空格：{key}: {}",
@@ -221,6 +225,7 @@ fn lint_key_value(
     if !value.is_empty() && !value.starts_with([' ', '\t']) {
         out.push(Finding {
             diagnostic: Diagnostic::error(format!("“{key}:”后面缺一个空格"))
+                .code("yaml-space-after-colon")
                 .at(line.at(colon_col, 1))
                 .hint(format!(
                     "YAML 要求冒号后面有一个英文空格：{key}: {}",
@@ -285,9 +290,9 @@ fn text_value(key: &str, value: &str, place: Place) -> Option<Finding> {
         _ => return None,
     };
     let diagnostic = if error {
-        Diagnostic::error(message)
+        Diagnostic::error(message).code("yaml-unquoted-value")
     } else {
-        Diagnostic::warning(message)
+        Diagnostic::warning(message).code("yaml-unquoted-value")
     };
     Some(Finding {
         diagnostic: diagnostic.at(place).hint(format!(

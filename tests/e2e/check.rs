@@ -34,6 +34,7 @@ fn base_fixture_is_valid_with_a_coverage_warning() {
         .find(|d| d.message.starts_with("指标5第3条考核内容没有材料"))
         .expect(&stderr);
     assert_eq!(w.severity, "警告");
+    assert_eq!(w.code, "criterion-without-evidence");
     assert_eq!((w.file.as_str(), w.line), ("items/05.yaml", 1));
 }
 
@@ -42,6 +43,7 @@ fn yaml_syntax_error() {
     let e = one_error("yaml-syntax");
     assert_at(&e, "items/06.yaml", 4, "这一行的冒号让 YAML 读不懂");
     assert!(e.hint.contains("双引号"), "{e:?}");
+    assert_eq!(e.code, "yaml-syntax");
 }
 
 #[test]
@@ -142,12 +144,14 @@ fn unknown_unit_with_did_you_mean() {
     let e = one_error("unknown-unit");
     assert_at(&e, "items/06.yaml", 5, "责任单位“市场监督局”不在单位名录里");
     assert!(e.hint.contains("是不是想写“市场监管局"), "{e:?}");
+    assert_eq!(e.code, "unit-unknown");
 }
 
 #[test]
 fn criterion_the_item_does_not_have() {
     let e = one_error("criterion-not-in-item");
     assert_at(&e, "items/06.yaml", 6, "指标6没有第3条考核内容");
+    assert_eq!(e.code, "criterion-unknown");
 }
 
 #[test]

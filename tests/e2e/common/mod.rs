@@ -103,6 +103,8 @@ pub struct Printed {
     pub col: usize,
     /// The hint, if any.
     pub hint: String,
+    /// The diagnostic's code (JSON output only; empty when parsed from text).
+    pub code: String,
 }
 
 /// Parses the diagnostics printed on stderr. `root` is the dossier folder as passed to the
@@ -149,6 +151,7 @@ pub fn printed(stderr: &str, root: &str) -> Vec<Printed> {
             line: 0,
             col: 0,
             hint: String::new(),
+            code: String::new(),
         });
     }
     out
@@ -190,6 +193,17 @@ pub fn json_diagnostics(lines: &[Value]) -> Vec<Printed> {
             line: v["line"].as_u64().unwrap_or(0) as usize,
             col: v["column"].as_u64().unwrap_or(0) as usize,
             hint: v["hint"].as_str().unwrap_or_default().into(),
+            // Every diagnostic has a stable code a program can group by.
+            code: match v["code"].as_str() {
+                Some(c)
+                    if !c.is_empty()
+                        && c.bytes()
+                            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') =>
+                {
+                    c.into()
+                }
+                _ => panic!("a diagnostic without a code: {v}"),
+            },
         })
         .collect()
 }
