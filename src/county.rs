@@ -104,7 +104,7 @@ fn check_table(table: &Catalog, text: &str, province: &Catalog, diags: &mut Vec<
         if !same {
             diags.push(
                 Diagnostic::error(format!("任务分解表的项目“{}”应包含指标 {}", g.source_text, crate::diag::list(&g.items)))
-.code("table-group")
+                    .code("table-group")
                     .at(table_place(text, 0, &g.id))
                     .hint("项目（一 … 五、加分项）和其中的指标是省里定的，请照 dossier init 生成的表改回。"),
             );

@@ -301,7 +301,7 @@ pub fn unreadable(d: &Dossier, failed: &[(String, String)]) -> Vec<Diagnostic> {
         {
             out.push(
                 Diagnostic::error(format!("第 {} 件材料《{}》的文件 {rel} 无法处理：{why}", r.label(), r.title))
-.code("evidence-unprocessable")
+                    .code("evidence-unprocessable")
                     .at(r.origin.clone())
                     .hint(format!("这件材料的文件：{rel}。文件可能已损坏：请用看图或 PDF 软件打开检查，损坏时请重新扫描或导出。")),
             );
@@ -329,7 +329,7 @@ fn pdfa_conflict(d: &Dossier) -> Option<Diagnostic> {
     }
     Some(
         Diagnostic::error(format!("要求生成 PDF/A，但有材料是 PDF 文件（{}）：PDF/A 模式下不能嵌入 PDF 页面", crate::diag::list_first(&with_pdf, 5, "件")))
-.code("pdfa-with-pdf-evidence")
+            .code("pdfa-with-pdf-evidence")
             .at(Place::at(CONFIG_FILE, pos_of(asked)))
             .hint("排版引擎 Typst 0.15 在 PDF/A 模式下不支持嵌入 PDF。请去掉“PDF/A: 是”，或把这些 PDF 材料转换为图片后再登记。"),
     )

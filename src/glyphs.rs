@@ -186,7 +186,7 @@ pub fn sample_leftovers(d: &Dossier) -> Vec<Diagnostic> {
             {
                 out.push(
                     Diagnostic::warning(message.clone())
-.code("sample-county-text")
+                        .code("sample-county-text")
                         .at(Place::at(file.clone(), pos))
                         .hint(format!(
                             "这多半是从示例资料或 dossier init 生成的文件里留下的。请改成{county}的内容，或删去。"

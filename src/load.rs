@@ -125,7 +125,7 @@ fn load_items(root: &Path, report: &mut Report) -> anyhow::Result<ItemFiles> {
     if !dir.is_dir() {
         report.push(
             Diagnostic::error("缺少 items 文件夹")
-.code("items-folder-missing")
+                .code("items-folder-missing")
                 .at(Place::file(ITEMS_DIR))
                 .hint("每项指标一个文件：items/01.yaml … items/21.yaml。用 dossier init 可以生成全部 21 个。"),
         );
@@ -140,14 +140,14 @@ fn load_items(root: &Path, report: &mut Report) -> anyhow::Result<ItemFiles> {
         if !dir.join(&name).is_file() {
             report.push(
                 Diagnostic::error(format!("{rel} 是文件夹，items 里只能放指标文件"))
-.code("items-folder-in-items")
+                    .code("items-folder-in-items")
                     .at(Place::file(&rel))
                     .hint("每项指标一个文件：items/01.yaml … items/21.yaml。请把这个文件夹移出 items。"),
             );
         } else if !(lower.ends_with(".yaml") || lower.ends_with(".yml")) {
             report.push(
                 Diagnostic::error(format!("{rel} 不是指标文件（.yaml），items 里不能放别的文件"))
-.code("items-not-yaml")
+                    .code("items-not-yaml")
                     .at(Place::file(&rel))
                     .hint("items 文件夹里只放各指标的 .yaml 文件；证据文件放在 evidence 文件夹，备份和草稿请移出资料目录。"),
             );
@@ -176,7 +176,7 @@ fn item_dir_names(dir: &Path, report: &mut Report) -> anyhow::Result<Vec<String>
                     Diagnostic::error(format!(
                         "{ITEMS_DIR} 里的文件名“{shown}”不是 UTF-8 编码，无法读取"
                     ))
-.code("items-name-not-utf8")
+                    .code("items-name-not-utf8")
                     .at(Place::file(format!("{ITEMS_DIR}/{shown}")))
                     .hint("这个文件可能是从别的系统拷来的（文件名用了 GBK 等编码）。请把它改名为 NN.yaml（如 05.yaml）。"),
                 );

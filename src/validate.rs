@@ -595,22 +595,39 @@ fn report_all(report: &mut Report, diags: Vec<Diagnostic>) {
 /// The checks of `dossier.yaml` that need no other file. Each runs on its own, so one cannot
 /// hide another. Returns the creation period to check record dates against, if it gives one.
 fn check_config(c: &Config, diags: &mut Vec<Diagnostic>) -> Option<(Date, Date)> {
+    check_output_name(c, diags);
+    check_retention(c, diags);
+    check_period(c, diags)
+}
+
+/// 输出文件名 is a file name that stays in the output folder.
+fn check_output_name(c: &Config, diags: &mut Vec<Diagnostic>) {
     let file = crate::load::CONFIG_FILE;
     if let Some(name) = &c.output_name
         && let Err(why) = output_name_problem(&name.value)
     {
         diags.push(
             Diagnostic::error(format!("输出文件名“{}”不能用：{why}", name.value))
-.code("output-name-invalid")
+                .code("output-name-invalid")
                 .at(Place::at(file, pos_of(name)))
                 .hint("输出文件名只是一个文件名（不含扩展名），如“某某县质量强县验收资料”；生成的文件总是放在输出目录（--out）里。不能含 / \\ : * ? \" < > | 和“..”，不能是 CON、PRN、AUX、NUL、COM1、LPT1 等 Windows 保留名。"),
         );
     }
+}
+
+/// 归档: 保管期限 is one of DA/T 22's.
+fn check_retention(c: &Config, diags: &mut Vec<Diagnostic>) {
+    let file = crate::load::CONFIG_FILE;
     if let Some(r) = c.archive.as_ref().and_then(|a| a.retention.as_ref())
         && crate::model::Retention::parse(&r.value.0).is_none()
     {
         diags.push(retention_error(&r.value.0).at(Place::at(file, pos_of(r))));
     }
+}
+
+/// 创建期, when given, starts before it ends: the period record dates are checked against.
+fn check_period(c: &Config, diags: &mut Vec<Diagnostic>) -> Option<(Date, Date)> {
+    let file = crate::load::CONFIG_FILE;
     let p = c.period.as_ref()?;
     if p.start.value > p.end.value {
         diags.push(
@@ -741,7 +758,7 @@ fn check_groups(
                 "单位组“{}”没有成员：任务分解表交给它的工作任务不会落到任何单位",
                 g.name
             ))
-.code("unit-group-empty")
+            .code("unit-group-empty")
             .at(place)
             .hint("把本县的单位（如各乡镇、街道办）加到 units.yaml 的“单位”里，再写进这个组的“成员”。"),
         );

@@ -23,7 +23,7 @@ pub fn decode(file: &str, bytes: &[u8]) -> Result<Arc<str>, Diagnostic> {
                 crate::diag::line_col(&text, text.len())
             };
             Err(Diagnostic::error("文件不是 UTF-8 编码，无法读取")
-.code("file-not-utf8")
+                .code("file-not-utf8")
                 .at(Place::at(file, Pos::new(line, col, 1)))
                 .hint("这个文件可能是用 GBK（ANSI）编码保存的。请用记事本或 WPS 打开，“另存为”时把编码选成 UTF-8。"))
         }

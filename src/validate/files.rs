@@ -85,7 +85,7 @@ pub(super) fn path_or_file_problem(
                 return Diagnostic::error(format!(
                     "找不到文件“{written}”：文件夹里的“{actual}”看起来一样，但文字的 Unicode 编码形式不同"
                 ))
-.code("file-missing-unicode-form")
+                .code("file-missing-unicode-form")
                 .at(place)
                 .hint("这常见于在苹果电脑上复制或解压的文件（文件名里的带调字母、假名等被拆成两个字符）。请在资料目录里把这个文件改名：删掉文件名，重新输入一遍。");
             }
@@ -105,32 +105,32 @@ pub(super) fn path_or_file_problem(
 fn file_problem(rel: &str, p: &Problem) -> Diagnostic {
     match p {
         Problem::Empty => Diagnostic::error(format!("文件 {rel} 是空的（0 字节）"))
-.code("file-empty").hint("文件可能没有复制完整，请重新复制原件。"),
+            .code("file-empty").hint("文件可能没有复制完整，请重新复制原件。"),
         Problem::Encrypted => Diagnostic::error(format!("PDF {rel} 已加密，需要密码才能打开"))
-.code("pdf-encrypted")
+            .code("pdf-encrypted")
             .hint("请向出具单位要一份不加密的 PDF，或打开后“打印为 PDF”另存一份。"),
         Problem::Restricted => Diagnostic::error(format!("PDF {rel} 已加密（设有权限密码）"))
-.code("pdf-restricted")
+            .code("pdf-restricted")
             .hint("加密的 PDF 无法可靠地编入汇编，也可能被验收组的软件拒收。请“打印为 PDF”另存一份不加密的。"),
         Problem::NoPages => Diagnostic::error(format!("PDF {rel} 没有页面"))
-.code("pdf-no-pages"),
+            .code("pdf-no-pages"),
         Problem::Unreadable(why) => Diagnostic::error(format!("无法读取 {rel}：{why}"))
-.code("file-unreadable").hint("文件可能已损坏，请重新扫描或重新导出。"),
+            .code("file-unreadable").hint("文件可能已损坏，请重新扫描或重新导出。"),
         Problem::Mismatch { named, found } => Diagnostic::error(format!("{rel} 的扩展名表明是{named}，内容却是{}", found.label()))
-.code("file-type-mismatch")
+            .code("file-type-mismatch")
             .hint("请确认文件没有损坏、扩展名没有改错；需要时重新导出。"),
         Problem::Image(defect @ crate::raster::Defect::TooLarge { .. }) => {
             Diagnostic::error(format!("图片 {rel} 太大：{defect}"))
-.code("image-too-large")
+                .code("image-too-large")
                 .hint("这样大的图片排版时会占用数 GB 内存。请用看图软件把它缩小后另存（打印用，长边 5000 像素左右足够），再登记缩小后的文件；原图可以“仅入包”。")
         }
         Problem::Image(defect) => Diagnostic::error(format!("图片 {rel} 无法使用：{defect}"))
-.code("image-damaged")
+            .code("image-damaged")
             .hint("请用看图软件打开检查。文件不完整时请从原处重新复制；损坏时请重新扫描或重新导出。"),
         Problem::NotAFile => Diagnostic::error(format!("{rel} 不是文件（是文件夹？）"))
-.code("file-not-a-file"),
+            .code("file-not-a-file"),
         Problem::Io(e) => Diagnostic::error(format!("无法读取 {rel}：{e}"))
-.code("file-unreadable"),
+            .code("file-unreadable"),
     }
 }
 
@@ -183,7 +183,7 @@ pub(super) fn check_file(
     if !info.kind.typesettable() {
         diags.push(
             Diagnostic::error(format!("{rel} 不是 PDF 或图片，无法编入汇编"))
-.code("file-not-printable")
+                .code("file-not-printable")
                 .at(place)
                 .hint("这类文件（如 Excel、Word）只能放进资料包：把这一项写成“{路径: …, 仅入包: 是}”；若要在汇编里看到内容，请另存为 PDF 一并列上。"),
         );
@@ -273,7 +273,7 @@ pub(super) fn unreferenced_files(
         if !wanted.contains_key(&rel) {
             diags.push(
                 Diagnostic::warning(format!("{rel} 没有被任何材料引用，不会进入汇编和资料包"))
-.code("evidence-unreferenced")
+                    .code("evidence-unreferenced")
                     .at(Place::file(&rel))
                     .hint("如果它是证据，请在对应指标文件里加一件材料引用它；不需要的话可以移出 evidence 文件夹。"),
             );

@@ -152,7 +152,7 @@ fn check_record(
     {
         diags.push(
             Diagnostic::warning(format!("日期 {} 不在创建期（{} 至 {}）内", d.value, period.0, period.1))
-.code("date-outside-period")
+                .code("date-outside-period")
                 .at(ctx.at(pos_of(d)))
                 .hint("请核对日期；创建期以外的材料也会收入，但验收组可能会问。创建期可在 dossier.yaml 的“创建期”里改。"),
         );
@@ -341,7 +341,7 @@ fn check_criteria(
         if list.as_ref().is_some_and(|l| l.0.is_empty()) {
             diags.push(
                 Diagnostic::error(format!("第{ordinal}件材料的{key}是空的"))
-.code("record-list-empty")
+                    .code("record-list-empty")
                     .at(ctx.src.key(ctx.pos, key))
                     .hint(format!(
                         "在方括号里写序号，如“{key}: [1]”；不知道写哪条时删去这一行。指标{n}有 {} 条考核内容，工作任务编号是：{}。",

@@ -179,7 +179,7 @@ fn lint_line(line: &Line, out: &mut Vec<Finding>) -> Option<Block> {
     {
         out.push(Finding {
             diagnostic: Diagnostic::error("行首有全角空格（中文输入法下打出的空格）")
-.code("yaml-fullwidth-space")
+                .code("yaml-fullwidth-space")
                 .at(line.at(pos + 1, 1))
                 .hint("YAML 只认英文空格：请切换到英文输入法，把行首的空白删掉后用空格键重新缩进（同一层级对齐）。"),
             only_if_parse_failed: false,
