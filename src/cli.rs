@@ -60,6 +60,15 @@ pub enum Command {
     /// 生成各责任单位的证据册：只含本单位的任务和材料，件号与汇编一致，适合双面打印装盒
     #[command(help_template = HELP_TEMPLATE, next_help_heading = "选项")]
     Binder(BinderArgs),
+    /// 收集进度：写一个离线网页和一个 Excel 表，列出每条考核内容有没有材料、每个单位还欠什么、谁已逾期
+    #[command(help_template = HELP_TEMPLATE, next_help_heading = "选项")]
+    Status(StatusArgs),
+    /// 导出材料登记表（.xlsx）：全部材料一行一件，外加每个单位一张任务表，供各单位填写
+    #[command(help_template = HELP_TEMPLATE, next_help_heading = "选项")]
+    Export(ExportArgs),
+    /// 导入材料登记表（.xlsx）：逐行检查并列出将要新增、修改、删除的材料；加 --apply 才写入指标文件
+    #[command(help_template = HELP_TEMPLATE, next_help_heading = "选项")]
+    Import(ImportArgs),
     /// 核对资料包：逐个重新计算 SHA-256，与清单比对，报告缺少、多出和被改动的文件
     #[command(help_template = HELP_TEMPLATE, next_help_heading = "选项")]
     Verify(VerifyArgs),
@@ -82,6 +91,9 @@ impl Command {
             Command::Verify(a) => ("verify", a.output.format),
             Command::Unpack(_) => ("unpack", Format::Text),
             Command::Templates(_) => ("templates", Format::Text),
+            Command::Status(a) => ("status", a.output.format),
+            Command::Export(_) => ("export", Format::Text),
+            Command::Import(a) => ("import", a.output.format),
         }
     }
 }
@@ -202,6 +214,59 @@ pub struct BinderArgs {
     /// 不规范化证据：图片按原样排版、大 PDF 不拆分
     #[arg(long)]
     pub no_normalize: bool,
+}
+
+/// `dossier status`.
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// The dossier folder.
+    #[command(flatten)]
+    pub dossier: DossierArg,
+    /// Text or JSON lines.
+    #[command(flatten)]
+    pub output: FormatArg,
+    /// 输出目录（默认 out；进度页里的材料链接指向这里上次生成的汇编）
+    #[arg(
+        long,
+        value_name = "目录",
+        default_value = "out",
+        hide_default_value = true
+    )]
+    pub out: PathBuf,
+}
+
+/// `dossier export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The dossier folder.
+    #[command(flatten)]
+    pub dossier: DossierArg,
+    /// 写出的 Excel 文件（.xlsx；已存在时不覆盖，除非加 --force）
+    #[arg(long, value_name = "文件")]
+    pub xlsx: PathBuf,
+    /// 只导出这个单位的任务表（发给该单位填写）
+    #[arg(long, value_name = "单位")]
+    pub unit: Option<String>,
+    /// 覆盖已存在的文件
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// `dossier import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The dossier folder.
+    #[command(flatten)]
+    pub dossier: DossierArg,
+    /// 要导入的 Excel 文件（dossier export 导出的登记表，或单位填好的任务表）
+    #[arg(value_name = "文件", help_heading = "参数")]
+    pub file: PathBuf,
+    /// 写入指标文件（不加则只列出将要发生的变化）
+    #[arg(long)]
+    pub apply: bool,
+    /// Text or JSON lines.
+    #[command(flatten)]
+    pub output: FormatArg,
 }
 
 /// `dossier verify`.

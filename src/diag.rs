@@ -171,6 +171,13 @@ impl Report {
         self.diagnostics.push(diagnostic);
     }
 
+    /// The same report with only the errors (its file texts kept).
+    pub fn errors_only(&self) -> Report {
+        let mut r = self.clone();
+        r.diagnostics.retain(Diagnostic::is_error);
+        r
+    }
+
     /// All diagnostics, in the order [`Report::sort`] left them.
     pub fn diagnostics(&self) -> &[Diagnostic] {
         &self.diagnostics

@@ -124,6 +124,9 @@ pub struct Checked {
     pub counts: Counts,
     /// The checked dossier, when nothing is an error.
     pub dossier: Option<Dossier>,
+    /// The dossier as far as it could be checked when something is an error (see
+    /// [`crate::validate::Validated::incomplete`]): for progress reports only.
+    pub incomplete: Option<Dossier>,
 }
 
 /// Loads and validates the dossier at `root` (reusing `cache`'s inspections of unchanged
@@ -143,6 +146,7 @@ pub fn validate(root: &Path, cache: &InspectCache) -> anyhow::Result<Checked> {
         report,
         counts: checked.counts,
         dossier: checked.dossier,
+        incomplete: checked.incomplete,
     })
 }
 
@@ -186,8 +190,8 @@ pub fn check(root: &Path) -> anyhow::Result<Checked> {
             checked.report.push(d);
         }
         checked.report.sort();
-        if checked.report.has_errors() {
-            checked.dossier = None;
+        if checked.report.has_errors() && checked.dossier.is_some() {
+            checked.incomplete = checked.dossier.take();
         }
     }
     Ok(checked)

@@ -13,9 +13,9 @@
 //! | 0 | [`diag`], [`model`], [`names`], [`paths`], [`catalog`], [`raster`], [`par`], [`cli`] | diagnostics; YAML data types; 件号, labels and output names; file names and fingerprints; the embedded task table; image structure; parallel map; the command line's shape |
 //! | 1 | [`yaml`], [`evidence`] | YAML parsing and its messages; evidence file inspection |
 //! | 2 | [`load`], [`units`] | reading a dossier folder; the units registry |
-//! | 3 | [`county`], [`init`], [`output`] | another county's table; new dossiers; writing outputs safely |
+//! | 3 | [`county`], [`init`], [`output`], [`sheets`] | another county's table; new dossiers; writing outputs safely; the record table as a spreadsheet |
 //! | 4 | [`validate`] | the checked dossier |
-//! | 5 | [`normalize`] | evidence scaled and split before typesetting |
+//! | 5 | [`normalize`], [`progress`], [`import`] | evidence scaled and split before typesetting; where the collection stands; a spreadsheet read back into the item files |
 //! | 6 | [`plan`], [`typeset`] | what goes into a document; the Typst world |
 //! | 7 | [`render`], [`glyphs`] | templates; characters no font has |
 //! | 8 | [`build`], [`package`] | one document typeset; the package zip |
@@ -39,6 +39,7 @@ pub mod diag;
 pub mod engine;
 pub mod evidence;
 pub mod glyphs;
+pub mod import;
 pub mod init;
 pub mod load;
 pub mod model;
@@ -49,10 +50,12 @@ pub mod package;
 pub mod par;
 pub mod paths;
 pub mod plan;
+pub mod progress;
 pub mod raster;
 pub mod render;
 pub mod report;
 pub mod session;
+pub mod sheets;
 pub mod typeset;
 pub mod units;
 pub mod validate;

@@ -50,8 +50,18 @@ pub struct Sources {
     pub report: Report,
 }
 
+/// Texts that stand in for files of a dossier (relative path → text), to check what an edit
+/// would give before writing it (`dossier import`).
+pub type Overlay = std::collections::BTreeMap<String, String>;
+
 /// Reads and parses every YAML file of the dossier at `root`.
 pub fn load(root: &Path) -> anyhow::Result<Sources> {
+    load_with(root, &Overlay::new())
+}
+
+/// Like [`load`], with the files in `overlay` read from it instead of the disk (an item file
+/// in it that does not exist yet is read too).
+pub fn load_with(root: &Path, overlay: &Overlay) -> anyhow::Result<Sources> {
     let meta =
         std::fs::metadata(root).with_context(|| format!("找不到资料目录 {}", root.display()))?;
     if !meta.is_dir() {
@@ -67,9 +77,9 @@ pub fn load(root: &Path) -> anyhow::Result<Sources> {
     let canonical_root =
         std::fs::canonicalize(root).with_context(|| format!("无法读取 {}", root.display()))?;
     let mut report = Report::new();
-    let config = read(root, CONFIG_FILE, &mut report)?;
+    let config = read_from(root, CONFIG_FILE, overlay, &mut report)?;
     let units = if root.join(UNITS_FILE).is_file() {
-        read(root, UNITS_FILE, &mut report)?
+        read_from(root, UNITS_FILE, overlay, &mut report)?
     } else {
         report.push(
             Diagnostic::error("缺少单位名录 units.yaml")
@@ -80,7 +90,12 @@ pub fn load(root: &Path) -> anyhow::Result<Sources> {
         None
     };
     let task_table = if root.join(TASK_TABLE_FILE).is_file() {
-        Some(read::<Catalog>(root, TASK_TABLE_FILE, &mut report)?)
+        Some(read_from::<Catalog>(
+            root,
+            TASK_TABLE_FILE,
+            overlay,
+            &mut report,
+        )?)
     } else {
         None
     };
@@ -88,7 +103,7 @@ pub fn load(root: &Path) -> anyhow::Result<Sources> {
         items,
         count: item_files,
         unparsed,
-    } = load_items(root, &mut report)?;
+    } = load_items(root, overlay, &mut report)?;
     Ok(Sources {
         root: root.to_path_buf(),
         canonical_root,
@@ -115,7 +130,7 @@ struct ItemFiles {
 /// Reads every item file in `items/`. Anything else there (a folder, a file that is not
 /// YAML, a name that is not UTF-8) is an error, not silently skipped; editors' scratch files
 /// are skipped.
-fn load_items(root: &Path, report: &mut Report) -> anyhow::Result<ItemFiles> {
+fn load_items(root: &Path, overlay: &Overlay, report: &mut Report) -> anyhow::Result<ItemFiles> {
     let mut out = ItemFiles {
         items: Vec::new(),
         count: 0,
@@ -131,13 +146,22 @@ fn load_items(root: &Path, report: &mut Report) -> anyhow::Result<ItemFiles> {
         );
         return Ok(out);
     }
-    for name in item_dir_names(&dir, report)? {
+    let mut names = item_dir_names(&dir, report)?;
+    for rel in overlay.keys() {
+        if let Some(name) = rel.strip_prefix(&format!("{ITEMS_DIR}/"))
+            && !names.iter().any(|n| n == name)
+        {
+            names.push(name.to_string());
+        }
+    }
+    names.sort();
+    for name in names {
         let rel = format!("{ITEMS_DIR}/{name}");
         if crate::paths::is_scratch_file(&name) {
             continue; // editor temp files and hidden files
         }
         let lower = name.to_lowercase();
-        if !dir.join(&name).is_file() {
+        if !overlay.contains_key(&rel) && !dir.join(&name).is_file() {
             report.push(
                 Diagnostic::error(format!("{rel} 是文件夹，items 里只能放指标文件"))
                     .code("items-folder-in-items")
@@ -153,7 +177,7 @@ fn load_items(root: &Path, report: &mut Report) -> anyhow::Result<ItemFiles> {
             );
         } else {
             out.count += 1;
-            match read::<ItemFile>(root, &rel, report)? {
+            match read_from::<ItemFile>(root, &rel, overlay, report)? {
                 Some(item) => out.items.push((rel, item)),
                 None => out.unparsed.push(rel),
             }
@@ -189,13 +213,17 @@ fn item_dir_names(dir: &Path, report: &mut Report) -> anyhow::Result<Vec<String>
 
 /// Reads one YAML file; a parse problem becomes a diagnostic and `None`, an unreadable file an
 /// I/O error.
-fn read<T: serde::de::DeserializeOwned>(
+fn read_from<T: serde::de::DeserializeOwned>(
     root: &Path,
     rel: &str,
+    overlay: &Overlay,
     report: &mut Report,
 ) -> anyhow::Result<Option<T>> {
     let path = root.join(rel);
-    let bytes = std::fs::read(&path).with_context(|| format!("无法读取 {}", path.display()))?;
+    let bytes = match overlay.get(rel) {
+        Some(text) => text.as_bytes().to_vec(),
+        None => std::fs::read(&path).with_context(|| format!("无法读取 {}", path.display()))?,
+    };
     let text = match yaml::decode(rel, &bytes) {
         Ok(text) => text,
         Err(d) => {

@@ -35,6 +35,9 @@ fn main() -> ExitCode {
         Command::Verify(args) => cmd::verify::run(args, &env),
         Command::Unpack(args) => cmd::verify::unpack(args),
         Command::Templates(args) => cmd::templates::run(args),
+        Command::Status(args) => cmd::status::run(args, &env),
+        Command::Export(args) => cmd::sheets::export(args, &env),
+        Command::Import(args) => cmd::sheets::import(args, &env),
     };
     match result {
         Ok(Status::Ok) => ExitCode::SUCCESS,

@@ -55,6 +55,22 @@ pub struct Config {
     /// How the dossier is cut into volumes (分册).
     #[serde(rename = "分册", default)]
     pub volumes: Option<VolumeConfig>,
+    /// Deadlines for collecting evidence, shown by `dossier status`.
+    #[serde(rename = "进度", default)]
+    pub progress: Option<ProgressConfig>,
+}
+
+/// `进度`: by when the units are to hand in their evidence. A unit's own date replaces the
+/// general one.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProgressConfig {
+    /// The date every unit's evidence is due.
+    #[serde(rename = "截止日期", default)]
+    pub deadline: Option<Spanned<Date>>,
+    /// Deadlines of single units (or unit groups): name → date.
+    #[serde(rename = "各单位截止日期", default)]
+    pub units: Option<Spanned<std::collections::BTreeMap<String, Date>>>,
 }
 
 /// `分册`: a dossier with more evidence pages than the limit is cut into volumes, each a PDF

@@ -221,6 +221,10 @@ pub struct Counts {
 pub struct Validated {
     /// The checked dossier, when nothing is an error.
     pub dossier: Option<Dossier>,
+    /// The dossier as far as it could be checked, when something is an error but dossier.yaml
+    /// and units.yaml parsed: records or files with errors may be missing from it. Only for
+    /// reports of progress (`dossier status`), never for printing.
+    pub incomplete: Option<Dossier>,
     /// What was found.
     pub counts: Counts,
     /// All diagnostics, sorted.
@@ -263,6 +267,7 @@ pub fn validate_with(sources: Sources, cache: &InspectCache) -> Validated {
         report.sort();
         return Validated {
             dossier: None,
+            incomplete: None,
             counts: Counts::default(),
             report,
         };
@@ -300,8 +305,8 @@ pub fn validate_with(sources: Sources, cache: &InspectCache) -> Validated {
     let unreferenced = unreferenced_files(&root, &wanted, &mut diags);
 
     report_all(&mut report, diags);
-    let dossier = match (report.has_errors(), config, registry) {
-        (false, Some(config), Some(registry)) => Some(Dossier {
+    let dossier = match (config, registry) {
+        (Some(config), Some(registry)) => Some(Dossier {
             root,
             canonical_root,
             config,
@@ -314,9 +319,20 @@ pub fn validate_with(sources: Sources, cache: &InspectCache) -> Validated {
         }),
         _ => None,
     };
+    finish(report, dossier, counts)
+}
+
+/// The result: the dossier when nothing is an error, else as far as it could be checked.
+fn finish(mut report: Report, dossier: Option<Dossier>, counts: Counts) -> Validated {
+    let (dossier, incomplete) = if report.has_errors() {
+        (None, dossier)
+    } else {
+        (dossier, None)
+    };
     report.sort();
     Validated {
         dossier,
+        incomplete,
         counts,
         report,
     }
@@ -338,6 +354,7 @@ fn check_registry(
     check_catalog_units(reg, catalog, &table_place, diags);
     check_groups(reg, units, catalog, diags);
     check_boxes(reg, config, diags);
+    check_deadlines(reg, config, diags);
 }
 
 /// The 盒号 of dossier.yaml are given per unit: each name must be a unit of the registry.
@@ -358,6 +375,22 @@ fn check_boxes(reg: &Registry, config: Option<&Config>, diags: &mut Vec<Diagnost
                     .at(place),
             ),
             None => diags.push(reg.unknown(name, place, "盒号里的单位")),
+        }
+    }
+}
+
+/// `进度: 各单位截止日期` names units or groups of the registry.
+fn check_deadlines(reg: &Registry, config: Option<&Config>, diags: &mut Vec<Diagnostic>) {
+    let Some(units) = config
+        .and_then(|c| c.progress.as_ref())
+        .and_then(|p| p.units.as_ref())
+    else {
+        return;
+    };
+    for name in units.value.keys() {
+        if reg.resolve(name).is_none() {
+            let place = Place::at(crate::load::CONFIG_FILE, pos_of(units));
+            diags.push(reg.unknown(name, place, "各单位截止日期里的单位"));
         }
     }
 }

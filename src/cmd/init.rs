@@ -44,7 +44,7 @@ pub fn run(args: &InitArgs, env: &Env) -> anyhow::Result<Status> {
     }
     let own = county != seed.county;
     let catalog = seed.for_county(county);
-    write_all(dir, &catalog, own, today(env))
+    write_all(dir, &catalog, own, env.today())
         .with_context(|| format!("无法在 {} 写入新资料目录", dir.display()))?;
     let table = if own {
         format!("{TASK_TABLE_FILE}（本县的任务分解表，标有“请核对”的地方请对照本县实施方案确认）、")
@@ -97,14 +97,4 @@ fn write_all(dir: &Path, catalog: &Catalog, own: bool, today: Date) -> anyhow::R
         std::fs::create_dir_all(dir.join(EVIDENCE_DIR).join(format!("{:02}", item.number)))?;
     }
     Ok(())
-}
-
-/// Today's date for a new dossier: `SOURCE_DATE_EPOCH` if set, else the system clock (UTC).
-fn today(env: &Env) -> Date {
-    env.source_date.unwrap_or_else(|| {
-        let secs = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs() as i64);
-        Date::from_days_since_epoch(secs.div_euclid(86_400))
-    })
 }

@@ -6,7 +6,9 @@
 //! |---|---|
 //! | `diagnostic` | `severity` ("error" or "warning"), `code` (the kind of problem: a stable kebab-case name such as `unit-unknown`, set at each place a diagnostic is made), `file`, `line`, `column` (null when unknown), `message`, `hint` (null when none) |
 //! | `notice` | `message`: a remark about the outputs (files removed, evidence normalised) |
-//! | `output` | `path`, `kind` ("pdf", "package", "report", "binder"), `pages` (PDFs), `unit` (binders) |
+//! | `output` | `path`, `kind` ("pdf", "package", "report", "binder", "status-page", "status-workbook", "item-file"), `pages` (PDFs), `unit` (binders) |
+//! | `unit` | `status`, per unit: `unit`, `tasks`, `records`, `owed` (`[{item, criterion}]`), `deadline`, `overdue` |
+//! | `import` | `import`, per record: `action` ("added", "changed", "removed", "already", "kept"), `record` (件号), `sheet`, `row`, `fields` (changed columns) |
 //! | `change` | `change` ("added", "removed", "modified", "moved"), `record` (件号), `fields`, `files` (modified), `from`, `to` ([first, last] printed pages, moved) |
 //! | `finding` | `finding` ("missing", "extra", "altered", "damaged"), `path`, `why` |
 //! | `failure` | `message`, `hint`: the command could not finish for a reason that is not the dossier's (exit code 2) |

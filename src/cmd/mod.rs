@@ -11,6 +11,8 @@ pub mod build;
 pub mod check;
 pub mod init;
 pub mod json;
+pub mod sheets;
+pub mod status;
 pub mod templates;
 pub mod verify;
 pub mod watch;
@@ -44,6 +46,16 @@ pub struct Env {
 }
 
 impl Env {
+    /// Today's date: `SOURCE_DATE_EPOCH` if set, else the system clock (UTC).
+    pub fn today(&self) -> crate::model::Date {
+        self.source_date.unwrap_or_else(|| {
+            let secs = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs() as i64);
+            crate::model::Date::from_days_since_epoch(secs.div_euclid(86_400))
+        })
+    }
+
     /// Reads the environment.
     pub fn read() -> Env {
         Env {
