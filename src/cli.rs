@@ -67,7 +67,11 @@ pub enum Command {
     #[command(help_template = HELP_TEMPLATE, next_help_heading = "选项")]
     Export(ExportArgs),
     /// 导入材料登记表（.xlsx）：逐行检查并列出将要新增、修改、删除的材料；加 --apply 才写入指标文件
-    #[command(help_template = HELP_TEMPLATE, next_help_heading = "选项")]
+    #[command(
+        help_template = HELP_TEMPLATE,
+        next_help_heading = "选项",
+        override_usage = "dossier import [选项] [目录] <文件>"
+    )]
     Import(ImportArgs),
     /// 核对资料包：逐个重新计算 SHA-256，与清单比对，报告缺少、多出和被改动的文件
     #[command(help_template = HELP_TEMPLATE, next_help_heading = "选项")]
@@ -255,18 +259,31 @@ pub struct ExportArgs {
 /// `dossier import`.
 #[derive(Debug, Args)]
 pub struct ImportArgs {
-    /// The dossier folder.
-    #[command(flatten)]
-    pub dossier: DossierArg,
-    /// 要导入的 Excel 文件（dossier export 导出的登记表，或单位填好的任务表）
-    #[arg(value_name = "文件", help_heading = "参数")]
-    pub file: PathBuf,
+    /// 资料目录（可省略，默认：当前目录下的 dossier）和要导入的 Excel 文件（dossier export
+    /// 导出的登记表，或单位填好的任务表）
+    #[arg(value_name = "路径", help_heading = "参数", num_args = 1..=2, required = true)]
+    pub paths: Vec<PathBuf>,
     /// 写入指标文件（不加则只列出将要发生的变化）
     #[arg(long)]
     pub apply: bool,
     /// Text or JSON lines.
     #[command(flatten)]
     pub output: FormatArg,
+}
+
+impl ImportArgs {
+    /// The dossier folder: the first of two paths, else `dossier`.
+    pub fn dir(&self) -> PathBuf {
+        match self.paths.as_slice() {
+            [dir, _] => dir.clone(),
+            _ => PathBuf::from("dossier"),
+        }
+    }
+
+    /// The workbook: the last path.
+    pub fn file(&self) -> PathBuf {
+        self.paths.last().cloned().unwrap_or_default()
+    }
 }
 
 /// `dossier verify`.

@@ -98,8 +98,16 @@ pub struct Read {
 /// Reads the record rows of every sheet of the workbook at `path` (`shown` is how messages
 /// name it).
 pub fn read_workbook(path: &Path, shown: &str) -> anyhow::Result<Read> {
-    let mut wb = calamine::open_workbook_auto(path)
-        .with_context(|| format!("无法读取工作簿 {}（需要 .xlsx 文件）", path.display()))?;
+    if !path.is_file() {
+        anyhow::bail!("找不到要导入的文件 {}", path.display());
+    }
+    // calamine's own message (zip internals) says nothing to a clerk.
+    let Ok(mut wb) = calamine::open_workbook_auto(path) else {
+        anyhow::bail!(
+            "无法读取工作簿 {}：它不是 Excel 工作簿（.xlsx），或者已经损坏。请用 WPS 或 Excel 打开后“另存为”.xlsx 再导入",
+            path.display()
+        );
+    };
     let mut out = Read {
         rows: Vec::new(),
         has_full_table: false,
@@ -349,6 +357,22 @@ pub fn plan(root: &Path, read: Read, shown: &str) -> anyhow::Result<Plan> {
     let mut plan = Plan::default();
     let mut errors = read.errors;
     let sources = crate::load::load(root)?;
+    if !sources.unparsed.is_empty() {
+        // Its records are unknown: writing the item would lose them.
+        for rel in &sources.unparsed {
+            errors.push(
+                Diagnostic::error(format!("{rel} 有错误读不出来，不能往里导入"))
+                    .code("import-item-unreadable")
+                    .at(Place::file(rel))
+                    .hint("先用 dossier check 找到并改正这个文件的错误，再导入。"),
+            );
+        }
+        plan.row_errors = errors.len();
+        for e in errors {
+            plan.report.push(e);
+        }
+        return Ok(plan);
+    }
     let items = item_texts(root, &sources.items)?;
     let catalog_items = catalog_items(root)?;
     let mut edits = Edits::new(&items);
@@ -903,6 +927,82 @@ pub fn apply(root: &Path, plan: &Plan) -> anyhow::Result<Vec<PathBuf>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An item file as `item_texts` reads it.
+    fn item_text(text: &str) -> ItemText {
+        let f: ItemFile = crate::yaml::parse("items/05.yaml", text).unwrap();
+        let records = (f.records.iter().flatten())
+            .map(|r| {
+                let n = r.value.number.as_ref().unwrap().value;
+                let row = crate::sheets::row_of(5, &r.value);
+                let line = crate::yaml::pos_of(r).line;
+                (n, Existing { row, line })
+            })
+            .collect();
+        ItemText {
+            rel: "items/05.yaml".into(),
+            text: text.into(),
+            records,
+        }
+    }
+
+    fn sheet_row(row: Row) -> SheetRow {
+        SheetRow {
+            at: At {
+                sheet: RECORDS_SHEET.into(),
+                row: 2,
+            },
+            row,
+            columns: Vec::new(),
+            full: true,
+        }
+    }
+
+    #[test]
+    fn rewriting_an_item_keeps_comments_unchanged_records_and_the_dash_indentation() {
+        let text = "# 指标5 说明\n指标: 5\n材料:\n- 件号: 1\n  题名: 甲\n  # 这件要补盖章\n  日期: 2021-01-02\n- 件号: 2\n  题名: 乙   # 原稿\n";
+        let old = item_text(text);
+        let mut changed = old.records[0].1.row.clone();
+        changed.set(Col::Title, "甲（修订）");
+        let mut new = Row::default();
+        new.set(Col::Item, "5");
+        new.set(Col::Number, "3");
+        new.set(Col::Title, "丙: 含冒号");
+        new.set(Col::Units, "市场监管局、财政局");
+        new.set(Col::Files, "evidence/05/a.pdf\nevidence/05/b.pdf");
+        new.set(Col::Pages, "\n2-3");
+        let changes = BTreeMap::from([
+            (1, Change::Put(changed.clone(), sheet_row(changed))),
+            (3, Change::Put(new.clone(), sheet_row(new))),
+        ]);
+        let mut lines = LineMap::new();
+        let out = write_item(5, Some(&old), &changes, "items/05.yaml", &mut lines);
+        assert!(
+            out.starts_with("# 指标5 说明\n指标: 5\n材料:\n- 件号: 1\n"),
+            "{out}"
+        );
+        assert!(
+            out.contains("- 件号: 2\n  题名: 乙   # 原稿\n"),
+            "unchanged record kept: {out}"
+        );
+        assert!(
+            !out.contains("这件要补盖章"),
+            "the changed record is rewritten: {out}"
+        );
+        let parsed: ItemFile = crate::yaml::parse("items/05.yaml", &out).unwrap();
+        let rows: Vec<Row> = (parsed.records.iter().flatten())
+            .map(|r| crate::sheets::row_of(5, &r.value))
+            .collect();
+        assert_eq!(rows.len(), 3);
+        assert_eq!(rows[0].get(Col::Title), "甲（修订）");
+        assert_eq!(rows[2].get(Col::Title), "丙: 含冒号");
+        assert_eq!(rows[2].get(Col::Units), "市场监管局、财政局");
+        assert_eq!(rows[2].get(Col::Pages), "\n2-3");
+        // Every generated line points back at its row and column.
+        let title_line = out.lines().position(|l| l.contains("丙")).unwrap() + 1;
+        let (from, col) = &lines[&("items/05.yaml".to_string(), title_line)];
+        assert_eq!((from.at.row, *col), (2, Col::Title));
+    }
 
     #[test]
     fn column_letters() {

@@ -69,16 +69,13 @@ pub fn export(args: &ExportArgs, env: &Env) -> anyhow::Result<Status> {
 
 /// Runs the import.
 pub fn import(args: &ImportArgs, env: &Env) -> anyhow::Result<Status> {
-    let root = &args.dossier.dir;
+    let (root, file) = (&args.dir(), &args.file());
     let out = Printer::new(args.output.format, root, env);
-    if !args.file.is_file() {
-        bail!("找不到要导入的文件 {}", args.file.display());
-    }
-    let shown = std::fs::canonicalize(&args.file)
-        .unwrap_or_else(|_| args.file.clone())
+    let shown = std::fs::canonicalize(file)
+        .unwrap_or_else(|_| file.clone())
         .to_string_lossy()
         .into_owned();
-    let read = crate::import::read_workbook(&args.file, &shown)?;
+    let read = crate::import::read_workbook(file, &shown)?;
     let plan = crate::import::plan(root, read, &shown)?;
     out.report(&plan.report);
     print_plan(&out, &plan);
@@ -91,7 +88,7 @@ pub fn import(args: &ImportArgs, env: &Env) -> anyhow::Result<Status> {
     });
     if plan.row_errors > 0 {
         out.say(&format!(
-            "表里有 {} 处错误，没有写入任何文件。改正登记表后重新导入。",
+            "有 {} 处错误，没有写入任何文件。改正后重新导入。",
             plan.row_errors
         ));
         out.json_line(&json::summary("import", false, errors, warnings, counts));
@@ -112,7 +109,7 @@ pub fn import(args: &ImportArgs, env: &Env) -> anyhow::Result<Status> {
         out.result(&format!(
             "以上是预览，没有写入。确认无误后加 --apply：dossier import {} {} --apply",
             root.display(),
-            args.file.display()
+            file.display()
         ));
     }
     out.json_line(&json::summary(

@@ -686,3 +686,30 @@ fn a_units_filled_task_sheet_adds_its_records_once() {
         crate::common::log(&check)
     );
 }
+
+#[test]
+fn status_of_a_dossier_with_errors_still_writes_the_page_and_says_so() {
+    let (tmp, root) = sample_copy();
+    let path = root.join("items/05.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(
+        &path,
+        text.replacen("责任单位: 文广旅游局", "责任单位: 不存在局", 1),
+    )
+    .unwrap();
+    let (code, diags, s, log) = json_run(tmp.path(), &["status", "d", "--out", "o"]);
+    assert_eq!(code, 1, "{log}");
+    assert!(diags.iter().any(|d| d.code == "unit-unknown"), "{log}");
+    // The record still counts (only its unknown unit is left out of the units' lists).
+    let want = expected(&repo().join("dossier"));
+    assert_eq!(
+        s["records"].as_u64().unwrap() as usize,
+        want.records,
+        "{log}"
+    );
+    let html = std::fs::read_to_string(tmp.path().join(PAGE)).unwrap();
+    assert!(
+        html.contains("id=\"errors\" data-count=\"1\""),
+        "the page says so"
+    );
+}
