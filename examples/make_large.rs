@@ -178,6 +178,7 @@ fn scanned_pdf(pages: &[(Vec<u8>, u32, u32)]) -> Vec<u8> {
             width: *width,
             height: *height,
             gray: true,
+            orientation: 1,
         })
         .collect();
     jpeg_pdf(&jpegs, (595.0, 842.0))

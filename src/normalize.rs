@@ -24,7 +24,7 @@ use crate::validate::Dossier;
 
 /// Changes whenever the normalised output changes, so old cache entries are not reused (the
 /// crate version is hashed in too, so a new release never reads an older release's cache).
-const VERSION: &str = "n3";
+const VERSION: &str = "n4";
 /// PDFs bigger than this are split into one-page PDFs.
 pub const SPLIT_ABOVE: u64 = 2 << 20;
 /// The evidence box of a page, in points: 175 mm × 247 mm (see `evidence-page` in lib.typ).
@@ -194,9 +194,15 @@ enum Failure {
     Output(anyhow::Error),
 }
 
-/// A raster image as a one-page PDF: orientation applied, scaled down to 150 dpi in the
-/// evidence box (never up), JPEG-encoded, the page exactly the image's size at that resolution.
+/// A raster image as a one-page PDF, the page the image's size at 150 dpi in the evidence box
+/// (never larger than the box). A JPEG that a PDF reader decodes as it is, and that is not far
+/// above print resolution (at most [`PASS_THROUGH_MAX_DPI`] in the box), goes in unchanged,
+/// its EXIF orientation applied by the page's matrix: nothing is decoded, and the scan prints
+/// as scanned. Anything else is decoded, turned, scaled down to 150 dpi and JPEG-encoded.
 pub fn image_page(data: &[u8]) -> anyhow::Result<Vec<u8>> {
+    if let Some(page) = passed_through(data)? {
+        return Ok(page);
+    }
     let (jpeg, (w, h), gray) = scaled_jpeg(data)?;
     // Page size in points: the pixels at DPI (so images smaller than the box stay small).
     let size = (f64::from(w) / DPI * 72.0, f64::from(h) / DPI * 72.0);
@@ -205,8 +211,59 @@ pub fn image_page(data: &[u8]) -> anyhow::Result<Vec<u8>> {
         width: w,
         height: h,
         gray,
+        orientation: 1,
     };
     Ok(jpeg_pdf(&[page], size))
+}
+
+/// Resolution in the evidence box above which a JPEG is decoded and scaled down instead of
+/// embedded as it is. An A4 page scanned at 300 dpi is 360 dpi in the 175 mm box and passes;
+/// 600-dpi scans and phone photos of 8 MP and more (≥ 470 dpi across the box) are reduced.
+pub const PASS_THROUGH_MAX_DPI: f64 = 400.0;
+
+/// The one-page PDF of a JPEG embedded unchanged, when it can be (see [`image_page`]).
+fn passed_through(data: &[u8]) -> anyhow::Result<Option<Vec<u8>>> {
+    if !data.starts_with(&[0xFF, 0xD8]) {
+        return Ok(None);
+    }
+    let h = crate::raster::examine(crate::raster::Format::Jpeg, data)
+        .map_err(|d| anyhow::anyhow!("{d}"))?;
+    if !h.pdf_compatible_jpeg() {
+        return Ok(None);
+    }
+    let (dw, dh) = h.shown_size();
+    let (max_w, max_h) = max_px();
+    let scale = (max_w / f64::from(dw)).min(max_h / f64::from(dh)).min(1.0);
+    if DPI / scale > PASS_THROUGH_MAX_DPI {
+        return Ok(None);
+    }
+    let size = (
+        f64::from(dw) * scale / DPI * 72.0,
+        f64::from(dh) * scale / DPI * 72.0,
+    );
+    let page = Jpeg {
+        data,
+        width: h.width,
+        height: h.height,
+        gray: h.components == 1,
+        orientation: h.orientation,
+    };
+    Ok(Some(jpeg_pdf(&[page], size)))
+}
+
+/// The matrix that draws an image stored as it is (the unit square) on a `pw` × `ph` page
+/// turned as EXIF `orientation` says (1–8; anything else is 1).
+pub fn orientation_matrix(orientation: u8, pw: f32, ph: f32) -> [f32; 6] {
+    match orientation {
+        2 => [-pw, 0.0, 0.0, ph, pw, 0.0],
+        3 => [-pw, 0.0, 0.0, -ph, pw, ph],
+        4 => [pw, 0.0, 0.0, -ph, 0.0, ph],
+        5 => [0.0, -ph, -pw, 0.0, pw, ph],
+        6 => [0.0, -ph, pw, 0.0, 0.0, ph],
+        7 => [0.0, ph, pw, 0.0, 0.0, 0.0],
+        8 => [0.0, ph, -pw, 0.0, pw, 0.0],
+        _ => [pw, 0.0, 0.0, ph, 0.0, 0.0],
+    }
 }
 
 /// A raster image as a JPEG at 150 dpi in the evidence box (never scaled up), orientation
@@ -376,6 +433,8 @@ pub struct Jpeg<'a> {
     pub height: u32,
     /// One channel (DeviceGray) rather than three (DeviceRGB).
     pub gray: bool,
+    /// The EXIF orientation to show it in (1 = as stored), applied by the page's matrix.
+    pub orientation: u8,
 }
 
 /// A PDF with one page per JPEG, each image over the whole `page_pt` page (points).
@@ -402,7 +461,7 @@ pub fn jpeg_pdf(jpegs: &[Jpeg<'_>], page_pt: (f64, f64)) -> Vec<u8> {
         p.finish();
         let mut c = Content::new();
         c.save_state();
-        c.transform([pw, 0.0, 0.0, ph, 0.0, 0.0]);
+        c.transform(orientation_matrix(jpeg.orientation, pw, ph));
         c.x_object(Name(b"Im0"));
         c.restore_state();
         pdf.stream(content, &c.finish());
@@ -498,6 +557,130 @@ mod tests {
             img.dimensions(),
             img,
         )
+    }
+
+    /// A JPEG of `w`×`h` pixels in four coloured quadrants (so every turn and flip shows),
+    /// with an EXIF orientation tag.
+    fn quadrants(w: u32, h: u32, orientation: u16) -> Vec<u8> {
+        let img = image::RgbImage::from_fn(w, h, |x, y| match (x < w / 2, y < h / 2) {
+            (true, true) => image::Rgb([220, 30, 30]),
+            (false, true) => image::Rgb([30, 160, 30]),
+            (true, false) => image::Rgb([30, 30, 220]),
+            (false, false) => image::Rgb([240, 220, 40]),
+        });
+        let mut exif = b"II*\0\x08\0\0\0\x01\0\x12\x01\x03\0\x01\0\0\0".to_vec();
+        exif.extend_from_slice(&orientation.to_le_bytes());
+        exif.extend_from_slice(&[0, 0, 0, 0, 0, 0]);
+        let mut out = Vec::new();
+        let mut enc = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90);
+        enc.set_exif_metadata(exif).unwrap();
+        enc.write_image(img.as_raw(), w, h, image::ExtendedColorType::Rgb8)
+            .unwrap();
+        out
+    }
+
+    /// A one-page PDF rendered as a PDF viewer shows it (hayro, the renderer Typst uses), one
+    /// pixel per point.
+    fn render(pdf: &[u8]) -> image::RgbImage {
+        use hayro::vello_cpu::color::palette::css::WHITE;
+        let doc = hayro::hayro_syntax::Pdf::new(std::sync::Arc::new(pdf.to_vec())).unwrap();
+        let cache = hayro::RenderCache::new();
+        let settings = hayro::RenderSettings {
+            bg_color: WHITE,
+            ..Default::default()
+        };
+        let pix = hayro::render(&doc.pages()[0], &cache, &Default::default(), &settings);
+        let (w, h) = (u32::from(pix.width()), u32::from(pix.height()));
+        let rgb: Vec<u8> = (pix.data_as_u8_slice().chunks_exact(4))
+            .flat_map(|p| [p[0], p[1], p[2]])
+            .collect();
+        image::RgbImage::from_raw(w, h, rgb).unwrap()
+    }
+
+    /// Mean colour of each quadrant.
+    fn quadrant_means(img: &image::RgbImage) -> Vec<[f64; 3]> {
+        let (w, h) = img.dimensions();
+        let mut out = Vec::new();
+        for (x0, y0) in [(0, 0), (w / 2, 0), (0, h / 2), (w / 2, h / 2)] {
+            let mut sum = [0.0; 3];
+            let mut n = 0.0;
+            // The middle of each quadrant, away from the edges JPEG blurs.
+            for y in y0 + h / 8..y0 + h * 3 / 8 {
+                for x in x0 + w / 8..x0 + w * 3 / 8 {
+                    let p = img.get_pixel(x, y).0;
+                    for c in 0..3 {
+                        sum[c] += f64::from(p[c]);
+                    }
+                    n += 1.0;
+                }
+            }
+            out.push(sum.map(|v| v / n));
+        }
+        out
+    }
+
+    fn max_difference(a: &[[f64; 3]], b: &[[f64; 3]]) -> f64 {
+        a.iter()
+            .zip(b)
+            .flat_map(|(x, y)| (0..3).map(move |c| (x[c] - y[c]).abs()))
+            .fold(0.0, f64::max)
+    }
+
+    #[test]
+    fn a_passed_through_jpeg_renders_like_the_decoded_one_in_all_eight_orientations() {
+        for orientation in 1..=8u16 {
+            // 900×600: under the pass-through limit, so embedded unchanged.
+            let data = quadrants(900, 600, orientation);
+            let passed = image_page(&data).unwrap();
+            assert!(
+                passed.windows(data.len()).any(|w| w == data.as_slice()),
+                "orientation {orientation}: the JPEG is embedded as it is"
+            );
+            let (jpeg, (w, h), gray) = scaled_jpeg(&data).unwrap();
+            let size = (f64::from(w) / DPI * 72.0, f64::from(h) / DPI * 72.0);
+            let decoded = jpeg_pdf(
+                &[Jpeg {
+                    data: &jpeg,
+                    width: w,
+                    height: h,
+                    gray,
+                    orientation: 1,
+                }],
+                size,
+            );
+            let (a, b) = (render(&passed), render(&decoded));
+            assert_eq!(a.dimensions(), b.dimensions(), "orientation {orientation}");
+            let mut want = image::load_from_memory(&data).unwrap();
+            want.apply_orientation(
+                image::metadata::Orientation::from_exif(orientation as u8).unwrap(),
+            );
+            let want = want.to_rgb8();
+            let (qa, qb, qw) = (
+                quadrant_means(&a),
+                quadrant_means(&b),
+                quadrant_means(&want),
+            );
+            assert!(
+                max_difference(&qa, &qb) < 12.0,
+                "orientation {orientation}: {qa:?} vs {qb:?}"
+            );
+            assert!(
+                max_difference(&qa, &qw) < 12.0,
+                "orientation {orientation}: {qa:?} vs {qw:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn only_jpegs_far_above_print_resolution_are_decoded() {
+        let contains = |pdf: &[u8], data: &[u8]| pdf.windows(data.len()).any(|w| w == data);
+        // An A4 page scanned at 300 dpi: 360 dpi in the box, passed through.
+        let scan = jpeg(2480, 3508, 1);
+        assert!(contains(&image_page(&scan).unwrap(), &scan));
+        // A 12 MP photo: ~580 dpi across the box, reduced.
+        let photo = jpeg(4000, 3000, 1);
+        let page = image_page(&photo).unwrap();
+        assert!(!contains(&page, &photo) && page.len() < photo.len());
     }
 
     #[test]

@@ -49,6 +49,20 @@ pub struct Header {
     pub components: u8,
     /// JPEG only: the EXIF orientation (1–8; 1 when there is none).
     pub orientation: u8,
+    /// JPEG only: the start-of-frame marker's second byte (0xC0 baseline, 0xC1 extended,
+    /// 0xC2 progressive, others lossless or arithmetic coding); 0 for other formats.
+    pub sof: u8,
+    /// JPEG only: bits per sample (8 or 12); 8 for other formats.
+    pub precision: u8,
+}
+
+impl Header {
+    /// Whether a PDF reader decodes this JPEG as it is (a DCTDecode stream): Huffman-coded
+    /// baseline, extended or progressive, 8 bits, grey or three-colour. CMYK and YCCK are left
+    /// to the decoder (the meaning of their Adobe inversion differs between readers).
+    pub fn pdf_compatible_jpeg(&self) -> bool {
+        matches!(self.sof, 0xC0..=0xC2) && self.precision == 8 && matches!(self.components, 1 | 3)
+    }
 }
 
 impl Header {
@@ -191,6 +205,8 @@ fn jpeg(d: &[u8]) -> Result<Header, Defect> {
                     adobe_transform: None,
                     components: seg.get(5).copied().unwrap_or(0),
                     orientation: 1,
+                    sof: marker,
+                    precision: seg.first().copied().unwrap_or(0),
                 });
             }
             0xEE if seg.starts_with(b"Adobe") => adobe = seg.get(11).copied(),
@@ -301,6 +317,8 @@ fn png(d: &[u8]) -> Result<Header, Defect> {
         adobe_transform: None,
         components: 0,
         orientation: 1,
+        sof: 0,
+        precision: 8,
     })
 }
 
@@ -314,6 +332,8 @@ fn gif(d: &[u8]) -> Result<Header, Defect> {
         adobe_transform: None,
         components: 0,
         orientation: 1,
+        sof: 0,
+        precision: 8,
     })
 }
 
@@ -351,6 +371,8 @@ fn webp(d: &[u8]) -> Result<Header, Defect> {
         adobe_transform: None,
         components: 0,
         orientation: 1,
+        sof: 0,
+        precision: 8,
     })
 }
 

@@ -325,9 +325,14 @@ fn issue10_every_colour_model_and_orientation_prints_as_a_viewer_shows_it() {
             .find(|(t, _)| t.contains(title.as_str()))
             .map(|(_, p)| *p)
             .unwrap_or_else(|| panic!("no bookmark for {title}"));
-        let jpegs = pdf.page_jpegs(page);
+        // The image as a viewer shows it: as stored, turned by the matrix that draws it (a
+        // JPEG passed through keeps its pixels and is turned by the page).
+        let jpegs = pdf.page_jpegs_placed(page);
         assert_eq!(jpegs.len(), 1, "{title}: one image on its page");
-        let shown = image::load_from_memory(&jpegs[0]).unwrap().to_rgb8();
+        let mut img = image::load_from_memory(&jpegs[0].0).unwrap();
+        let turn = pdf::shown_orientation(jpegs[0].1);
+        img.apply_orientation(image::metadata::Orientation::from_exif(turn as u8).unwrap());
+        let shown = img.to_rgb8();
         let want = images::expected(240, 160, *orientation, *grey);
         let (sw, sh) = shown.dimensions();
         let (ww, wh) = want.dimensions();

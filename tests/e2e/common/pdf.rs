@@ -113,6 +113,93 @@ impl Pdf {
         out
     }
 
+    /// Every JPEG drawn on a page with the matrix that places it (image unit square → the
+    /// page's default space, all `cm` operators and form matrices on the way composed): what a
+    /// viewer shows, orientation included.
+    pub fn page_jpegs_placed(&self, page: usize) -> Vec<(Vec<u8>, [f64; 6])> {
+        let mut out = Vec::new();
+        let id = self.pages[page - 1];
+        let Ok(dict) = self.doc.get_dictionary(id) else {
+            return out;
+        };
+        let content = self.doc.get_page_content(id);
+        let res = dict
+            .get(b"Resources")
+            .map(|r| self.resolve(r))
+            .and_then(Object::as_dict)
+            .cloned()
+            .unwrap_or_default();
+        self.walk_content(&content, &res, [1.0, 0.0, 0.0, 1.0, 0.0, 0.0], &mut out, 0);
+        out
+    }
+
+    fn walk_content(
+        &self,
+        content: &[u8],
+        res: &Dictionary,
+        start: [f64; 6],
+        out: &mut Vec<(Vec<u8>, [f64; 6])>,
+        depth: usize,
+    ) {
+        let Ok(ops) = lopdf::content::Content::decode(content) else {
+            return;
+        };
+        let num = |o: &Object| {
+            o.as_float()
+                .map(f64::from)
+                .or_else(|_| o.as_i64().map(|i| i as f64))
+        };
+        let (mut m, mut stack) = (start, Vec::new());
+        for op in ops.operations {
+            match op.operator.as_str() {
+                "q" => stack.push(m),
+                "Q" => m = stack.pop().unwrap_or(m),
+                "cm" if op.operands.len() == 6 => {
+                    let v: Vec<f64> = op.operands.iter().map(|o| num(o).unwrap_or(0.0)).collect();
+                    m = compose([v[0], v[1], v[2], v[3], v[4], v[5]], m);
+                }
+                "Do" if depth < 8 => {
+                    let Some(name) = op.operands.first().and_then(|n| n.as_name().ok()) else {
+                        continue;
+                    };
+                    let Some(x) = res
+                        .get(b"XObject")
+                        .map(|x| self.resolve(x))
+                        .and_then(Object::as_dict)
+                        .ok()
+                        .and_then(|d| d.get(name).ok())
+                        .and_then(|x| self.resolve(x).as_stream().ok())
+                    else {
+                        continue;
+                    };
+                    let subtype = x.dict.get(b"Subtype").and_then(|s| s.as_name()).ok();
+                    let filter = x.dict.get(b"Filter").and_then(|f| f.as_name()).ok();
+                    match subtype {
+                        Some(b"Image") if filter == Some(b"DCTDecode") => {
+                            out.push((x.content.clone(), m));
+                        }
+                        Some(b"Form") => {
+                            let fm: Vec<f64> = (x.dict.get(b"Matrix").and_then(Object::as_array))
+                                .map(|a| a.iter().map(|o| num(o).unwrap_or(0.0)).collect())
+                                .unwrap_or_else(|_| vec![1.0, 0.0, 0.0, 1.0, 0.0, 0.0]);
+                            let inner = compose([fm[0], fm[1], fm[2], fm[3], fm[4], fm[5]], m);
+                            let body = x
+                                .decompressed_content()
+                                .unwrap_or_else(|_| x.content.clone());
+                            let fres = (x.dict.get(b"Resources").map(|r| self.resolve(r)))
+                                .and_then(Object::as_dict)
+                                .cloned()
+                                .unwrap_or_else(|_| res.clone());
+                            self.walk_content(&body, &fres, inner, out, depth + 1);
+                        }
+                        _ => {}
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
     /// The base font names of every font the document embeds (subset prefixes included).
     pub fn font_names(&self) -> Vec<String> {
         let mut out = Vec::new();
@@ -347,4 +434,40 @@ impl Pdf {
 /// Text without whitespace (extraction inserts spaces and line breaks at will).
 pub fn compact(s: &str) -> String {
     s.chars().filter(|c| !c.is_whitespace()).collect()
+}
+
+/// `m` applied after `n` (PDF's row-vector convention: `m × n`).
+pub fn compose(m: [f64; 6], n: [f64; 6]) -> [f64; 6] {
+    [
+        m[0] * n[0] + m[1] * n[2],
+        m[0] * n[1] + m[1] * n[3],
+        m[2] * n[0] + m[3] * n[2],
+        m[2] * n[1] + m[3] * n[3],
+        m[4] * n[0] + m[5] * n[2] + n[4],
+        m[4] * n[1] + m[5] * n[3] + n[5],
+    ]
+}
+
+/// The EXIF orientation (1–8) a viewer shows an image in that is drawn with matrix `m`.
+pub fn shown_orientation(m: [f64; 6]) -> u16 {
+    let s = |v: f64| {
+        if v > 1e-6 {
+            1
+        } else if v < -1e-6 {
+            -1
+        } else {
+            0
+        }
+    };
+    match (s(m[0]), s(m[1]), s(m[2]), s(m[3])) {
+        (1, 0, 0, 1) => 1,
+        (-1, 0, 0, 1) => 2,
+        (-1, 0, 0, -1) => 3,
+        (1, 0, 0, -1) => 4,
+        (0, -1, -1, 0) => 5,
+        (0, -1, 1, 0) => 6,
+        (0, 1, 1, 0) => 7,
+        (0, 1, -1, 0) => 8,
+        other => panic!("an image drawn skewed: {other:?} in {m:?}"),
+    }
 }

@@ -1,0 +1,153 @@
+#!/usr/bin/env python3
+"""Benchmark: scanned evidence against the floors, side by side in one run.
+
+    python3 bench/scans.py [--count 200] [--work DIR]
+
+Makes COUNT distinct A4 pages scanned at 300 dpi (grey text-like strokes on paper, JPEG
+quality 85, about 0.8 MB each) and the same pages as one-page PDFs (made by img2pdf), then
+times, each with its peak resident memory:
+
+- the floors: `img2pdf` of all the JPEGs into one PDF, `qpdf --empty --pages` of all the PDFs;
+- `dossier build` of a dossier of COUNT records, one scan each: cold (empty normalisation
+  cache) and warm (cache filled, as in a rebuild after a correction); once with the JPEGs,
+  once with the PDFs;
+
+and prints the ratios dossier / floor and the PDF's size against the evidence it embeds.
+Installs img2pdf and Pillow (pip) and qpdf (apt) when they are missing.
+"""
+import argparse
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+
+from common import ROOT, binary, timed
+
+
+def ensure_tools():
+    """img2pdf and Pillow from PyPI, qpdf from Debian, when missing."""
+    try:
+        import PIL  # noqa: F401
+        import img2pdf  # noqa: F401
+    except ImportError:
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "img2pdf", "pillow"], check=True)
+    if shutil.which("qpdf") is None:
+        sudo = [] if os.geteuid() == 0 else ["sudo"]
+        subprocess.run(sudo + ["apt-get", "update", "-qq"], check=True)
+        subprocess.run(sudo + ["apt-get", "install", "-y", "-qq", "qpdf"], check=True)
+
+
+def make_scans(folder, count):
+    """COUNT distinct A4 300-dpi scans: lines of dark strokes like typed text, some noise."""
+    from PIL import Image, ImageDraw, ImageFilter
+
+    os.makedirs(folder, exist_ok=True)
+    paths = []
+    for n in range(count):
+        path = os.path.join(folder, f"扫描件{n + 1:03}.jpg")
+        paths.append(path)
+        if os.path.exists(path):
+            continue
+        rng = random.Random(n)
+        img = Image.new("L", (2480, 3508), 245)
+        draw = ImageDraw.Draw(img)
+        y = 300
+        while y < 3200:
+            x = 250
+            while x < 2200:
+                w = rng.randint(20, 60)
+                draw.rectangle([x, y, x + w, y + 38], fill=rng.randint(20, 90))
+                x += w + rng.randint(8, 30)
+            y += 70
+        img = img.filter(ImageFilter.GaussianBlur(1.2))
+        noise = Image.effect_noise((2480, 3508), 18)
+        img = Image.blend(img, noise, 0.12)
+        img.save(path, "JPEG", quality=85, dpi=(300, 300))
+    return paths
+
+
+def make_dossier(exe, root, files):
+    """A dossier (made by `dossier init`) with one record per file under evidence/01."""
+    if os.path.isdir(root):
+        shutil.rmtree(root)
+    subprocess.run([exe, "init", root], check=True, capture_output=True)
+    ev = os.path.join(root, "evidence", "01")
+    os.makedirs(ev, exist_ok=True)
+    lines = []
+    for i, f in enumerate(files):
+        name = os.path.basename(f)
+        if same_fs(f, ev):
+            os.link(f, os.path.join(ev, name))
+        else:
+            shutil.copy(f, ev)
+        lines.append(
+            f"  - 件号: {i + 1}\n    题名: 扫描件{i + 1:03}\n    责任单位: 县创建办公室\n"
+            f"    日期: 2021-06-01\n    考核内容: [1]\n    文件: evidence/01/{name}\n"
+        )
+    item = os.path.join(root, "items", "01.yaml")
+    with open(item, encoding="utf-8") as fh:
+        text = fh.read()
+    with open(item, "w", encoding="utf-8") as fh:
+        fh.write(text.rstrip("\n") + "\n" + "".join(lines))
+
+
+def same_fs(a, b):
+    return os.stat(a).st_dev == os.stat(b).st_dev
+
+
+def build(exe, root, out):
+    shutil.rmtree(out, ignore_errors=True)
+    cold = timed([exe, "build", root, "--out", out])
+    warm = timed([exe, "build", root, "--out", out])
+    pdf = [f for f in os.listdir(out) if f.endswith(".pdf")]
+    size = sum(os.path.getsize(os.path.join(out, f)) for f in pdf)
+    return cold[:2], warm[:2], size
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--count", type=int, default=200)
+    ap.add_argument("--work", help="folder for the generated files (default: a temp folder)")
+    args = ap.parse_args()
+    ensure_tools()
+    exe = binary()
+    work = args.work or tempfile.mkdtemp(prefix="dossier-scans-")
+    jpegs = make_scans(os.path.join(work, "jpeg"), args.count)
+    evidence = sum(map(os.path.getsize, jpegs))
+    pdf_dir = os.path.join(work, "pdf")
+    os.makedirs(pdf_dir, exist_ok=True)
+    pdfs = []
+    for j in jpegs:
+        p = os.path.join(pdf_dir, os.path.basename(j)[:-4] + ".pdf")
+        if not os.path.exists(p):
+            subprocess.run(["img2pdf", j, "-o", p], check=True)
+        pdfs.append(p)
+
+    img2pdf = timed(["img2pdf", *jpegs, "-o", os.path.join(work, "floor-img2pdf.pdf")])
+    qpdf = timed(["qpdf", "--empty", "--pages", *pdfs, "--", os.path.join(work, "floor-qpdf.pdf")])
+
+    rows = []
+    for kind, files, floor in [("JPEG", jpegs, img2pdf), ("PDF", pdfs, qpdf)]:
+        root = os.path.join(work, f"d-{kind}")
+        make_dossier(exe, root, files)
+        cold, warm, size = build(exe, root, os.path.join(work, f"out-{kind}"))
+        rows.append((kind, floor, cold, warm, size))
+
+    n = args.count
+    print()
+    print(f"{n} A4 scans at 300 dpi, {evidence / 2**20:.0f} MiB of JPEG; 2 cores")
+    print()
+    print("| evidence | floor | floor time, peak | dossier cold | cold / floor | dossier warm | warm / floor | peak cold / warm | PDF / evidence |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for kind, (fw, fm, _), (cw, cm), (ww, wm), size in rows:
+        floor = "img2pdf" if kind == "JPEG" else "qpdf merge"
+        print(f"| {n} {kind} | {floor} | {fw:.2f} s, {fm:.0f} MiB | {cw:.2f} s | {cw / fw:.1f}× | {ww:.2f} s | {ww / fw:.1f}× "
+              f"| {cm:.0f} / {wm:.0f} MiB | {size / evidence:.2f} |")
+    if not args.work:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
