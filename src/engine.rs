@@ -387,12 +387,17 @@ pub fn dossier_places(
     Ok(out)
 }
 
-/// Evidence pages per volume at most: dossier.yaml's 分册, or the default.
-pub fn volume_limit(d: &Dossier) -> usize {
-    d.config
-        .volumes
-        .as_ref()
-        .map_or(plan::DEFAULT_VOLUME_PAGES, |v| v.max_pages)
+/// How big a volume may be: dossier.yaml's 分册 (pages, megabytes), or the default pages.
+pub fn volume_limit(d: &Dossier) -> plan::VolumeLimit {
+    let v = d.config.volumes.as_ref();
+    plan::VolumeLimit {
+        pages: v
+            .and_then(|v| v.max_pages)
+            .unwrap_or(plan::DEFAULT_VOLUME_PAGES),
+        bytes: (v.and_then(|v| v.max_mb))
+            .filter(|mb| *mb > 0.0)
+            .map(|mb| (mb * 1_000_000.0) as u64),
+    }
 }
 
 /// A report that holds `diags` besides what `report` had (the checked dossier's diagnostics and

@@ -79,9 +79,13 @@ pub struct ProgressConfig {
 #[serde(deny_unknown_fields)]
 pub struct VolumeConfig {
     /// Evidence pages per volume at most (an item bigger than this gets a volume of its own);
-    /// 0 never cuts.
-    #[serde(rename = "每册页数上限")]
-    pub max_pages: usize,
+    /// 0 never cuts by pages.
+    #[serde(rename = "每册页数上限", default)]
+    pub max_pages: Option<usize>,
+    /// Megabytes per volume PDF at most (for upload limits), estimated from the evidence each
+    /// item embeds; 0 or absent never cuts by size.
+    #[serde(rename = "每册大小上限", default)]
+    pub max_mb: Option<f64>,
 }
 
 /// One entry of the revision history (修订记录).

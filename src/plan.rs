@@ -70,46 +70,88 @@ pub struct Volume {
 /// Default evidence pages per volume: a volume of this size typesets in under 3 GB.
 pub const DEFAULT_VOLUME_PAGES: usize = 1500;
 
-/// Cuts the dossier into volumes of whole items, none with more than `max_pages` evidence pages
-/// unless one item alone has more. One volume when everything fits (or `max_pages` is 0).
-pub fn volumes(d: &Dossier, max_pages: usize) -> Vec<Volume> {
+/// How big a volume may be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VolumeLimit {
+    /// Evidence pages (0: no limit).
+    pub pages: usize,
+    /// Estimated bytes of the volume's PDF ([`item_bytes`]), when limited.
+    pub bytes: Option<u64>,
+}
+
+/// Bytes a volume's PDF has besides its evidence: fonts, cover, contents, catalogs (the
+/// sample's master volume, which has no evidence, is 345 kB).
+const VOLUME_OVERHEAD: u64 = 500_000;
+/// Bytes each evidence page adds besides the evidence itself: its head, stamp and number.
+const PAGE_OVERHEAD: u64 = 3_000;
+
+/// About how many bytes an item's evidence adds to the PDF: each typeset file's size, in
+/// proportion to the pages of it that are printed (a scan or a PDF page is embedded as it is;
+/// photos that get reduced make this an overestimate, never an underestimate).
+pub fn item_bytes(d: &Dossier, n: u32) -> u64 {
+    let Some(item) = d.items.iter().find(|i| i.number == n) else {
+        return 0;
+    };
+    (item.records.iter())
+        .flat_map(|r| &r.files)
+        .filter(|f| !f.package_only)
+        .map(|f| f.size * f.pages.len() as u64 / u64::from(f.page_count.max(1)))
+        .sum()
+}
+
+/// Cuts the dossier into volumes of whole items, none with more than `limit` evidence pages or
+/// estimated bytes unless one item alone has more. One volume when everything fits.
+pub fn volumes(d: &Dossier, limit: VolumeLimit) -> Vec<Volume> {
     let pages_of = |n: u32| -> usize {
         d.items
             .iter()
             .find(|i| i.number == n)
             .map_or(0, |i| i.records.iter().map(|r| r.pages().max(1)).sum())
     };
-    let items: Vec<u32> = d.catalog.items.iter().map(|i| i.number).collect();
-    let total: usize = items.iter().map(|&n| pages_of(n)).sum();
-    if max_pages == 0 || total <= max_pages {
+    let items: Vec<(u32, usize, u64)> = (d.catalog.items.iter())
+        .map(|i| (i.number, pages_of(i.number), item_bytes(d, i.number)))
+        .collect();
+    let fits = |pages: usize, bytes: u64| {
+        (limit.pages == 0 || pages <= limit.pages)
+            && limit
+                .bytes
+                .is_none_or(|max| bytes + VOLUME_OVERHEAD + PAGE_OVERHEAD * pages as u64 <= max)
+    };
+    let total = items.iter().fold((0, 0), |(p, b), i| (p + i.1, b + i.2));
+    if fits(total.0, total.1) {
         return vec![Volume {
             number: 1,
             count: 1,
-            items,
-            pages: total,
+            items: items.iter().map(|i| i.0).collect(),
+            pages: total.0,
         }];
     }
-    let mut out: Vec<Volume> = Vec::new();
-    for n in items {
-        let p = pages_of(n);
+    let mut out: Vec<(Volume, u64)> = Vec::new();
+    for (n, p, b) in items {
         match out.last_mut() {
-            Some(v) if v.pages + p <= max_pages || v.items.is_empty() => {
+            Some((v, bytes)) if fits(v.pages + p, *bytes + b) || v.items.is_empty() => {
                 v.items.push(n);
                 v.pages += p;
+                *bytes += b;
             }
-            _ => out.push(Volume {
-                number: out.len() + 1,
-                count: 0,
-                items: vec![n],
-                pages: p,
-            }),
+            _ => out.push((
+                Volume {
+                    number: out.len() + 1,
+                    count: 0,
+                    items: vec![n],
+                    pages: p,
+                },
+                b,
+            )),
         }
     }
     let count = out.len();
-    for v in &mut out {
-        v.count = count;
-    }
-    out
+    out.into_iter()
+        .map(|(mut v, _)| {
+            v.count = count;
+            v
+        })
+        .collect()
 }
 
 /// What planning the items gathers on the way, for the summary and the indexes.

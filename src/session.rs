@@ -219,6 +219,7 @@ impl Session {
             for (n, p) in doc.item_pages {
                 item_places.insert(n, (v.number, p));
             }
+            warnings.extend(over_size(&pdf.0, v, engine::volume_limit(d)));
             out.pdfs.push(pdf);
             if several {
                 // Forget this volume's evidence bytes and Typst's cached results for them.
@@ -491,4 +492,38 @@ fn failed(report: Report, diags: Vec<Diagnostic>) -> Outcome<Built> {
         report: engine::with(report, diags),
         value: None,
     }
+}
+
+/// A warning when a volume's PDF came out bigger than 每册大小上限 (volumes are cut by an
+/// estimate made before typesetting).
+fn over_size(
+    pdf: &package::PackagePdf,
+    v: &plan::Volume,
+    limit: plan::VolumeLimit,
+) -> Option<Diagnostic> {
+    let max = limit.bytes?;
+    let size = std::fs::metadata(&pdf.path).ok()?.len();
+    if size <= max {
+        return None;
+    }
+    let mb = |b: u64| b as f64 / 1_000_000.0;
+    let hint = if v.items.len() == 1 {
+        format!(
+            "这一册只有指标{}，一项指标不会拆到两册里。可以提高上限，或把其中大的扫描件压缩后再登记。",
+            v.items[0]
+        )
+    } else {
+        "分册按证据原件的大小估算；把“每册大小上限”调低一些重新生成。".to_string()
+    };
+    Some(
+        Diagnostic::warning(format!(
+            "{} 有 {:.1} MB，超过了每册大小上限 {:.1} MB",
+            pdf.name,
+            mb(size),
+            mb(max)
+        ))
+        .code("volume-over-size")
+        .at(crate::diag::Place::file(crate::load::CONFIG_FILE))
+        .hint(hint),
+    )
 }

@@ -175,3 +175,54 @@ fn volumes_keep_records_whole_and_the_master_contents_point_to_the_right_pages()
         );
     }
 }
+
+#[test]
+fn a_size_limit_cuts_volumes_and_a_volume_over_it_is_named() {
+    let tmp = tempfile::tempdir().unwrap();
+    overlay(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("dossier"),
+        &tmp.path().join("d"),
+    );
+    let config = tmp.path().join("d/dossier.yaml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(&config, format!("{text}\n分册:\n  每册大小上限: 2\n")).unwrap();
+    let (code, diags, _, log) = json_run(tmp.path(), &["build", "d", "--out", "o"]);
+    assert_eq!(code, 0, "{log}");
+    let over: Vec<&Printed> = diags
+        .iter()
+        .filter(|d| d.code == "volume-over-size")
+        .collect();
+    let mut volumes = 0;
+    for e in std::fs::read_dir(tmp.path().join("o")).unwrap() {
+        let name = e.unwrap().file_name().to_string_lossy().into_owned();
+        if !name.contains("册.pdf") {
+            continue;
+        }
+        volumes += 1;
+        let size = std::fs::metadata(tmp.path().join("o").join(&name))
+            .unwrap()
+            .len();
+        // Every volume keeps to the limit, or the build says which one does not.
+        assert!(
+            size <= 2_000_000 || over.iter().any(|d| d.message.contains(&name)),
+            "{name}: {size} bytes, not reported\n{log}"
+        );
+    }
+    // The sample's 11 MB of evidence needs several 2 MB volumes.
+    assert!(volumes >= 5, "{volumes} volumes\n{log}");
+
+    // Half a megabyte: items bigger than that alone get a volume each, over the limit, named.
+    std::fs::write(&config, format!("{text}\n分册:\n  每册大小上限: 0.5\n")).unwrap();
+    let (code, diags, _, log) = json_run(tmp.path(), &["build", "d", "--out", "o"]);
+    assert_eq!(code, 0, "{log}");
+    let over: Vec<&Printed> = diags
+        .iter()
+        .filter(|d| d.code == "volume-over-size")
+        .collect();
+    assert!(!over.is_empty(), "{log}");
+    assert!(
+        over.iter()
+            .all(|d| d.hint.contains("一项指标不会拆到两册里")),
+        "{log}"
+    );
+}
