@@ -279,8 +279,12 @@ impl<'a> Job<'a> {
         let stamp = Stamp::of(d, &format!("binder/{short}"), self.date);
         let doc = build::build(&plan, d, &self.ready.res, &stamp)?;
         let path = self.dir.join(plan.target.file_name(""));
-        let (file, ()) = output::stage(&path, |f| Ok(f.write_all(&doc.pdf)?))
-            .map_err(|e| vec![Diagnostic::error(format!("{e:#}")).code("binder-write-failed")])?;
+        let (file, ()) = output::stage(&path, |f| {
+            let mut w = std::io::BufWriter::new(f);
+            doc.write_to(&mut w)?;
+            Ok(w.flush()?)
+        })
+        .map_err(|e| vec![Diagnostic::error(format!("{e:#}")).code("binder-write-failed")])?;
         let made = Made {
             unit: short.clone(),
             path,

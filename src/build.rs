@@ -21,8 +21,11 @@ use crate::validate::Dossier;
 
 /// A typeset document.
 pub struct Document {
-    /// The PDF.
+    /// The PDF as Typst made it: with stand-ins for PDF evidence pages (see
+    /// [`crate::assemble`]); [`Document::write_to`] writes the finished PDF.
     pub pdf: Vec<u8>,
+    /// The stand-ins the frame holds.
+    pub stand_ins: Arc<crate::assemble::StandIns>,
     /// Number of pages.
     pub pages: usize,
     /// Typst warnings, mapped to places in the dossier.
@@ -31,6 +34,13 @@ pub struct Document {
     pub record_pages: BTreeMap<String, (usize, usize)>,
     /// First page of every item's section, by item number.
     pub item_pages: BTreeMap<u32, usize>,
+}
+
+impl Document {
+    /// Writes the finished PDF: the frame, then every evidence page in place of its stand-in.
+    pub fn write_to(&self, out: &mut impl std::io::Write) -> anyhow::Result<()> {
+        crate::assemble::write(&self.pdf, &self.stand_ins, out)
+    }
 }
 
 /// The identifier and timestamp that make a PDF reproducible.
@@ -97,7 +107,18 @@ pub struct Resources {
 
 /// The world one compilation of rendered sources runs in: the session's fonts, file cache
 /// and normalised pages, the dossier's root, the stamp's date.
-fn world(rendered: &Rendered, dossier: &Dossier, res: &Resources, stamp: &Stamp) -> DossierWorld {
+/// With `stand_ins`, PDF evidence pages are given to Typst as stand-ins (see
+/// [`crate::assemble`]); never for PDF/A, which may not embed PDF pages at all (Typst refuses
+/// them, and that error should stay Typst's own).
+fn world(
+    rendered: &Rendered,
+    dossier: &Dossier,
+    res: &Resources,
+    stamp: &Stamp,
+    stand_ins: bool,
+) -> DossierWorld {
+    let stand_ins =
+        (stand_ins && !stamp.pdfa).then(|| Arc::new(crate::assemble::StandIns::default()));
     DossierWorld::new(
         res.fonts.clone(),
         rendered.main.clone(),
@@ -107,6 +128,7 @@ fn world(rendered: &Rendered, dossier: &Dossier, res: &Resources, stamp: &Stamp)
     )
     .with_cache(res.files.clone())
     .with_normalized(res.normalized.clone())
+    .with_stand_ins(stand_ins)
 }
 
 /// Typesets and exports rendered sources.
@@ -116,7 +138,7 @@ pub fn typeset_rendered(
     res: &Resources,
     stamp: &Stamp,
 ) -> Result<Document, Vec<Diagnostic>> {
-    let world = world(rendered, dossier, res, stamp);
+    let world = world(rendered, dossier, res, stamp, true);
     let compiled = typeset::compile(&world);
     let warnings: Vec<Diagnostic> = compiled
         .warnings
@@ -138,6 +160,7 @@ pub fn typeset_rendered(
         })?;
     let labels = label_pages(&doc);
     Ok(Document {
+        stand_ins: world.stand_ins().unwrap_or_default(),
         pages: doc.pages().len(),
         record_pages: record_pages(&labels),
         item_pages: item_pages(&labels),
@@ -154,7 +177,7 @@ pub fn layout_places(
     res: &Resources,
     stamp: &Stamp,
 ) -> Result<Places, Vec<Diagnostic>> {
-    let doc = layout(plan, dossier, res, stamp)?;
+    let doc = layout_with(plan, dossier, res, stamp, true)?;
     let labels = label_pages(&doc);
     Ok(Places {
         records: record_pages(&labels),
@@ -170,8 +193,20 @@ pub fn layout(
     res: &Resources,
     stamp: &Stamp,
 ) -> Result<typst_layout::PagedDocument, Vec<Diagnostic>> {
+    layout_with(plan, dossier, res, stamp, false)
+}
+
+/// Lays out one plan, with PDF evidence as stand-ins (positions only) or as itself (pages to
+/// look at).
+fn layout_with(
+    plan: &Plan,
+    dossier: &Dossier,
+    res: &Resources,
+    stamp: &Stamp,
+    stand_ins: bool,
+) -> Result<typst_layout::PagedDocument, Vec<Diagnostic>> {
     let rendered = render::render(plan, Some(&dossier.root)).map_err(|d| vec![d])?;
-    let world = world(&rendered, dossier, res, stamp);
+    let world = world(&rendered, dossier, res, stamp, stand_ins);
     typeset::compile(&world).output.map_err(|errors| {
         errors
             .iter()

@@ -29,6 +29,7 @@
 // Diagnostics are returned by value on the error path of parsing; they are not hot.
 #![allow(clippy::result_large_err)]
 
+pub mod assemble;
 pub mod binders;
 pub mod build;
 pub mod catalog;

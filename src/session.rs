@@ -346,7 +346,7 @@ impl Session {
             Ok(doc) => doc,
             Err(diags) => return Ok(Err(diags)),
         };
-        let (staged, path) = self.stage_pdf(&self.opts.out.join(&file), &doc.pdf)?;
+        let (staged, path) = self.stage_pdf(&self.opts.out.join(&file), &doc)?;
         doc.pdf = Vec::new();
         let pdf = package::PackagePdf {
             name: file,
@@ -361,9 +361,13 @@ impl Session {
     fn stage_pdf(
         &self,
         dest: &Path,
-        pdf: &[u8],
+        doc: &build::Document,
     ) -> anyhow::Result<(Option<output::Staged>, PathBuf)> {
-        let (staged, ()) = output::stage(dest, |f| Ok(f.write_all(pdf)?))?;
+        let (staged, ()) = output::stage(dest, |f| {
+            let mut w = std::io::BufWriter::new(f);
+            doc.write_to(&mut w)?;
+            Ok(w.flush()?)
+        })?;
         if self.pdf_first {
             staged.commit()?;
             Ok((None, dest.to_path_buf()))

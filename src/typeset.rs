@@ -246,6 +246,7 @@ pub struct DossierWorld {
     files: Mutex<HashMap<FileId, FileResult<Bytes>>>,
     cache: Arc<FileCache>,
     normalized: Option<PathBuf>,
+    stand_ins: Option<Arc<crate::assemble::StandIns>>,
     today: Datetime,
 }
 
@@ -285,6 +286,7 @@ impl DossierWorld {
             files: Mutex::new(HashMap::new()),
             cache: Arc::new(FileCache::default()),
             normalized: None,
+            stand_ins: None,
             today,
         }
     }
@@ -293,6 +295,38 @@ impl DossierWorld {
     pub fn with_normalized(mut self, dir: Option<PathBuf>) -> DossierWorld {
         self.normalized = dir;
         self
+    }
+
+    /// Gives PDF evidence as stand-ins (see [`crate::assemble`]) recorded in `stand_ins`.
+    pub fn with_stand_ins(
+        mut self,
+        stand_ins: Option<Arc<crate::assemble::StandIns>>,
+    ) -> DossierWorld {
+        self.stand_ins = stand_ins;
+        self
+    }
+
+    /// The stand-ins given out, if this world gives them.
+    pub fn stand_ins(&self) -> Option<Arc<crate::assemble::StandIns>> {
+        self.stand_ins.clone()
+    }
+
+    /// The bytes Typst gets for the file at `path`: the stand-in of a PDF when this world gives
+    /// them, else the file itself (through the shared cache).
+    fn serve(&self, path: &Path, shown: &Path) -> FileResult<Bytes> {
+        let is_pdf = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| e.eq_ignore_ascii_case("pdf"));
+        if let (Some(stand_ins), true) = (&self.stand_ins, is_pdf) {
+            return stand_ins
+                .stand_in(path)
+                .map(|b| Bytes::new(b.as_ref().clone()))
+                .map_err(|e| FileError::Other(Some(format!("{e:#}").into())));
+        }
+        self.cache
+            .read(path)
+            .map_err(|e| FileError::from_io(e, shown))
     }
 
     /// Shares a file cache with other compilations (a `watch` session).
@@ -324,10 +358,7 @@ impl DossierWorld {
                 return Err(FileError::AccessDenied);
             }
             let path = dir.join(name);
-            return self
-                .cache
-                .read(&path)
-                .map_err(|e| FileError::from_io(e, &path));
+            return self.serve(&path, &path);
         }
         let path = rooted
             .vpath()
@@ -337,9 +368,7 @@ impl DossierWorld {
         if !real.starts_with(root) {
             return Err(FileError::AccessDenied);
         }
-        self.cache
-            .read(&real)
-            .map_err(|e| FileError::from_io(e, &path))
+        self.serve(&real, &path)
     }
 }
 

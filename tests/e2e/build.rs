@@ -390,6 +390,31 @@ fn sample_pdf_metadata_labels_and_language() {
 }
 
 #[test]
+fn every_evidence_stand_in_is_replaced_by_its_page() {
+    // Typst lays out PDF evidence as stand-ins; the assembler puts the real pages in. None may
+    // be left: a reader would see an empty box.
+    let doc = lopdf::Document::load(&sample().1).unwrap();
+    let mut forms = 0;
+    for object in doc.objects.values() {
+        let Ok(stream) = object.as_stream() else {
+            continue;
+        };
+        if stream.dict.get(b"Subtype").and_then(|s| s.as_name()).ok() != Some(b"Form") {
+            continue;
+        }
+        forms += 1;
+        let body = stream
+            .decompressed_content()
+            .unwrap_or_else(|_| stream.content.clone());
+        assert!(
+            !body.starts_with(b"% dossier-evidence"),
+            "a stand-in is left in the PDF"
+        );
+    }
+    assert!(forms > 50, "{forms} embedded pages");
+}
+
+#[test]
 fn building_twice_gives_identical_bytes() {
     let (tmp, _) = dossier_with(None);
     for out in ["o1", "o2"] {

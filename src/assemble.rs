@@ -1,0 +1,306 @@
+//! The streaming page assembler. Typst lays out the frame of a document — cover, contents,
+//! catalogs, and every evidence page with its running head, stamp and number — but each PDF
+//! page of evidence it embeds is a *stand-in*: a page of the same size and rotation whose only
+//! content is a marker naming the real page. Typst never holds the evidence, and its output is
+//! small. The assembler then writes the frame as it is and appends, as an incremental update,
+//! each stand-in's form XObject redefined as the real page (its content and resources copied
+//! from the source file by hayro-write, one file at a time), so links, bookmarks, page labels
+//! and tags of the frame stay exactly as Typst made them.
+//!
+//! Memory: the frame, and one evidence file at a time. Deterministic: markers name files by a
+//! digest of their content, and files are written in the order of those digests, so the same
+//! evidence gives the same bytes wherever the dossier and its output folder are.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use anyhow::{Context, bail};
+use pdf_writer::{Finish, Pdf, Rect, Ref};
+use sha2::Digest;
+
+/// The first bytes of a stand-in page's content.
+const MARKER: &[u8] = b"% dossier-evidence ";
+
+/// The PDF evidence a compilation was given stand-ins for: marker key → real file.
+#[derive(Default)]
+pub struct StandIns {
+    files: Mutex<HashMap<String, PathBuf>>,
+    made: Mutex<HashMap<PathBuf, Arc<Vec<u8>>>>,
+}
+
+impl StandIns {
+    /// The stand-in of the PDF at `real`: one page per page of it, each the same size and
+    /// rotation, holding only its marker. Made once per file.
+    pub fn stand_in(&self, real: &Path) -> anyhow::Result<Arc<Vec<u8>>> {
+        if let Some(made) = lock(&self.made).get(real) {
+            return Ok(made.clone());
+        }
+        let data = std::fs::read(real).with_context(|| format!("无法读取 {}", real.display()))?;
+        let key = key_of(&data);
+        let bytes = Arc::new(stand_in_pdf(data, real, &key)?);
+        lock(&self.files).insert(key, real.to_path_buf());
+        lock(&self.made).insert(real.to_path_buf(), bytes.clone());
+        Ok(bytes)
+    }
+
+    /// Whether any stand-in was made.
+    pub fn is_empty(&self) -> bool {
+        lock(&self.files).is_empty()
+    }
+
+    fn file(&self, key: &str) -> Option<PathBuf> {
+        lock(&self.files).get(key).cloned()
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The marker key of a file: a digest of its content, so that the same evidence gives the
+/// same PDF wherever the dossier and its output folder are.
+fn key_of(data: &[u8]) -> String {
+    let digest = sha2::Sha256::digest(data);
+    crate::evidence::hex(&digest[..12])
+}
+
+/// The stand-in PDF of the file at `real`.
+fn stand_in_pdf(data: Vec<u8>, real: &Path, key: &str) -> anyhow::Result<Vec<u8>> {
+    let source = hayro_syntax::Pdf::new(Arc::new(data))
+        .map_err(|_| anyhow::anyhow!("{} 不是可读的 PDF", real.display()))?;
+    let mut pdf = Pdf::new();
+    let mut next = Ref::new(1);
+    let (catalog, tree) = (next.bump(), next.bump());
+    let pages = source.pages();
+    let ids: Vec<(Ref, Ref)> = pages.iter().map(|_| (next.bump(), next.bump())).collect();
+    pdf.catalog(catalog).pages(tree);
+    pdf.pages(tree)
+        .kids(ids.iter().map(|i| i.0))
+        .count(ids.len() as i32);
+    let rect = |r: hayro_syntax::object::Rect| {
+        Rect::new(r.x0 as f32, r.y0 as f32, r.x1 as f32, r.y1 as f32)
+    };
+    for (n, (page, &(id, content))) in pages.iter().zip(&ids).enumerate() {
+        let rotate = match page.rotation() {
+            hayro_syntax::page::Rotation::None => 0,
+            hayro_syntax::page::Rotation::Horizontal => 90,
+            hayro_syntax::page::Rotation::Flipped => 180,
+            hayro_syntax::page::Rotation::FlippedHorizontal => 270,
+        };
+        let mut p = pdf.page(id);
+        p.parent(tree)
+            .media_box(rect(page.media_box()))
+            .crop_box(rect(page.crop_box()))
+            .contents(content);
+        if rotate != 0 {
+            p.rotate(rotate);
+        }
+        p.finish();
+        let mut body = MARKER.to_vec();
+        body.extend_from_slice(format!("{key} {n}\n").as_bytes());
+        pdf.stream(content, &body);
+    }
+    Ok(pdf.finish())
+}
+
+/// One stand-in found in a frame: its object number, file and 0-based page.
+struct Found {
+    id: u32,
+    key: String,
+    file: PathBuf,
+    page: usize,
+}
+
+/// Writes the frame `frame` with every stand-in replaced by its real page to `out`.
+pub fn write(frame: &[u8], stand_ins: &StandIns, out: &mut impl Write) -> anyhow::Result<()> {
+    out.write_all(frame)?;
+    if stand_ins.is_empty() {
+        return Ok(());
+    }
+    let doc = lopdf::Document::load_mem(frame).context("排版结果无法读回（拼装证据页）")?;
+    let found = stand_ins_in(&doc, stand_ins)?;
+    if found.is_empty() {
+        return Ok(());
+    }
+    let prev = start_xref(frame).context("排版结果没有交叉引用表")?;
+    let mut next = doc.max_id + 1;
+    let mut offsets: BTreeMap<u32, usize> = BTreeMap::new();
+    let mut pos = frame.len();
+    if !frame.ends_with(b"\n") {
+        out.write_all(b"\n")?;
+        pos += 1;
+    }
+    // One file at a time, all its pages in one extraction so that what they share (fonts,
+    // images) is written once.
+    for group in found.chunk_by(|a, b| a.key == b.key) {
+        let chunk = file_xobjects(group, &mut next)?;
+        for (id, at) in object_offsets(&chunk)? {
+            offsets.insert(id, pos + at);
+        }
+        out.write_all(chunk.as_bytes())?;
+        pos += chunk.len();
+    }
+    write_xref(out, &doc, &offsets, (pos, prev))
+}
+
+/// The stand-in XObjects of a frame, by file and page.
+fn stand_ins_in(doc: &lopdf::Document, stand_ins: &StandIns) -> anyhow::Result<Vec<Found>> {
+    let mut found = Vec::new();
+    for (&(id, _), object) in &doc.objects {
+        let Ok(stream) = object.as_stream() else {
+            continue;
+        };
+        let form = stream.dict.get(b"Subtype").and_then(|s| s.as_name()).ok() == Some(b"Form");
+        if !form {
+            continue;
+        }
+        let body = stream
+            .decompressed_content()
+            .unwrap_or_else(|_| stream.content.clone());
+        let Some(rest) = body.strip_prefix(MARKER) else {
+            continue;
+        };
+        let text = String::from_utf8_lossy(rest);
+        let mut parts = text.split_whitespace();
+        let (Some(key), Some(Ok(page))) = (parts.next(), parts.next().map(str::parse::<usize>))
+        else {
+            bail!("排版结果里的证据占位页 {id} 无法识别");
+        };
+        let Some(file) = stand_ins.file(key) else {
+            bail!("排版结果里的证据占位页 {id} 指向未知的文件");
+        };
+        found.push(Found {
+            id,
+            key: key.to_string(),
+            file,
+            page,
+        });
+    }
+    // One file after another, its pages in order: each file is read once.
+    found.sort_by(|a, b| (&a.key, a.page, a.id).cmp(&(&b.key, b.page, b.id)));
+    Ok(found)
+}
+
+/// The real pages of one file as form XObjects, each numbered as its stand-in, what they use
+/// numbered from `next` on.
+fn file_xobjects(group: &[Found], next: &mut u32) -> anyhow::Result<pdf_writer::Chunk> {
+    let file = &group[0].file;
+    let data = std::fs::read(file).with_context(|| format!("无法读取 {}", file.display()))?;
+    let source = hayro_syntax::Pdf::new(Arc::new(data))
+        .map_err(|_| anyhow::anyhow!("{} 不是可读的 PDF", file.display()))?;
+    let queries: Vec<hayro_write::ExtractionQuery> = group
+        .iter()
+        .map(|f| hayro_write::ExtractionQuery::new_xobject(f.page))
+        .collect();
+    let first = *next as i32;
+    let mut alloc = Ref::new(first);
+    let extracted = hayro_write::extract(
+        &source,
+        Box::new(move || alloc.bump()),
+        hayro_write::ChunkSettings::default(),
+        |_| {},
+        &queries,
+    )
+    .map_err(|e| anyhow::anyhow!("{} 无法嵌入：{e:?}", file.display()))?;
+    let mut roots: HashMap<Ref, Ref> = HashMap::new();
+    for (f, root) in group.iter().zip(&extracted.root_refs) {
+        let Ok(root) = root else {
+            bail!("{} 第 {} 页无法嵌入", file.display(), f.page + 1);
+        };
+        roots.insert(*root, Ref::new(f.id as i32));
+    }
+    let max = (extracted.chunk.refs())
+        .map(Ref::get)
+        .chain([extracted.page_tree_parent_ref.get()])
+        .max()
+        .unwrap_or(first);
+    *next = max as u32 + 1;
+    Ok(extracted
+        .chunk
+        .renumber(|r| roots.get(&r).copied().unwrap_or(r)))
+}
+
+/// Where each object of a chunk starts in its bytes. pdf-writer writes objects one after
+/// another, each `N 0 obj` at the start of a line after the previous `endobj`.
+fn object_offsets(chunk: &pdf_writer::Chunk) -> anyhow::Result<Vec<(u32, usize)>> {
+    let bytes = chunk.as_bytes();
+    let mut out = Vec::new();
+    let mut from = 0;
+    for r in chunk.refs() {
+        let head = format!("{} 0 obj", r.get());
+        let at = (from..bytes.len())
+            .find(|&i| {
+                bytes[i..].starts_with(head.as_bytes())
+                    && (i == 0 || bytes[i - 1] == b'\n')
+                    && (i == 0
+                        || bytes[..i].ends_with(b"endobj\n")
+                        || bytes[..i].ends_with(b"endobj\n\n"))
+            })
+            .ok_or_else(|| anyhow::anyhow!("拼装证据页时找不到对象 {}", r.get()))?;
+        out.push((r.get() as u32, at));
+        from = at + head.len();
+    }
+    Ok(out)
+}
+
+/// The offset of a PDF's last cross-reference section.
+fn start_xref(pdf: &[u8]) -> Option<usize> {
+    let tail = &pdf[pdf.len().saturating_sub(1024)..];
+    let at = tail.windows(9).rposition(|w| w == b"startxref")?;
+    let text = String::from_utf8_lossy(&tail[at + 9..]);
+    text.split_whitespace().next()?.parse().ok()
+}
+
+/// The cross-reference section and trailer of the update.
+fn write_xref(
+    out: &mut impl Write,
+    doc: &lopdf::Document,
+    offsets: &BTreeMap<u32, usize>,
+    (pos, prev): (usize, usize),
+) -> anyhow::Result<()> {
+    let mut s = String::from("xref\n");
+    let ids: Vec<u32> = offsets.keys().copied().collect();
+    let mut i = 0;
+    while i < ids.len() {
+        let mut j = i;
+        while j + 1 < ids.len() && ids[j + 1] == ids[j] + 1 {
+            j += 1;
+        }
+        s.push_str(&format!("{} {}\n", ids[i], j - i + 1));
+        for id in &ids[i..=j] {
+            s.push_str(&format!("{:010} 00000 n\r\n", offsets[id]));
+        }
+        i = j + 1;
+    }
+    let size = ids.last().copied().unwrap_or(0).max(doc.max_id) + 1;
+    let reference = |key: &[u8]| {
+        doc.trailer
+            .get(key)
+            .and_then(lopdf::Object::as_reference)
+            .ok()
+            .map(|(n, g)| format!(" /{} {n} {g} R", String::from_utf8_lossy(key)))
+    };
+    let root = reference(b"Root").context("排版结果没有 /Root")?;
+    let info = reference(b"Info").unwrap_or_default();
+    let id = doc
+        .trailer
+        .get(b"ID")
+        .and_then(lopdf::Object::as_array)
+        .ok()
+        .map(|a| {
+            let hex: Vec<String> = a
+                .iter()
+                .filter_map(|o| o.as_str().ok())
+                .map(|b| format!("<{}>", crate::evidence::hex(b)))
+                .collect();
+            format!(" /ID [{}]", hex.join(" "))
+        })
+        .unwrap_or_default();
+    s.push_str(&format!(
+        "trailer\n<< /Size {size}{root}{info}{id} /Prev {prev} >>\nstartxref\n{pos}\n%%EOF\n"
+    ));
+    out.write_all(s.as_bytes())?;
+    Ok(())
+}
