@@ -23,25 +23,37 @@ use sha2::Digest;
 /// The first bytes of a stand-in page's content.
 const MARKER: &[u8] = b"% dossier-evidence ";
 
+/// Stand-ins made so far, kept while their files are unchanged (shared by the compilations of
+/// a session, a `watch` and parallel binders): file → (marker key, stand-in PDF).
+pub type StandInCache = crate::paths::FingerprintCache<(String, Arc<Vec<u8>>)>;
+
 /// The PDF evidence a compilation was given stand-ins for: marker key → real file.
 #[derive(Default)]
 pub struct StandIns {
     files: Mutex<HashMap<String, PathBuf>>,
-    made: Mutex<HashMap<PathBuf, Arc<Vec<u8>>>>,
+    made: Arc<StandInCache>,
 }
 
 impl StandIns {
-    /// The stand-in of the PDF at `real`: one page per page of it, each the same size and
-    /// rotation, holding only its marker. Made once per file.
-    pub fn stand_in(&self, real: &Path) -> anyhow::Result<Arc<Vec<u8>>> {
-        if let Some(made) = lock(&self.made).get(real) {
-            return Ok(made.clone());
+    /// Stand-ins for one compilation, reusing those of `made`.
+    pub fn new(made: Arc<StandInCache>) -> StandIns {
+        StandIns {
+            files: Mutex::default(),
+            made,
         }
-        let data = std::fs::read(real).with_context(|| format!("无法读取 {}", real.display()))?;
-        let key = key_of(&data);
-        let bytes = Arc::new(stand_in_pdf(data, real, &key)?);
+    }
+
+    /// The stand-in of the PDF at `real`: one page per page of it, each the same size and
+    /// rotation, holding only its marker. Made once per file (while it is unchanged).
+    pub fn stand_in(&self, real: &Path) -> anyhow::Result<Arc<Vec<u8>>> {
+        let (key, bytes) = self.made.get_or_make(real, || {
+            let data =
+                std::fs::read(real).with_context(|| format!("无法读取 {}", real.display()))?;
+            let key = key_of(&data);
+            let bytes = Arc::new(stand_in_pdf(data, real, &key)?);
+            anyhow::Ok((key, bytes))
+        })?;
         lock(&self.files).insert(key, real.to_path_buf());
-        lock(&self.made).insert(real.to_path_buf(), bytes.clone());
         Ok(bytes)
     }
 

@@ -117,8 +117,8 @@ fn world(
     stamp: &Stamp,
     stand_ins: bool,
 ) -> DossierWorld {
-    let stand_ins =
-        (stand_ins && !stamp.pdfa).then(|| Arc::new(crate::assemble::StandIns::default()));
+    let stand_ins = (stand_ins && !stamp.pdfa)
+        .then(|| Arc::new(crate::assemble::StandIns::new(res.files.stand_ins.clone())));
     DossierWorld::new(
         res.fonts.clone(),
         rendered.main.clone(),

@@ -206,6 +206,8 @@ impl Fonts {
 /// keeps the same [`Bytes`] (whose hash Typst's caches already know).
 pub struct FileCache {
     cache: crate::paths::FingerprintCache<Bytes>,
+    /// Stand-ins of PDF evidence (see [`crate::assemble`]), kept the same way.
+    pub stand_ins: Arc<crate::assemble::StandInCache>,
 }
 
 /// The most evidence bytes kept between compilations. Beyond it the least recently used are
@@ -217,6 +219,7 @@ impl Default for FileCache {
     fn default() -> Self {
         FileCache {
             cache: crate::paths::FingerprintCache::with_budget(FILE_CACHE_BUDGET, Bytes::len),
+            stand_ins: Arc::default(),
         }
     }
 }
@@ -231,7 +234,8 @@ impl FileCache {
     /// Forgets files that no compilation asked for since `keep` was taken; bounds memory in a
     /// long `watch`.
     pub fn retain(&self, keep: impl Fn(&Path) -> bool) {
-        self.cache.retain(keep);
+        self.cache.retain(&keep);
+        self.stand_ins.retain(keep);
     }
 }
 
