@@ -277,7 +277,10 @@ impl<'a> Job<'a> {
         let plan = plan::plan(d, &opts);
         let short = &d.registry.units[unit].short;
         let stamp = Stamp::of(d, &format!("binder/{short}"), self.date);
-        let doc = build::build(&plan, d, &self.ready.res, &stamp)?;
+        let doc = build::build(&plan, d, &self.ready.res, &stamp);
+        // Binders share little layout: what Typst memoised for this one would only pile up.
+        typst::comemo::evict(0);
+        let doc = doc?;
         let path = self.dir.join(plan.target.file_name(""));
         let (file, ()) = output::stage(&path, |f| {
             let mut w = std::io::BufWriter::new(f);

@@ -375,6 +375,8 @@ pub fn dossier_places(
             },
         );
         let places = build::layout_places(&plan, d, res, stamp)?;
+        // Only the page numbers are kept: Typst's memoised layout of this volume can go.
+        typst::comemo::evict(0);
         for (id, (first, _)) in places.records {
             let at = if several {
                 format!("第{}册第{first}页", v.number)
