@@ -530,12 +530,18 @@ mod tests {
                 image::Rgb([255, 255, 255])
             }
         });
+        jpeg_with_exif(&img, orientation)
+    }
+
+    /// `img` as a JPEG (quality 90) with an EXIF orientation tag.
+    fn jpeg_with_exif(img: &image::RgbImage, orientation: u16) -> Vec<u8> {
         let mut exif = b"II*\0\x08\0\0\0\x01\0\x12\x01\x03\0\x01\0\0\0".to_vec();
         exif.extend_from_slice(&orientation.to_le_bytes());
         exif.extend_from_slice(&[0, 0, 0, 0, 0, 0]);
         let mut out = Vec::new();
         let mut enc = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90);
         enc.set_exif_metadata(exif).unwrap();
+        let (w, h) = img.dimensions();
         enc.write_image(img.as_raw(), w, h, image::ExtendedColorType::Rgb8)
             .unwrap();
         out
@@ -568,15 +574,7 @@ mod tests {
             (true, false) => image::Rgb([30, 30, 220]),
             (false, false) => image::Rgb([240, 220, 40]),
         });
-        let mut exif = b"II*\0\x08\0\0\0\x01\0\x12\x01\x03\0\x01\0\0\0".to_vec();
-        exif.extend_from_slice(&orientation.to_le_bytes());
-        exif.extend_from_slice(&[0, 0, 0, 0, 0, 0]);
-        let mut out = Vec::new();
-        let mut enc = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90);
-        enc.set_exif_metadata(exif).unwrap();
-        enc.write_image(img.as_raw(), w, h, image::ExtendedColorType::Rgb8)
-            .unwrap();
-        out
+        jpeg_with_exif(&img, orientation)
     }
 
     /// A one-page PDF rendered as a PDF viewer shows it (hayro, the renderer Typst uses), one
