@@ -8,8 +8,9 @@
 //! and tags of the frame stay exactly as Typst made them.
 //!
 //! Memory: the frame, and one evidence file at a time. Deterministic: markers name files by a
-//! digest of their content, and files are written in the order of those digests, so the same
-//! evidence gives the same bytes wherever the dossier and its output folder are.
+//! digest of the project path Typst asked for, and files are written in the order of those
+//! digests, so the same evidence gives the same bytes wherever the dossier and its output
+//! folder are.
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
@@ -23,38 +24,42 @@ use sha2::Digest;
 /// The first bytes of a stand-in page's content.
 const MARKER: &[u8] = b"% dossier-evidence ";
 
-/// Stand-ins made so far, kept while their files are unchanged (shared by the compilations of
-/// a session, a `watch` and parallel binders): file → (marker key, stand-in PDF).
-pub type StandInCache = crate::paths::FingerprintCache<(String, Arc<Vec<u8>>)>;
+/// The page boxes of PDF evidence read so far, kept while their files are unchanged (shared by
+/// the compilations of a session, a `watch` and parallel binders).
+pub type StandInCache = crate::paths::FingerprintCache<Arc<Vec<PageBox>>>;
+
+/// What a stand-in page copies of its real page: media box, crop box, rotation (degrees).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PageBox {
+    media: Rect,
+    crop: Rect,
+    rotate: i32,
+}
 
 /// The PDF evidence a compilation was given stand-ins for: marker key → real file.
 #[derive(Default)]
 pub struct StandIns {
     files: Mutex<HashMap<String, PathBuf>>,
-    made: Arc<StandInCache>,
+    boxes: Arc<StandInCache>,
 }
 
 impl StandIns {
-    /// Stand-ins for one compilation, reusing those of `made`.
-    pub fn new(made: Arc<StandInCache>) -> StandIns {
+    /// Stand-ins for one compilation, reusing the page boxes read into `boxes`.
+    pub fn new(boxes: Arc<StandInCache>) -> StandIns {
         StandIns {
             files: Mutex::default(),
-            made,
+            boxes,
         }
     }
 
-    /// The stand-in of the PDF at `real`: one page per page of it, each the same size and
-    /// rotation, holding only its marker. Made once per file (while it is unchanged).
-    pub fn stand_in(&self, real: &Path) -> anyhow::Result<Arc<Vec<u8>>> {
-        let (key, bytes) = self.made.get_or_make(real, || {
-            let data =
-                std::fs::read(real).with_context(|| format!("无法读取 {}", real.display()))?;
-            let key = key_of(&data);
-            let bytes = Arc::new(stand_in_pdf(data, real, &key)?);
-            anyhow::Ok((key, bytes))
-        })?;
-        lock(&self.files).insert(key, real.to_path_buf());
-        Ok(bytes)
+    /// The stand-in of the PDF at `real`, which Typst asked for as `asked` (its path in the
+    /// project, the same wherever the dossier is): one page per page of it, each the same
+    /// size and rotation, holding only its marker.
+    pub fn stand_in(&self, real: &Path, asked: &str) -> anyhow::Result<Vec<u8>> {
+        let boxes = self.boxes.get_or_make(real, || page_boxes(real).map(Arc::new))?;
+        let key = key_of(asked);
+        lock(&self.files).insert(key.clone(), real.to_path_buf());
+        Ok(stand_in_pdf(&boxes, &key))
     }
 
     /// Whether any stand-in was made.
@@ -71,50 +76,61 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// The marker key of a file: a digest of its content, so that the same evidence gives the
-/// same PDF wherever the dossier and its output folder are.
-fn key_of(data: &[u8]) -> String {
-    let digest = sha2::Sha256::digest(data);
+/// The marker key of a file: a digest of the path Typst asked for it by (`/evidence/05/a.pdf`,
+/// `/.normalized/<content digest>-1.pdf`), so that the same evidence gives the same PDF
+/// wherever the dossier and its output folder are.
+fn key_of(asked: &str) -> String {
+    let digest = sha2::Sha256::digest(asked.as_bytes());
     crate::evidence::hex(&digest[..12])
 }
 
-/// The stand-in PDF of the file at `real`.
-fn stand_in_pdf(data: Vec<u8>, real: &Path, key: &str) -> anyhow::Result<Vec<u8>> {
+/// The page boxes of the PDF at `real`.
+fn page_boxes(real: &Path) -> anyhow::Result<Vec<PageBox>> {
+    let data = std::fs::read(real).with_context(|| format!("无法读取 {}", real.display()))?;
     let source = hayro_syntax::Pdf::new(Arc::new(data))
         .map_err(|_| anyhow::anyhow!("{} 不是可读的 PDF", real.display()))?;
+    let rect = |r: hayro_syntax::object::Rect| {
+        Rect::new(r.x0 as f32, r.y0 as f32, r.x1 as f32, r.y1 as f32)
+    };
+    Ok((source.pages().iter())
+        .map(|page| PageBox {
+            media: rect(page.media_box()),
+            crop: rect(page.crop_box()),
+            rotate: match page.rotation() {
+                hayro_syntax::page::Rotation::None => 0,
+                hayro_syntax::page::Rotation::Horizontal => 90,
+                hayro_syntax::page::Rotation::Flipped => 180,
+                hayro_syntax::page::Rotation::FlippedHorizontal => 270,
+            },
+        })
+        .collect())
+}
+
+/// A stand-in PDF: pages with these boxes, each holding the marker `key` and its index.
+fn stand_in_pdf(boxes: &[PageBox], key: &str) -> Vec<u8> {
     let mut pdf = Pdf::new();
     let mut next = Ref::new(1);
     let (catalog, tree) = (next.bump(), next.bump());
-    let pages = source.pages();
-    let ids: Vec<(Ref, Ref)> = pages.iter().map(|_| (next.bump(), next.bump())).collect();
+    let ids: Vec<(Ref, Ref)> = boxes.iter().map(|_| (next.bump(), next.bump())).collect();
     pdf.catalog(catalog).pages(tree);
     pdf.pages(tree)
         .kids(ids.iter().map(|i| i.0))
         .count(ids.len() as i32);
-    let rect = |r: hayro_syntax::object::Rect| {
-        Rect::new(r.x0 as f32, r.y0 as f32, r.x1 as f32, r.y1 as f32)
-    };
-    for (n, (page, &(id, content))) in pages.iter().zip(&ids).enumerate() {
-        let rotate = match page.rotation() {
-            hayro_syntax::page::Rotation::None => 0,
-            hayro_syntax::page::Rotation::Horizontal => 90,
-            hayro_syntax::page::Rotation::Flipped => 180,
-            hayro_syntax::page::Rotation::FlippedHorizontal => 270,
-        };
+    for (n, (b, &(id, content))) in boxes.iter().zip(&ids).enumerate() {
         let mut p = pdf.page(id);
         p.parent(tree)
-            .media_box(rect(page.media_box()))
-            .crop_box(rect(page.crop_box()))
+            .media_box(b.media)
+            .crop_box(b.crop)
             .contents(content);
-        if rotate != 0 {
-            p.rotate(rotate);
+        if b.rotate != 0 {
+            p.rotate(b.rotate);
         }
         p.finish();
         let mut body = MARKER.to_vec();
         body.extend_from_slice(format!("{key} {n}\n").as_bytes());
         pdf.stream(content, &body);
     }
-    Ok(pdf.finish())
+    pdf.finish()
 }
 
 /// One stand-in found in a frame: its object number, file and 0-based page.

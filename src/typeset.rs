@@ -315,22 +315,23 @@ impl DossierWorld {
         self.stand_ins.clone()
     }
 
-    /// The bytes Typst gets for the file at `path`: the stand-in of a PDF when this world gives
-    /// them, else the file itself (through the shared cache).
-    fn serve(&self, path: &Path, shown: &Path) -> FileResult<Bytes> {
+    /// The bytes Typst gets for the file at `path`, which it asked for as `asked`: the
+    /// stand-in of a PDF when this world gives them, else the file itself (through the shared
+    /// cache).
+    fn serve(&self, path: &Path, asked: &str) -> FileResult<Bytes> {
         let is_pdf = path
             .extension()
             .and_then(|e| e.to_str())
             .is_some_and(|e| e.eq_ignore_ascii_case("pdf"));
         if let (Some(stand_ins), true) = (&self.stand_ins, is_pdf) {
             return stand_ins
-                .stand_in(path)
-                .map(|b| Bytes::new(b.as_ref().clone()))
+                .stand_in(path, asked)
+                .map(Bytes::new)
                 .map_err(|e| FileError::Other(Some(format!("{e:#}").into())));
         }
         self.cache
             .read(path)
-            .map_err(|e| FileError::from_io(e, shown))
+            .map_err(|e| FileError::from_io(e, Path::new(asked)))
     }
 
     /// Shares a file cache with other compilations (a `watch` session).
@@ -362,7 +363,7 @@ impl DossierWorld {
                 return Err(FileError::AccessDenied);
             }
             let path = dir.join(name);
-            return self.serve(&path, &path);
+            return self.serve(&path, &virtual_path);
         }
         let path = rooted
             .vpath()
@@ -372,7 +373,7 @@ impl DossierWorld {
         if !real.starts_with(root) {
             return Err(FileError::AccessDenied);
         }
-        self.serve(&real, &path)
+        self.serve(&real, &virtual_path)
     }
 }
 
