@@ -56,7 +56,9 @@ impl StandIns {
     /// project, the same wherever the dossier is): one page per page of it, each the same
     /// size and rotation, holding only its marker.
     pub fn stand_in(&self, real: &Path, asked: &str) -> anyhow::Result<Vec<u8>> {
-        let boxes = self.boxes.get_or_make(real, || page_boxes(real).map(Arc::new))?;
+        let boxes = self
+            .boxes
+            .get_or_make(real, || page_boxes(real).map(Arc::new))?;
         let key = key_of(asked);
         lock(&self.files).insert(key.clone(), real.to_path_buf());
         Ok(stand_in_pdf(&boxes, &key))
