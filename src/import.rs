@@ -22,7 +22,7 @@ use calamine::{Data, Reader};
 
 use crate::diag::{Diagnostic, Place, Report};
 use crate::load::{ITEMS_DIR, Overlay};
-use crate::model::{Date, ItemFile};
+use crate::model::Date;
 use crate::sheets::{COLUMNS, CONTEXT_COLUMNS, Col, HELP_SHEET, NAMES_SHEET, RECORDS_SHEET, Row};
 
 /// Where a row is in the workbook.
@@ -373,8 +373,8 @@ pub fn plan(root: &Path, read: Read, shown: &str) -> anyhow::Result<Plan> {
         }
         return Ok(plan);
     }
-    let items = item_texts(root, &sources.items)?;
-    let catalog_items = catalog_items(root)?;
+    let items = item_texts(&sources)?;
+    let catalog_items = catalog_items(&sources);
     let mut edits = Edits::new(&items);
     let ctx = RowCtx {
         catalog: &catalog_items,
@@ -405,29 +405,31 @@ pub fn plan(root: &Path, read: Read, shown: &str) -> anyhow::Result<Plan> {
     Ok(plan)
 }
 
-/// The item numbers of the dossier's task table.
-fn catalog_items(root: &Path) -> anyhow::Result<BTreeSet<u32>> {
-    let checked = crate::validate::validate(crate::load::load(root)?);
-    let d = checked.dossier.or(checked.incomplete);
-    Ok(match d {
-        Some(d) => d.catalog.items.iter().map(|i| i.number).collect(),
-        None => crate::catalog::Catalog::get()
-            .items
-            .iter()
-            .map(|i| i.number)
-            .collect(),
-    })
+/// The item numbers of the dossier's task table: its own, or the embedded one (no evidence is
+/// read for this; the new texts are validated whole later).
+fn catalog_items(sources: &crate::load::Sources) -> BTreeSet<u32> {
+    let text = sources.report.source(crate::load::TASK_TABLE_FILE);
+    let catalog = crate::county::task_table(
+        sources.task_table.clone(),
+        text.map(|t| &**t),
+        sources.config.as_ref(),
+        &mut Vec::new(),
+    );
+    let catalog =
+        catalog.unwrap_or_else(|| std::sync::Arc::new(crate::catalog::Catalog::get().clone()));
+    catalog.items.iter().map(|i| i.number).collect()
 }
 
 /// The item files that parsed, by item number, with their records' rows and first lines.
-fn item_texts(
-    root: &Path,
-    items: &[(String, ItemFile)],
-) -> anyhow::Result<BTreeMap<u32, ItemText>> {
+fn item_texts(sources: &crate::load::Sources) -> anyhow::Result<BTreeMap<u32, ItemText>> {
     let mut out = BTreeMap::new();
-    for (rel, f) in items {
-        let text =
-            std::fs::read_to_string(root.join(rel)).with_context(|| format!("无法读取 {rel}"))?;
+    for (rel, f) in &sources.items {
+        // The text the loader read and parsed: the records' lines are lines of it.
+        let text = sources
+            .report
+            .source(rel)
+            .map(|t| t.to_string())
+            .with_context(|| format!("无法读取 {rel}"))?;
         let records = (f.records.iter().flatten())
             .filter_map(|r| {
                 let n = r.value.number.as_ref()?.value;
@@ -762,7 +764,7 @@ fn scalar(text: &str) -> String {
     if plain(text) {
         text.to_string()
     } else {
-        crate::sheets::quoted(text)
+        crate::yaml::quoted(text)
     }
 }
 
@@ -771,7 +773,7 @@ fn flow_scalar(text: &str) -> String {
     if plain(text) && !text.contains([',', '[', ']', '{', '}']) {
         text.to_string()
     } else {
-        crate::sheets::quoted(text)
+        crate::yaml::quoted(text)
     }
 }
 
@@ -861,7 +863,7 @@ fn files_yaml(
         }
         let mut parts = vec![format!("路径: {}", flow_scalar(p))];
         if !pg.is_empty() {
-            parts.push(format!("页码: {}", crate::sheets::quoted(pg)));
+            parts.push(format!("页码: {}", crate::yaml::quoted(pg)));
         }
         if yes {
             parts.push("仅入包: 是".to_string());
@@ -927,6 +929,7 @@ pub fn apply(root: &Path, plan: &Plan) -> anyhow::Result<Vec<PathBuf>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::ItemFile;
 
     /// An item file as `item_texts` reads it.
     fn item_text(text: &str) -> ItemText {

@@ -112,7 +112,7 @@ fn units_yaml_header(s: &mut String, county: &str) {
 
 /// The 单位组 of units.yaml, without the members another county does not have (`dropped`).
 fn write_unit_groups(s: &mut String, data: &UnitsFile, dropped: &[String]) {
-    let q = yaml_str;
+    let q = crate::yaml::quoted;
     let _ = writeln!(s, "单位组:");
     for g in &data.groups {
         let g = &g.value;
@@ -145,7 +145,7 @@ pub fn units_yaml(catalog: &Catalog, county: &str) -> String {
     let data: UnitsFile = crate::yaml::parse(crate::load::UNITS_FILE, DEFAULT_UNITS_YAML)
         .expect("the embedded units.yaml parses");
     let swap = |t: &str| t.replace(&seed.county, county);
-    let q = yaml_str;
+    let q = crate::yaml::quoted;
     let mut s = String::new();
     units_yaml_header(&mut s, county);
     if let Some(g) = &data.leading_group {
@@ -198,7 +198,7 @@ pub fn units_yaml(catalog: &Catalog, county: &str) -> String {
 /// every row that differs from the seed's, for the office to review.
 pub fn task_table_yaml(table: &Catalog) -> String {
     let seed = Catalog::get();
-    let q = yaml_str;
+    let q = crate::yaml::quoted;
     let mut s = String::new();
     let _ = writeln!(
         s,
@@ -259,7 +259,7 @@ fn write_criterion(
     seed: Option<&crate::catalog::Criterion>,
     seed_county: &str,
 ) {
-    let q = yaml_str;
+    let q = crate::yaml::quoted;
     if seed.is_some_and(|x| x.text != c.text) {
         let _ = writeln!(s, "      # 请核对：示例此处写的是{seed_county}");
     }
@@ -312,7 +312,7 @@ fn write_criterion(
 
 /// A target as a YAML flow mapping's fields.
 fn target_fields(t: &crate::catalog::Target) -> String {
-    let q = yaml_str;
+    let q = crate::yaml::quoted;
     let op = match t.op {
         crate::catalog::Op::Ge => ">=",
         crate::catalog::Op::Gt => ">",
@@ -333,11 +333,6 @@ fn target_fields(t: &crate::catalog::Target) -> String {
         fields.push(format!("text: {}", q(x)));
     }
     fields.join(", ")
-}
-
-/// A YAML double-quoted string (a JSON string is one).
-fn yaml_str(text: &str) -> String {
-    serde_json::to_string(text).unwrap_or_else(|_| format!("\"{text}\""))
 }
 
 /// An item file of `county` with no records, its entry in `catalog` in comments.

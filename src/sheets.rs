@@ -268,21 +268,16 @@ pub fn measure_yaml(m: &Measure) -> String {
         parts.push(format!("考核内容: {}", c.value));
     }
     if let Some(t) = &m.target {
-        parts.push(format!("指标项: {}", quoted(&t.value)));
+        parts.push(format!("指标项: {}", crate::yaml::quoted(&t.value)));
     }
     parts.push(format!("数值: {}", m.value));
     if let Some(r) = m.reference {
         parts.push(format!("参照值: {r}"));
     }
     if let Some(n) = &m.note {
-        parts.push(format!("说明: {}", quoted(n)));
+        parts.push(format!("说明: {}", crate::yaml::quoted(n)));
     }
     format!("{{{}}}", parts.join(", "))
-}
-
-/// A YAML double-quoted string (a JSON string is one).
-pub fn quoted(text: &str) -> String {
-    serde_json::to_string(text).unwrap_or_else(|_| format!("\"{text}\""))
 }
 
 /// What the workbook is made from: the records as written, the task table, the registry.

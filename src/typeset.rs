@@ -363,7 +363,7 @@ impl DossierWorld {
                 return Err(FileError::AccessDenied);
             }
             let path = dir.join(name);
-            return self.serve(&path, &virtual_path);
+            return self.serve(&path, virtual_path);
         }
         let path = rooted
             .vpath()
@@ -373,7 +373,7 @@ impl DossierWorld {
         if !real.starts_with(root) {
             return Err(FileError::AccessDenied);
         }
-        self.serve(&real, &virtual_path)
+        self.serve(&real, virtual_path)
     }
 }
 

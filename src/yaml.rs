@@ -42,6 +42,12 @@ pub fn pos_of<T>(s: &Spanned<T>) -> Pos {
     pos(&s.referenced)
 }
 
+/// `text` as a YAML double-quoted string (a JSON string is one): reads back as `text`
+/// whatever it holds.
+pub fn quoted(text: &str) -> String {
+    serde_json::to_string(text).unwrap_or_else(|_| format!("\"{text}\""))
+}
+
 /// A parser location as a diagnostic position.
 pub fn pos(l: &Location) -> Pos {
     Pos::new(
