@@ -10,8 +10,6 @@ pub mod xlsx;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde::Serialize;
-
 use crate::catalog::{Catalog, Item};
 use crate::model::Date;
 use crate::validate::{Dossier, Rec};
@@ -20,7 +18,7 @@ use crate::validate::{Dossier, Rec};
 pub const BONUS_GROUP: &str = "加分项";
 
 /// Where the collection stands.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Progress {
     /// The dossier's title.
     pub title: String,
@@ -43,7 +41,7 @@ pub struct Progress {
 }
 
 /// Totals over the dossier (bonus criteria counted apart).
-#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Totals {
     /// Assessment items.
     pub items: usize,
@@ -92,7 +90,7 @@ pub fn percent(part: usize, whole: usize) -> u32 {
 }
 
 /// One group of items.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct GroupStatus {
     /// 一 … 五, 加分项.
     pub id: String,
@@ -105,7 +103,7 @@ pub struct GroupStatus {
 }
 
 /// One item.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct ItemStatus {
     /// 1–21.
     pub number: u32,
@@ -122,7 +120,7 @@ pub struct ItemStatus {
 }
 
 /// One criterion.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct CriterionStatus {
     /// 1-based position in its item.
     pub index: usize,
@@ -130,8 +128,6 @@ pub struct CriterionStatus {
     pub text: String,
     /// The units the task table gives it (names as in the registry).
     pub units: Vec<String>,
-    /// The task numbers of its row.
-    pub tasks: Vec<u32>,
     /// The records that support it.
     pub records: Vec<RecordRef>,
     /// Their pages.
@@ -145,7 +141,7 @@ pub struct CriterionStatus {
 }
 
 /// A record as the status lists it.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecordRef {
     /// 件号, e.g. 05-03.
     pub label: String,
@@ -162,7 +158,7 @@ pub struct RecordRef {
 }
 
 /// A quantitative target and what was measured against it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct TargetStatus {
     /// What is measured.
     pub name: String,
@@ -177,7 +173,7 @@ pub struct TargetStatus {
 }
 
 /// One unit's work.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct UnitStatus {
     /// The unit's name as the registry writes it.
     pub name: String,
@@ -196,7 +192,7 @@ pub struct UnitStatus {
 }
 
 /// A task of a unit.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct UnitTask {
     /// Item number.
     pub item: u32,
@@ -209,7 +205,7 @@ pub struct UnitTask {
 }
 
 /// A criterion a unit still owes.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Owed {
     /// Item number.
     pub item: u32,
@@ -294,7 +290,6 @@ fn item_status(d: &Dossier, item: &Item, recs: &[Rec], bonus: bool, inputs: &Inp
                 index: k,
                 text: c.text.clone(),
                 units: row_units(d, &row.units),
-                tasks: row.tasks.iter().map(|t| t.number).collect(),
                 pages: supporting.iter().map(|r| r.pages()).sum(),
                 covered: !supporting.is_empty(),
                 records: (supporting.iter())

@@ -11,7 +11,7 @@ use crate::import::{At, Plan};
 pub fn export(args: &ExportArgs, env: &Env) -> anyhow::Result<Status> {
     let root = &args.dossier.dir;
     let out = Printer::new(crate::cli::Format::Text, root, env);
-    crate::cmd::status::refuse_existing(&args.xlsx, args.force)?;
+    refuse_existing(&args.xlsx, args.force)?;
     let sources = crate::load::load(root)?;
     let items = sources.items.clone();
     let checked = crate::validate::validate(sources);
@@ -163,4 +163,15 @@ fn print_plan(out: &Printer, plan: &Plan) {
     if plan.unchanged > 0 {
         out.result(&format!("{} 件材料没有变化", plan.unchanged));
     }
+}
+
+/// Refuses a file that exists (for writers that must not overwrite a user's edits).
+pub fn refuse_existing(path: &std::path::Path, force: bool) -> anyhow::Result<()> {
+    if path.exists() && !force {
+        bail!(
+            "{} 已存在，没有覆盖（它可能是填写过的登记表）。换一个文件名，或加 --force 覆盖",
+            path.display()
+        );
+    }
+    Ok(())
 }

@@ -5,7 +5,6 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use anyhow::bail;
 use serde_json::json;
 
 use crate::cli::StatusArgs;
@@ -185,15 +184,4 @@ fn href(name: &str) -> String {
         }
     }
     s
-}
-
-/// Refuses a file that exists (for writers that must not overwrite a user's edits).
-pub fn refuse_existing(path: &Path, force: bool) -> anyhow::Result<()> {
-    if path.exists() && !force {
-        bail!(
-            "{} 已存在，没有覆盖（它可能是填写过的登记表）。换一个文件名，或加 --force 覆盖",
-            path.display()
-        );
-    }
-    Ok(())
 }

@@ -224,9 +224,10 @@ fn data_units<'a>(names: impl IntoIterator<Item = &'a str>) -> String {
 /// A record as a link to its page, or as text.
 fn record_link(r: &RecordRef) -> String {
     let text = format!("{} {}", esc(&r.label), esc(&r.title));
+    let date = r.date.as_deref().map(esc).unwrap_or_default();
     match &r.link {
-        Some(href) => format!("<a href=\"{}\">{text}</a>", esc(href)),
-        None => text,
+        Some(href) => format!("<a href=\"{}\" title=\"{date}\">{text}</a>", esc(href)),
+        None => format!("<span title=\"{date}\">{text}</span>"),
     }
 }
 
