@@ -21,12 +21,38 @@ use anyhow::{Context, bail};
 use pdf_writer::{Finish, Pdf, Rect, Ref};
 use sha2::Digest;
 
+use crate::normalize::PassThrough;
+use crate::paths::Fingerprint;
+
 /// The first bytes of a stand-in page's content.
 const MARKER: &[u8] = b"% dossier-evidence ";
 
-/// The page boxes of PDF evidence read so far, kept while their files are unchanged (shared by
-/// the compilations of a session, a `watch` and parallel binders).
-pub type StandInCache = crate::paths::FingerprintCache<Arc<Vec<PageBox>>>;
+/// The pages of evidence read so far, kept while their files are unchanged (shared by the
+/// compilations of a session, a `watch` and parallel binders).
+pub type StandInCache = crate::paths::FingerprintCache<Arc<Pages>>;
+
+/// What a stand-in needs of an evidence file: its page boxes, and for a JPEG that passes
+/// through, how it is placed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pages {
+    boxes: Vec<PageBox>,
+    jpeg: Option<PassThrough>,
+}
+
+impl Pages {
+    /// The one page of a JPEG that passes through.
+    pub fn jpeg(p: PassThrough) -> Pages {
+        let rect = Rect::new(0.0, 0.0, p.size.0 as f32, p.size.1 as f32);
+        Pages {
+            boxes: vec![PageBox {
+                media: rect,
+                crop: rect,
+                rotate: 0,
+            }],
+            jpeg: Some(p),
+        }
+    }
+}
 
 /// What a stand-in page copies of its real page: media box, crop box, rotation (degrees).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -36,10 +62,19 @@ pub struct PageBox {
     rotate: i32,
 }
 
-/// The PDF evidence a compilation was given stand-ins for: marker key → real file.
+/// What a stand-in stands for: pages of a PDF, or a JPEG that passes through (see
+/// [`crate::normalize::pass_through`]), drawn on its page as its one-page PDF would, as it
+/// was when the stand-in was made (the assembler checks the file is unchanged).
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Source {
+    Pdf,
+    Jpeg(PassThrough, Option<Fingerprint>),
+}
+
+/// The evidence a compilation was given stand-ins for: marker key → real file.
 #[derive(Default)]
 pub struct StandIns {
-    files: Mutex<HashMap<String, PathBuf>>,
+    files: Mutex<HashMap<String, (PathBuf, Source)>>,
     boxes: Arc<StandInCache>,
 }
 
@@ -56,12 +91,29 @@ impl StandIns {
     /// project, the same wherever the dossier is): one page per page of it, each the same
     /// size and rotation, holding only its marker.
     pub fn stand_in(&self, real: &Path, asked: &str) -> anyhow::Result<Vec<u8>> {
-        let boxes = self
-            .boxes
-            .get_or_make(real, || page_boxes(real).map(Arc::new))?;
+        let pages = self.boxes.get_or_make(real, || {
+            page_boxes(real).map(|boxes| Arc::new(Pages { boxes, jpeg: None }))
+        })?;
+        Ok(self.made(real, asked, &pages.boxes, Source::Pdf))
+    }
+
+    /// The stand-in of the JPEG at `real` (one that passes through), asked for as `asked`: one
+    /// page of the size its one-page PDF would have.
+    pub fn jpeg_stand_in(&self, real: &Path, asked: &str) -> anyhow::Result<Vec<u8>> {
+        let print = Fingerprint::of(real);
+        let pages = (self.boxes).get_or_make(real, || {
+            pass_through_of(real).map(|p| Arc::new(Pages::jpeg(p)))
+        })?;
+        let Some(placed) = pages.jpeg else {
+            bail!("{} 不是可以直接嵌入的 JPEG", real.display());
+        };
+        Ok(self.made(real, asked, &pages.boxes, Source::Jpeg(placed, print)))
+    }
+
+    fn made(&self, real: &Path, asked: &str, boxes: &[PageBox], source: Source) -> Vec<u8> {
         let key = key_of(asked);
-        lock(&self.files).insert(key.clone(), real.to_path_buf());
-        Ok(stand_in_pdf(&boxes, &key))
+        lock(&self.files).insert(key.clone(), (real.to_path_buf(), source));
+        stand_in_pdf(boxes, &key)
     }
 
     /// Whether any stand-in was made.
@@ -69,7 +121,7 @@ impl StandIns {
         lock(&self.files).is_empty()
     }
 
-    fn file(&self, key: &str) -> Option<PathBuf> {
+    fn file(&self, key: &str) -> Option<(PathBuf, Source)> {
         lock(&self.files).get(key).cloned()
     }
 }
@@ -84,6 +136,14 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 fn key_of(asked: &str) -> String {
     let digest = sha2::Sha256::digest(asked.as_bytes());
     crate::evidence::hex(&digest[..12])
+}
+
+/// How the JPEG at `real` passes through; an error if it does not (it changed since it was
+/// normalised).
+fn pass_through_of(real: &Path) -> anyhow::Result<crate::normalize::PassThrough> {
+    let data = std::fs::read(real).with_context(|| format!("无法读取 {}", real.display()))?;
+    crate::normalize::pass_through(&data)?
+        .with_context(|| format!("{} 在生成过程中被改动了，请重新生成", real.display()))
 }
 
 /// The page boxes of the PDF at `real`.
@@ -140,6 +200,7 @@ struct Found {
     id: u32,
     key: String,
     file: PathBuf,
+    source: Source,
     page: usize,
 }
 
@@ -149,7 +210,14 @@ pub fn write(frame: &[u8], stand_ins: &StandIns, out: &mut impl Write) -> anyhow
     if stand_ins.is_empty() {
         return Ok(());
     }
-    let doc = lopdf::Document::load_mem(frame).context("排版结果无法读回（拼装证据页）")?;
+    // Only the stand-ins are kept of the frame's objects (and the trailer): the frame's fonts,
+    // pages and contents are already written and need not be held twice.
+    let options = lopdf::LoadOptions {
+        filter: Some(keep_stand_ins),
+        ..lopdf::LoadOptions::default()
+    };
+    let doc = lopdf::Document::load_mem_with_options(frame, options)
+        .context("排版结果无法读回（拼装证据页）")?;
     let found = stand_ins_in(&doc, stand_ins)?;
     if found.is_empty() {
         return Ok(());
@@ -165,7 +233,10 @@ pub fn write(frame: &[u8], stand_ins: &StandIns, out: &mut impl Write) -> anyhow
     // One file at a time, all its pages in one extraction so that what they share (fonts,
     // images) is written once.
     for group in found.chunk_by(|a, b| a.key == b.key) {
-        let chunk = file_xobjects(group, &mut next)?;
+        let chunk = match group[0].source {
+            Source::Pdf => file_xobjects(group, &mut next)?,
+            Source::Jpeg(placed, print) => jpeg_xobjects(group, placed, print, &mut next)?,
+        };
         for (id, at) in object_offsets(&chunk)? {
             offsets.insert(id, pos + at);
         }
@@ -173,6 +244,35 @@ pub fn write(frame: &[u8], stand_ins: &StandIns, out: &mut impl Write) -> anyhow
         pos += chunk.len();
     }
     write_xref(out, &doc, &offsets, (pos, prev))
+}
+
+/// Whether an object of the frame is kept when it is read back: a form XObject whose content
+/// starts with the marker (or is not read yet: its length is an indirect object, and the
+/// lengths, plain integers, are kept too), or an object stream (which may hold anything).
+fn keep_stand_ins(
+    id: (u32, u16),
+    object: &mut lopdf::Object,
+) -> Option<((u32, u16), lopdf::Object)> {
+    let keep = match &*object {
+        lopdf::Object::Integer(_) => true,
+        lopdf::Object::Stream(stream) => {
+            let dict = &stream.dict;
+            dict.has_type(b"ObjStm")
+                || (dict.get(b"Subtype").and_then(|s| s.as_name()).ok() == Some(b"Form")
+                    && (stream.content.is_empty() || stand_in_body(stream).is_some()))
+        }
+        _ => false,
+    };
+    // lopdf keeps its own object when the answer is `Some`; what is returned is not used.
+    keep.then_some((id, lopdf::Object::Null))
+}
+
+/// The text after the marker of a stand-in's content stream.
+fn stand_in_body(stream: &lopdf::Stream) -> Option<Vec<u8>> {
+    let body = stream
+        .decompressed_content()
+        .unwrap_or_else(|_| stream.content.clone());
+    body.strip_prefix(MARKER).map(<[u8]>::to_vec)
 }
 
 /// The stand-in XObjects of a frame, by file and page.
@@ -186,25 +286,23 @@ fn stand_ins_in(doc: &lopdf::Document, stand_ins: &StandIns) -> anyhow::Result<V
         if !form {
             continue;
         }
-        let body = stream
-            .decompressed_content()
-            .unwrap_or_else(|_| stream.content.clone());
-        let Some(rest) = body.strip_prefix(MARKER) else {
+        let Some(rest) = stand_in_body(stream) else {
             continue;
         };
-        let text = String::from_utf8_lossy(rest);
+        let text = String::from_utf8_lossy(&rest);
         let mut parts = text.split_whitespace();
         let (Some(key), Some(Ok(page))) = (parts.next(), parts.next().map(str::parse::<usize>))
         else {
             bail!("排版结果里的证据占位页 {id} 无法识别");
         };
-        let Some(file) = stand_ins.file(key) else {
+        let Some((file, source)) = stand_ins.file(key) else {
             bail!("排版结果里的证据占位页 {id} 指向未知的文件");
         };
         found.push(Found {
             id,
             key: key.to_string(),
             file,
+            source,
             page,
         });
     }
@@ -250,6 +348,43 @@ fn file_xobjects(group: &[Found], next: &mut u32) -> anyhow::Result<pdf_writer::
     Ok(extracted
         .chunk
         .renumber(|r| roots.get(&r).copied().unwrap_or(r)))
+}
+
+/// A JPEG that passes through as the form XObject of each stand-in of it (one, normally): the
+/// image drawn over the page as its one-page PDF would (orientation by the matrix), the image
+/// numbered `next`.
+fn jpeg_xobjects(
+    group: &[Found],
+    placed: PassThrough,
+    print: Option<Fingerprint>,
+    next: &mut u32,
+) -> anyhow::Result<pdf_writer::Chunk> {
+    let file = &group[0].file;
+    let data = std::fs::read(file).with_context(|| format!("无法读取 {}", file.display()))?;
+    if print.is_none()
+        || Fingerprint::of(file) != print
+        || data.len() as u64 != print.map_or(0, |p| p.size)
+    {
+        bail!(
+            "{} 在生成过程中被改动了，请等文件复制完成后重新生成",
+            file.display()
+        );
+    }
+    let (pw, ph) = (placed.size.0 as f32, placed.size.1 as f32);
+    let image = Ref::new(*next as i32);
+    *next += 1;
+    let mut chunk = pdf_writer::Chunk::new();
+    let content = crate::normalize::jpeg_content(placed.orientation, pw, ph);
+    for f in group {
+        let mut form = chunk.form_xobject(Ref::new(f.id as i32), &content);
+        form.bbox(Rect::new(0.0, 0.0, pw, ph));
+        form.resources()
+            .x_objects()
+            .pair(pdf_writer::Name(b"Im0"), image);
+        form.finish();
+    }
+    crate::normalize::write_jpeg_image(&mut chunk, image, &placed.jpeg(&data));
+    Ok(chunk)
 }
 
 /// Where each object of a chunk starts in its bytes. pdf-writer writes objects one after

@@ -271,6 +271,14 @@ pub fn ready(
     if !prepared.failed.is_empty() {
         return Ok(Err(unreadable(d, &prepared.failed)));
     }
+    // What normalising found of the JPEGs that pass through: their stand-ins need not read
+    // them again.
+    for (rel, placed) in &prepared.passed {
+        let pages = crate::assemble::Pages::jpeg(*placed);
+        let _ = (files.stand_ins).get_or_make(&d.canonical_root.join(rel), || {
+            Ok::<_, std::convert::Infallible>(Arc::new(pages))
+        });
+    }
     if prepared.made > 0 {
         events.notice(format!(
             "已规范化 {} 个证据文件（缩放图片、拆分大 PDF；原件不变）",

@@ -35,6 +35,11 @@ const DPI: f64 = 150.0;
 const QUALITY: u8 = 85;
 /// The Typst folder the cache is served under.
 pub const VIRTUAL_DIR: &str = "/.normalized";
+/// The Typst folder a JPEG that passes through is served under, by its path in the dossier
+/// (`/.jpeg/evidence/05/扫描件.jpg`): a one-page PDF of it, made on the fly — or, when the
+/// page assembler is used, a stand-in whose page the assembler writes straight from the file.
+/// Nothing is copied into the cache.
+pub const PASS_THROUGH_DIR: &str = "/.jpeg";
 
 /// Where each typeset page of each evidence file comes from after normalising:
 /// `(file, page)` → Typst path of a one-page PDF (page 1 of it), or of a JPEG in image mode.
@@ -46,6 +51,8 @@ pub struct Prepared {
     pub made: usize,
     /// Files taken from the cache.
     pub cached: usize,
+    /// JPEGs that pass through (served from where they are), and how each is placed.
+    pub passed: Vec<(String, PassThrough)>,
     /// Files that could not be normalised: path and why (the caller reports them at the records).
     pub failed: Vec<(String, String)>,
 }
@@ -101,8 +108,7 @@ pub fn prepare(
     let done = std::sync::atomic::AtomicUsize::new(0);
     let progress = std::sync::Mutex::new(progress);
     let results = crate::par::map(&jobs, 16, |(rel, kind, pages)| {
-        let path = d.canonical_root.join(rel);
-        let result = prepare_file(&path, *kind, pages.len(), cache, form);
+        let result = prepare_file(d, rel, *kind, pages.len(), cache, form);
         let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
         if let Ok(mut p) = progress.lock() {
             p(n, total);
@@ -121,15 +127,16 @@ pub fn prepare(
             Err(Failure::Output(e)) => return Err(e),
         };
         match result {
-            Ok((names, made)) => {
-                if made {
+            Ok((paths, made, passed)) => {
+                if let Some(p) = passed {
+                    out.passed.push((rel.clone(), p));
+                } else if made {
                     out.made += 1
                 } else {
                     out.cached += 1
                 }
-                for (page, name) in pages.iter().zip(names) {
-                    out.pages
-                        .insert((rel.clone(), *page), format!("{VIRTUAL_DIR}/{name}"));
+                for (page, path) in pages.iter().zip(paths) {
+                    out.pages.insert((rel.clone(), *page), path);
                 }
             }
             Err(e) => out
@@ -141,18 +148,27 @@ pub fn prepare(
     Ok(out)
 }
 
-/// Normalises one file; returns the cache file names of its pages (in page order) and whether
-/// anything had to be made.
+/// Normalises the file `rel` of the dossier; returns the Typst paths of its pages (in page
+/// order) and whether anything had to be made. A JPEG that passes through (see [`image_page`])
+/// is neither hashed nor copied: it is served from where it is.
 fn prepare_file(
-    path: &Path,
+    d: &Dossier,
+    rel: &str,
     kind: Kind,
     pages: usize,
     cache: &Path,
     form: ImageForm,
-) -> Result<(Vec<String>, bool), Failure> {
-    let data = std::fs::read(path)
+) -> Result<(Vec<String>, bool, Option<PassThrough>), Failure> {
+    let path = d.canonical_root.join(rel);
+    let data = std::fs::read(&path)
         .with_context(|| format!("无法读取 {}", path.display()))
         .map_err(Failure::Evidence)?;
+    if kind.is_image()
+        && form == ImageForm::Pdf
+        && let Some(p) = pass_through(&data).map_err(Failure::Evidence)?
+    {
+        return Ok((vec![format!("{PASS_THROUGH_DIR}/{rel}")], false, Some(p)));
+    }
     let mut h = sha2::Sha256::new();
     h.update(env!("CARGO_PKG_VERSION").as_bytes());
     h.update(VERSION.as_bytes());
@@ -163,8 +179,9 @@ fn prepare_file(
         (_, ImageForm::Pdf) => vec![format!("{key}.pdf")],
         (_, ImageForm::Jpeg) => vec![format!("{key}.jpg")],
     };
+    let paths = names.iter().map(|n| format!("{VIRTUAL_DIR}/{n}")).collect();
     if names.iter().all(|n| cache.join(n).is_file()) {
-        return Ok((names, false));
+        return Ok((paths, false, None));
     }
     let outputs = match (kind, form) {
         (Kind::Pdf, _) => split_pdf(data),
@@ -184,7 +201,7 @@ fn prepare_file(
             .with_context(|| format!("无法写入规范化缓存 {}", cache.display()))
             .map_err(Failure::Output)?;
     }
-    Ok((names, true))
+    Ok((paths, true, None))
 }
 
 /// Why a file could not be normalised: the evidence (reported at its records), or the output
@@ -223,6 +240,41 @@ pub const PASS_THROUGH_MAX_DPI: f64 = 400.0;
 
 /// The one-page PDF of a JPEG embedded unchanged, when it can be (see [`image_page`]).
 fn passed_through(data: &[u8]) -> anyhow::Result<Option<Vec<u8>>> {
+    Ok(pass_through(data)?.map(|p| jpeg_pdf(&[p.jpeg(data)], p.size)))
+}
+
+/// A JPEG embedded unchanged: its page size and how it is stored.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PassThrough {
+    /// The page (and evidence) size in points.
+    pub size: (f64, f64),
+    /// Width in pixels, as stored.
+    pub width: u32,
+    /// Height in pixels, as stored.
+    pub height: u32,
+    /// One channel (DeviceGray) rather than three.
+    pub gray: bool,
+    /// EXIF orientation (1–8), applied by the matrix.
+    pub orientation: u8,
+}
+
+impl PassThrough {
+    /// The JPEG `data` (whose header this is) ready to embed.
+    pub fn jpeg<'a>(&self, data: &'a [u8]) -> Jpeg<'a> {
+        Jpeg {
+            data,
+            width: self.width,
+            height: self.height,
+            gray: self.gray,
+            orientation: self.orientation,
+        }
+    }
+}
+
+/// How the JPEG `data` is embedded unchanged, or `None` when it is not a JPEG a PDF reader
+/// decodes as it is, or is far above print resolution (more than [`PASS_THROUGH_MAX_DPI`] in
+/// the evidence box). An unreadable JPEG is an error.
+pub fn pass_through(data: &[u8]) -> anyhow::Result<Option<PassThrough>> {
     if !data.starts_with(&[0xFF, 0xD8]) {
         return Ok(None);
     }
@@ -237,18 +289,16 @@ fn passed_through(data: &[u8]) -> anyhow::Result<Option<Vec<u8>>> {
     if DPI / scale > PASS_THROUGH_MAX_DPI {
         return Ok(None);
     }
-    let size = (
-        f64::from(dw) * scale / DPI * 72.0,
-        f64::from(dh) * scale / DPI * 72.0,
-    );
-    let page = Jpeg {
-        data,
+    Ok(Some(PassThrough {
+        size: (
+            f64::from(dw) * scale / DPI * 72.0,
+            f64::from(dh) * scale / DPI * 72.0,
+        ),
         width: h.width,
         height: h.height,
         gray: h.components == 1,
         orientation: h.orientation,
-    };
-    Ok(Some(jpeg_pdf(&[page], size)))
+    }))
 }
 
 /// The matrix that draws an image stored as it is (the unit square) on a `pw` × `ph` page
@@ -459,25 +509,35 @@ pub fn jpeg_pdf(jpegs: &[Jpeg<'_>], page_pt: (f64, f64)) -> Vec<u8> {
             .contents(content);
         p.resources().x_objects().pair(Name(b"Im0"), image);
         p.finish();
-        let mut c = Content::new();
-        c.save_state();
-        c.transform(orientation_matrix(jpeg.orientation, pw, ph));
-        c.x_object(Name(b"Im0"));
-        c.restore_state();
-        pdf.stream(content, &c.finish());
-        let mut x = pdf.image_xobject(image, jpeg.data);
-        x.filter(Filter::DctDecode);
-        x.width(jpeg.width as i32)
-            .height(jpeg.height as i32)
-            .bits_per_component(8);
-        if jpeg.gray {
-            x.color_space().device_gray();
-        } else {
-            x.color_space().device_rgb();
-        }
-        x.finish();
+        pdf.stream(content, &jpeg_content(jpeg.orientation, pw, ph));
+        write_jpeg_image(&mut pdf, image, jpeg);
     }
     pdf.finish()
+}
+
+/// The content that draws image `/Im0` over a `pw` × `ph` page, turned by `orientation`.
+pub fn jpeg_content(orientation: u8, pw: f32, ph: f32) -> Vec<u8> {
+    let mut c = Content::new();
+    c.save_state();
+    c.transform(orientation_matrix(orientation, pw, ph));
+    c.x_object(Name(b"Im0"));
+    c.restore_state();
+    c.finish().into_vec()
+}
+
+/// Writes `jpeg` as image XObject `id`, its bytes unchanged (DCTDecode).
+pub fn write_jpeg_image(chunk: &mut pdf_writer::Chunk, id: Ref, jpeg: &Jpeg<'_>) {
+    let mut x = chunk.image_xobject(id, jpeg.data);
+    x.filter(Filter::DctDecode);
+    x.width(jpeg.width as i32)
+        .height(jpeg.height as i32)
+        .bits_per_component(8);
+    if jpeg.gray {
+        x.color_space().device_gray();
+    } else {
+        x.color_space().device_rgb();
+    }
+    x.finish();
 }
 
 /// Splits a PDF into one-page PDFs (the same parser and writer Typst uses to embed pages).

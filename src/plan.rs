@@ -593,8 +593,10 @@ fn meta(d: &Dossier, opts: &PlanOptions) -> Meta {
 /// What Typst shows for page `page` of file `f`: the normalised page when there is one.
 fn slot(f: &crate::validate::RecFile, page: u32, prepared: Option<&Prepared>) -> Slot {
     if let Some(path) = prepared.and_then(|n| n.page(&f.rel, page)) {
-        // A normalised page: a one-page PDF, or a scaled JPEG, in the cache.
-        let (kind, format) = if path.ends_with(".jpg") {
+        // A normalised page: a one-page PDF, or a scaled JPEG, in the cache; or a JPEG that
+        // passes through, served as a one-page PDF.
+        let scaled = path.starts_with(crate::normalize::VIRTUAL_DIR) && path.ends_with(".jpg");
+        let (kind, format) = if scaled {
             ("image", "jpg")
         } else {
             ("pdf", "pdf")

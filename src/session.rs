@@ -96,6 +96,10 @@ pub struct Session {
     /// Put the PDF in place as soon as it is written, before the package (watch: the PDF is
     /// what the user is looking at); otherwise all outputs are replaced together.
     pub pdf_first: bool,
+    /// Keep Typst's memoised layouts for the next build (watch: an edit re-lays out only what
+    /// it touched). Otherwise they are dropped as soon as a document is exported, before its
+    /// evidence is assembled, so that memory holds one of the two at a time.
+    pub keep_layouts: bool,
     files: Arc<FileCache>,
     inspected: InspectCache,
     fonts: Option<LoadedFonts>,
@@ -111,6 +115,7 @@ impl Session {
             inspected: InspectCache::default(),
             fonts: None,
             pdf_first: false,
+            keep_layouts: false,
         }
     }
 
@@ -346,6 +351,9 @@ impl Session {
             Ok(doc) => doc,
             Err(diags) => return Ok(Err(diags)),
         };
+        if !self.keep_layouts {
+            typst::comemo::evict(0);
+        }
         let (staged, path) = self.stage_pdf(&self.opts.out.join(&file), &doc)?;
         doc.pdf = Vec::new();
         let pdf = package::PackagePdf {

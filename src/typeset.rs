@@ -365,16 +365,45 @@ impl DossierWorld {
             let path = dir.join(name);
             return self.serve(&path, virtual_path);
         }
+        if let Some(rel) = virtual_path.strip_prefix(crate::normalize::PASS_THROUGH_DIR) {
+            let real = within(root, &root.join(rel.trim_start_matches('/')))?;
+            return self.serve_jpeg(&real, virtual_path);
+        }
         let path = rooted
             .vpath()
             .realize(root)
             .map_err(|_| FileError::AccessDenied)?;
-        let real = std::fs::canonicalize(&path).map_err(|e| FileError::from_io(e, &path))?;
-        if !real.starts_with(root) {
-            return Err(FileError::AccessDenied);
-        }
+        let real = within(root, &path)?;
         self.serve(&real, virtual_path)
     }
+
+    /// A JPEG that passes through (see [`crate::normalize::PASS_THROUGH_DIR`]): its stand-in
+    /// when this world gives them, else its one-page PDF.
+    fn serve_jpeg(&self, path: &Path, asked: &str) -> FileResult<Bytes> {
+        let failed = |e: anyhow::Error| FileError::Other(Some(format!("{e:#}").into()));
+        if let Some(stand_ins) = &self.stand_ins {
+            return stand_ins
+                .jpeg_stand_in(path, asked)
+                .map(Bytes::new)
+                .map_err(failed);
+        }
+        let data = self
+            .cache
+            .read(path)
+            .map_err(|e| FileError::from_io(e, Path::new(asked)))?;
+        crate::normalize::image_page(&data)
+            .map(Bytes::new)
+            .map_err(failed)
+    }
+}
+
+/// The canonical form of `path`, refused unless it is inside `root` (canonical).
+fn within(root: &Path, path: &Path) -> FileResult<PathBuf> {
+    let real = std::fs::canonicalize(path).map_err(|e| FileError::from_io(e, path))?;
+    if !real.starts_with(root) {
+        return Err(FileError::AccessDenied);
+    }
+    Ok(real)
 }
 
 impl World for DossierWorld {

@@ -33,6 +33,7 @@ pub fn run(args: &BuildArgs, env: &Env) -> anyhow::Result<Status> {
     }
     let mut session = Session::new(root, super::build::options(args, env));
     session.pdf_first = true;
+    session.keep_layouts = true;
     out.say(&format!("生成 {} ……", root.display()));
     build(&out, env, &mut session, 0);
 

@@ -355,6 +355,52 @@ fn issue10_every_colour_model_and_orientation_prints_as_a_viewer_shows_it() {
 }
 
 #[test]
+fn issue14_a_jpeg_that_passes_through_is_embedded_from_its_file_and_never_copied() {
+    // A scan at print resolution goes into the PDF byte for byte, read from the evidence
+    // folder by the page assembler: nothing of it is written to the normalisation cache.
+    let (tmp, root) = dossier_with(None);
+    let dir = root.join("evidence/06");
+    std::fs::create_dir_all(&dir).unwrap();
+    let scan = images::jpeg(JpegKind::Rgb, 240, 160, 6);
+    std::fs::write(dir.join("扫描件.jpg"), &scan).unwrap();
+    append(
+        &root,
+        "items/06.yaml",
+        "  - 件号: 1\n    题名: 直接嵌入的扫描件\n    责任单位: 市场监管局\n    考核内容: [1]\n    文件: evidence/06/扫描件.jpg\n",
+    );
+    build_ok(tmp.path(), &[]);
+    let pdf = Pdf::load(&tmp.path().join("o/测试资料.pdf"));
+    let page = (pdf.bookmarks().into_iter())
+        .find(|b| b.title.contains("直接嵌入的扫描件"))
+        .expect("bookmark of the record")
+        .page;
+    let jpegs = pdf.page_jpegs_placed(page);
+    assert_eq!(jpegs.len(), 1);
+    assert!(jpegs[0].0 == scan, "the JPEG is embedded unchanged");
+    assert_eq!(
+        pdf::shown_orientation(jpegs[0].1),
+        6,
+        "EXIF 6 turns it by the matrix"
+    );
+    let cache = dossier::normalize::cache_dir(&tmp.path().join("o"));
+    for e in walkdir::WalkDir::new(&cache)
+        .into_iter()
+        .filter_map(Result::ok)
+    {
+        if e.file_type().is_file() {
+            let bytes = std::fs::read(e.path()).unwrap();
+            assert!(
+                !bytes
+                    .windows(scan.len().min(64))
+                    .any(|w| w == &scan[..w.len()]),
+                "{} holds a copy of the scan",
+                e.path().display()
+            );
+        }
+    }
+}
+
+#[test]
 fn issue10_a_decompression_bomb_is_an_error_in_check_not_a_crash() {
     let (tmp, root) = dossier_with(None);
     // 1 × 1 pixels written, 100000 × 100000 declared in the header.
