@@ -55,34 +55,62 @@ pub fn stage<T>(
     dest: &Path,
     fill: impl FnOnce(&mut std::fs::File) -> anyhow::Result<T>,
 ) -> anyhow::Result<(Staged, T)> {
-    let dir = match dest.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    std::fs::create_dir_all(dir).with_context(|| format!("无法创建输出目录 {}", dir.display()))?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(TEMP_PREFIX)
-        .suffix(TEMP_SUFFIX)
-        .tempfile_in(dir)
-        .with_context(|| format!("无法在 {} 创建临时文件", dir.display()))?;
-    let value = fill(tmp.as_file_mut()).with_context(|| format!("写入 {} 失败", dest.display()))?;
-    // Temporary files are private (0600); an output is an ordinary readable file.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o644))
-            .with_context(|| format!("写入 {} 失败", dest.display()))?;
-    }
-    tmp.as_file()
-        .sync_all()
-        .with_context(|| format!("写入 {} 失败", dest.display()))?;
-    Ok((
-        Staged {
+    let mut staging = Staging::open(dest)?;
+    let value =
+        fill(staging.tmp.as_file_mut()).with_context(|| format!("写入 {} 失败", dest.display()))?;
+    Ok((staging.finish()?, value))
+}
+
+/// An output being written to a temporary file beside its destination, over a longer time
+/// than one call (the package: its evidence while the PDF is typeset, the rest after).
+/// Dropping it removes the temporary file.
+pub struct Staging {
+    tmp: tempfile::NamedTempFile,
+    dest: std::path::PathBuf,
+}
+
+impl Staging {
+    /// A new empty temporary file for `dest`.
+    pub fn open(dest: &Path) -> anyhow::Result<Staging> {
+        let dir = match dest.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("无法创建输出目录 {}", dir.display()))?;
+        let tmp = tempfile::Builder::new()
+            .prefix(TEMP_PREFIX)
+            .suffix(TEMP_SUFFIX)
+            .tempfile_in(dir)
+            .with_context(|| format!("无法在 {} 创建临时文件", dir.display()))?;
+        Ok(Staging {
             tmp,
             dest: dest.to_path_buf(),
-        },
-        value,
-    ))
+        })
+    }
+
+    /// Another handle to the temporary file, to write through.
+    pub fn writer(&self) -> anyhow::Result<std::fs::File> {
+        (self.tmp.as_file().try_clone())
+            .with_context(|| format!("写入 {} 失败", self.dest.display()))
+    }
+
+    /// The file is complete: made an ordinary readable file and flushed to disk.
+    pub fn finish(self) -> anyhow::Result<Staged> {
+        let dest = &self.dest;
+        // Temporary files are private (0600); an output is an ordinary readable file.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(self.tmp.path(), std::fs::Permissions::from_mode(0o644))
+                .with_context(|| format!("写入 {} 失败", dest.display()))?;
+        }
+        (self.tmp.as_file().sync_all()).with_context(|| format!("写入 {} 失败", dest.display()))?;
+        Ok(Staged {
+            tmp: self.tmp,
+            dest: self.dest,
+        })
+    }
 }
 
 impl Staged {

@@ -7,9 +7,10 @@
 //! the original file name is kept because it often says what the file is. The manifest maps
 //! every entry back to its original path, which is how `unpack` restores a buildable dossier.
 //!
-//! Reproducible: entries in a fixed order (说明, PDF, sources, evidence, unreferenced files, then
-//! the manifest, which lists the hashes of everything before it), the dossier's date as every
-//! entry's time, fixed permissions and system. Compressed formats are stored, text deflated.
+//! Reproducible: entries in a fixed order — the evidence and unreferenced files first (they are
+//! written while the PDF is typeset, see [`start`]), then 说明, PDF, sources, the build report
+//! and the manifest, which lists the hashes of everything in the order 说明, PDF, sources,
+//! evidence, report — the dossier's date as every entry's time, fixed permissions and system. Compressed formats are stored, text deflated.
 //! Evidence is streamed through the hasher into the zip, so memory does not grow with it.
 
 use std::collections::BTreeMap;
@@ -125,7 +126,8 @@ struct Planned {
     pages: Option<u32>,
 }
 
-fn plan_entries(d: &Dossier, pdfs: &[PackagePdf], include_unreferenced: bool) -> Vec<Planned> {
+/// The entries written after typesetting: the PDFs, then the sources.
+fn generated_entries(d: &Dossier, pdfs: &[PackagePdf]) -> Vec<Planned> {
     let mut out: Vec<Planned> = pdfs
         .iter()
         .map(|p| Planned {
@@ -145,7 +147,13 @@ fn plan_entries(d: &Dossier, pdfs: &[PackagePdf], include_unreferenced: bool) ->
             EntryKind::Source,
         ));
     }
-    out.extend(evidence_entries(d));
+    out
+}
+
+/// The entries that can be written before typesetting: the evidence, then the unreferenced
+/// files when they are packaged.
+fn stored_entries(d: &Dossier, include_unreferenced: bool) -> Vec<Planned> {
+    let mut out = evidence_entries(d);
     if include_unreferenced {
         for rel in &d.unreferenced {
             let path = format!("{UNREFERENCED_FOLDER}/{rel}");
@@ -278,28 +286,52 @@ pub struct PackageInput<'a> {
     pub date: Date,
 }
 
-/// Writes the package to `out` and returns its manifest.
-/// `after` makes further files from the entries written so far (the build report, which needs
-/// the evidence hashes); they go in just before the manifest, which lists them too.
-pub fn write<W: Write + Seek>(
+/// A package being written: the evidence is in (see [`start`]), the rest follows in
+/// [`finish`].
+pub struct Started<W: Write + Seek> {
+    zip: Zip<W>,
+    stored: Vec<ManifestEntry>,
+}
+
+/// Starts the package of `d` in `out` with its evidence files (and the unreferenced ones when
+/// `include_unreferenced`), each streamed through the hasher. Needs nothing typeset, so it runs
+/// while the PDF is being typeset; it stops, with an error, as soon as `cancel` is set (the
+/// build failed and the package will not be used).
+pub fn start<W: Write + Seek>(
     out: W,
+    d: &Dossier,
+    include_unreferenced: bool,
+    date: Date,
+    cancel: &std::sync::atomic::AtomicBool,
+) -> anyhow::Result<Started<W>> {
+    let mut zip = Zip {
+        zip: ZipWriter::new(out),
+        time: DateTime::from_date_and_time(date.year, date.month, date.day, 0, 0, 0)
+            .unwrap_or_else(|_| DateTime::default()),
+    };
+    let mut stored = Vec::new();
+    for p in stored_entries(d, include_unreferenced) {
+        if cancel.load(std::sync::atomic::Ordering::Relaxed) {
+            bail!("打包已取消");
+        }
+        let path = d.canonical_root.join(&p.source);
+        stored.push(zip.copy(&path, p)?);
+    }
+    Ok(Started { zip, stored })
+}
+
+/// Finishes a package started by [`start`]: the read-me, the PDFs, the sources, then what
+/// `after` makes from the entries so far (the build report, which needs the evidence hashes),
+/// then the manifest, which lists them all in the order 说明, PDF, sources, evidence, report.
+/// Returns the manifest.
+pub fn finish<W: Write + Seek>(
+    started: Started<W>,
     input: &PackageInput<'_>,
     after: impl FnOnce(&[ManifestEntry]) -> anyhow::Result<Vec<(String, Vec<u8>)>>,
     progress: &mut dyn FnMut(usize, usize),
 ) -> anyhow::Result<Manifest> {
     let d = input.dossier;
-    let mut zip = Zip {
-        zip: ZipWriter::new(out),
-        time: DateTime::from_date_and_time(
-            input.date.year,
-            input.date.month,
-            input.date.day,
-            0,
-            0,
-            0,
-        )
-        .unwrap_or_else(|_| DateTime::default()),
-    };
+    let Started { mut zip, stored } = started;
     let readme = readme(input);
     zip.add(README_TXT, readme.as_bytes())?;
     let mut files = vec![ManifestEntry::generated(
@@ -307,12 +339,20 @@ pub fn write<W: Write + Seek>(
         EntryKind::Readme,
         readme.as_bytes(),
     )];
-    let planned = plan_entries(d, &input.pdfs, input.include_unreferenced);
+    let planned = generated_entries(d, &input.pdfs);
     let total = planned.len();
     for (i, p) in planned.into_iter().enumerate() {
-        files.push(zip.copy(input, p)?);
+        let path = match p.kind {
+            EntryKind::Dossier => (input.pdfs.iter())
+                .find(|x| x.name == p.path)
+                .map(|x| x.path.clone())
+                .unwrap_or_default(),
+            _ => d.canonical_root.join(&p.source),
+        };
+        files.push(zip.copy(&path, p)?);
         progress(i + 1, total);
     }
+    files.extend(stored);
     for (name, bytes) in after(&files)? {
         zip.add(&name, &bytes)?;
         files.push(ManifestEntry::generated(&name, EntryKind::Report, &bytes));
@@ -329,7 +369,7 @@ pub fn write<W: Write + Seek>(
     zip.add(MANIFEST_CSV, manifest_csv(&manifest).as_bytes())?;
     let json = serde_json::to_string_pretty(&manifest)? + "\n";
     zip.add(MANIFEST_JSON, json.as_bytes())?;
-    zip.zip.finish()?;
+    zip.zip.finish()?.flush()?;
     Ok(manifest)
 }
 
@@ -381,15 +421,8 @@ impl<W: Write + Seek> Zip<W> {
 
     /// Copies a file into the package, streamed and hashed on the way; a file that changes
     /// size while it is copied is an error (it was still being written).
-    fn copy(&mut self, input: &PackageInput<'_>, p: Planned) -> anyhow::Result<ManifestEntry> {
-        let path = match p.kind {
-            EntryKind::Dossier => (input.pdfs.iter())
-                .find(|x| x.name == p.path)
-                .map(|x| x.path.clone())
-                .unwrap_or_default(),
-            _ => input.dossier.canonical_root.join(&p.source),
-        };
-        let file = File::open(&path).with_context(|| format!("无法读取 {}", path.display()))?;
+    fn copy(&mut self, path: &Path, p: Planned) -> anyhow::Result<ManifestEntry> {
+        let file = File::open(path).with_context(|| format!("无法读取 {}", path.display()))?;
         let expected = file.metadata().map(|m| m.len()).unwrap_or(0);
         self.zip
             .start_file(p.path.as_str(), self.options(&p.path, expected))?;

@@ -12,6 +12,9 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use anyhow::Context;
 use std::time::{Duration, Instant};
 
 use crate::build::{self, Stamp};
@@ -153,11 +156,36 @@ impl Session {
         };
         let stamp = Stamp::of(&dossier, "dossier", self.opts.date);
         let mut warnings = Vec::new();
-        let typeset = match self.typeset_all(&dossier, &ready, &stamp, &mut warnings, events)? {
+        let zip_path = (self.opts.out).join(format!("{}.zip", engine::output_name(&dossier)));
+        let (typeset, packed) = if self.pdf_first {
+            // watch: the PDF first, on every core; the package after it.
+            let typeset = self.typeset_all(&dossier, &ready, &stamp, &mut warnings, events);
+            (typeset, None)
+        } else {
+            // The evidence goes into the package while the dossier is typeset.
+            let cancel = AtomicBool::new(false);
+            std::thread::scope(|scope| {
+                let packing = scope.spawn(|| {
+                    let include = self.opts.include_unreferenced;
+                    start_package(&zip_path, &dossier, include, stamp.date, &cancel)
+                });
+                let typeset = self.typeset_all(&dossier, &ready, &stamp, &mut warnings, events);
+                if !matches!(typeset, Ok(Ok(_))) {
+                    cancel.store(true, Ordering::Relaxed);
+                }
+                (typeset, Some(packing.join()))
+            })
+        };
+        let typeset = match typeset? {
             Ok(t) => t,
             Err(diags) => return Ok(failed(report, [warnings, diags].concat())),
         };
-        let mut built = self.package(&dossier, typeset, &stamp, &out_dir, events)?;
+        let started = match packed {
+            None => None,
+            Some(Ok(started)) => Some(started?),
+            Some(Err(_)) => anyhow::bail!("打包证据原件时程序出错"),
+        };
+        let mut built = self.package(&dossier, typeset, started, &stamp, &out_dir, events)?;
         built.elapsed = start.elapsed();
         self.keep_only_used(&dossier, &ready);
         Ok(Outcome {
@@ -261,6 +289,7 @@ impl Session {
         &self,
         d: &Dossier,
         typeset: Typeset,
+        packed: Option<StartedPackage>,
         stamp: &Stamp,
         out_dir: &output::OutDir,
         events: &mut dyn Events,
@@ -290,8 +319,15 @@ impl Session {
             include_unreferenced: self.opts.include_unreferenced,
             date: stamp.date,
         };
+        let packed = match packed {
+            Some(packed) => packed,
+            None => {
+                let include = input.include_unreferenced;
+                start_package(&zip_path, d, include, stamp.date, &AtomicBool::new(false))?
+            }
+        };
         let (zip_staged, report_staged, new_report) =
-            stage_package(&input, (pages, &places), (&zip_path, &report_path), events)?;
+            stage_package(packed, &input, (pages, &places), &report_path, events)?;
         let names: Vec<(String, usize)> = pdfs
             .iter()
             .map(|(p, _)| (p.name.clone(), p.pages))
@@ -431,12 +467,37 @@ impl Session {
     }
 }
 
-/// Writes the package and the build report to temporary files beside their destinations: the
-/// report goes into the package and beside it, the same bytes in both.
+/// A package with its evidence in, in its temporary file.
+type StartedPackage = (
+    output::Staging,
+    package::Started<std::io::BufWriter<std::fs::File>>,
+);
+
+/// Starts the package at `zip_path` (a temporary file beside it) with the evidence of `d`.
+fn start_package(
+    zip_path: &Path,
+    d: &Dossier,
+    include_unreferenced: bool,
+    date: Date,
+    cancel: &AtomicBool,
+) -> anyhow::Result<StartedPackage> {
+    let staging = output::Staging::open(zip_path)?;
+    let out = std::io::BufWriter::new(staging.writer()?);
+    let started = package::start(out, d, include_unreferenced, date, cancel)
+        .with_context(|| format!("写入 {} 失败", zip_path.display()))?;
+    // The evidence to disk now, while the PDF is being typeset: the final flush of the
+    // package then has only the PDF and the rest to wait for.
+    (staging.writer()?.sync_data()).with_context(|| format!("写入 {} 失败", zip_path.display()))?;
+    Ok((staging, started))
+}
+
+/// Finishes the package and writes the build report, both to temporary files beside their
+/// destinations: the report goes into the package and beside it, the same bytes in both.
 fn stage_package(
+    (staging, started): StartedPackage,
     input: &package::PackageInput<'_>,
     (pages, places): (usize, &BTreeMap<String, (usize, usize, usize)>),
-    (zip_path, report_path): (&Path, &Path),
+    report_path: &Path,
     events: &mut dyn Events,
 ) -> anyhow::Result<(output::Staged, output::Staged, BuildReport)> {
     let mut made: Option<(BuildReport, Vec<u8>)> = None;
@@ -447,15 +508,14 @@ fn stage_package(
             total,
         });
     };
-    let (zip_staged, _manifest) = output::stage(zip_path, |f| {
-        let report = |entries: &[package::ManifestEntry]| {
-            let r = report::make(input.dossier, pages, places, entries);
-            let bytes = serde_json::to_vec_pretty(&r)?;
-            made = Some((r, bytes.clone()));
-            Ok(vec![(crate::names::REPORT_JSON.to_string(), bytes)])
-        };
-        package::write(std::io::BufWriter::new(f), input, report, &mut progress)
-    })?;
+    let report = |entries: &[package::ManifestEntry]| {
+        let r = report::make(input.dossier, pages, places, entries);
+        let bytes = serde_json::to_vec_pretty(&r)?;
+        made = Some((r, bytes.clone()));
+        Ok(vec![(crate::names::REPORT_JSON.to_string(), bytes)])
+    };
+    package::finish(started, input, report, &mut progress)?;
+    let zip_staged = staging.finish()?;
     let (report, bytes) = made.expect("the package writer calls back before the manifest");
     let (report_staged, ()) = output::stage(report_path, |f| Ok(f.write_all(&bytes)?))?;
     Ok((zip_staged, report_staged, report))

@@ -63,6 +63,15 @@ fn exported_templates_build_the_same_pdf_are_kept_and_their_errors_point_at_thei
     assert!(e.message.contains("本县改坏的模板"), "{e:?}");
     assert!(e.hint.contains("自定义的模板"), "{e:?}");
     assert!(std::fs::read(&pdf).unwrap() == before);
+    // The package was being written while the dossier was typeset: it is dropped, not left
+    // half-written beside the outputs.
+    let left: Vec<_> = std::fs::read_dir(pdf.parent().unwrap())
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".tmp"))
+        .collect();
+    assert!(left.is_empty(), "temporary files left: {left:?}");
 }
 
 #[test]
