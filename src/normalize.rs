@@ -25,7 +25,7 @@ use crate::validate::Dossier;
 
 /// Changes whenever the normalised output changes, so old cache entries are not reused (the
 /// crate version is hashed in too, so a new release never reads an older release's cache).
-const VERSION: &str = "n5";
+const VERSION: &str = "n6";
 /// PDFs bigger than this are split into one-page PDFs.
 pub const SPLIT_ABOVE: u64 = 2 << 20;
 /// The evidence box of a page, in points: 175 mm × 247 mm (see `evidence-page` in lib.typ).
@@ -363,9 +363,7 @@ pub fn scaled_jpeg(data: &[u8]) -> anyhow::Result<(Vec<u8>, (u32, u32), bool)> {
         ((f64::from(h) * scale).round() as u32).max(1),
     );
     let mut img = if scale < 1.0 {
-        // Area averaging in integers: as sharp as a triangle filter when shrinking, and
-        // several times faster.
-        img.thumbnail_exact(tw, th)
+        shrink(img, (tw, th))
     } else {
         img
     };
@@ -402,6 +400,94 @@ fn jpeg_decode_size((sw, sh): (u32, u32), orientation: image::metadata::Orientat
         (f64::from(sw) * scale).ceil() as u16,
         (f64::from(sh) * scale).ceil() as u16,
     )
+}
+
+/// Shrinks an image to `(tw, th)` by area averaging: each pixel the mean of the area of the
+/// original it covers. As sharp as a triangle filter when shrinking, and several times faster:
+/// 8-bit grey and RGB images (every JPEG) go through [`shrink_u8`]; others through the image
+/// crate's own area averaging.
+fn shrink(img: DynamicImage, (tw, th): (u32, u32)) -> DynamicImage {
+    let (w, h) = img.dimensions();
+    match img {
+        DynamicImage::ImageLuma8(g) => {
+            image::GrayImage::from_raw(tw, th, shrink_u8(g.as_raw(), (w, h), 1, (tw, th)))
+                .map_or_else(
+                    || DynamicImage::ImageLuma8(g).thumbnail_exact(tw, th),
+                    DynamicImage::ImageLuma8,
+                )
+        }
+        DynamicImage::ImageRgb8(rgb) => {
+            image::RgbImage::from_raw(tw, th, shrink_u8(rgb.as_raw(), (w, h), 3, (tw, th)))
+                .map_or_else(
+                    || DynamicImage::ImageRgb8(rgb).thumbnail_exact(tw, th),
+                    DynamicImage::ImageRgb8,
+                )
+        }
+        other => other.thumbnail_exact(tw, th),
+    }
+}
+
+/// For each target position along a side of `from` pixels shrunk to `to`: the source pixels
+/// it covers and their weights (16.16 fixed point, summing to exactly 1).
+fn area_weights(from: u32, to: u32) -> Vec<Vec<(usize, u32)>> {
+    let (from, to) = (u64::from(from), u64::from(to.max(1)));
+    (0..to)
+        .map(|i| {
+            // In units of 1/to source pixels: target i covers [i·from, (i+1)·from).
+            let (start, end) = (i * from, (i + 1) * from);
+            let mut cells: Vec<(usize, u32)> = (start / to..end.div_ceil(to).min(from))
+                .map(|j| {
+                    let overlap = end.min((j + 1) * to) - start.max(j * to);
+                    (j as usize, (overlap * 65536 / from) as u32)
+                })
+                .filter(|&(_, w)| w > 0)
+                .collect();
+            // Rounding: the largest weight takes what is missing, so the sum is exactly 1.
+            let sum: u32 = cells.iter().map(|c| c.1).sum();
+            if let Some(big) = cells.iter_mut().max_by_key(|c| c.1) {
+                big.1 = big.1 + 65536 - sum;
+            }
+            cells
+        })
+        .collect()
+}
+
+/// Area-average shrinking of interleaved 8-bit pixels (`channels` per pixel), separable:
+/// rows first into 8.8 fixed point, then columns. Integer arithmetic: the same bytes on every
+/// machine.
+fn shrink_u8(src: &[u8], (w, h): (u32, u32), channels: usize, (tw, th): (u32, u32)) -> Vec<u8> {
+    let across = area_weights(w, tw);
+    let down = area_weights(h, th);
+    let (row, trow) = (w as usize * channels, tw as usize * channels);
+    // Rows: h × tw, each value × 256.
+    let mut mid = vec![0u16; h as usize * trow];
+    for (y, out) in mid.chunks_exact_mut(trow).enumerate() {
+        let line = &src[y * row..(y + 1) * row];
+        for (x, cells) in across.iter().enumerate() {
+            for c in 0..channels {
+                let acc: u32 = cells
+                    .iter()
+                    .map(|&(j, wt)| wt * u32::from(line[j * channels + c]))
+                    .sum();
+                out[x * channels + c] = ((acc + 128) >> 8) as u16;
+            }
+        }
+    }
+    // Columns: th × tw.
+    let mut out = vec![0u8; th as usize * trow];
+    let mut acc = vec![0u32; trow];
+    for (y, cells) in down.iter().enumerate() {
+        acc.iter_mut().for_each(|a| *a = 0);
+        for &(j, wt) in cells {
+            for (a, &m) in acc.iter_mut().zip(&mid[j * trow..(j + 1) * trow]) {
+                *a += wt * u32::from(m);
+            }
+        }
+        for (o, &a) in out[y * trow..(y + 1) * trow].iter_mut().zip(&acc) {
+            *o = ((a + (1 << 23)) >> 24).min(255) as u8;
+        }
+    }
+    out
 }
 
 /// How far below the print size a JPEG may be decoded (see [`jpeg_decode_size`]).
@@ -611,6 +697,72 @@ pub fn cache_dir(out: &Path) -> PathBuf {
 mod tests {
     use super::*;
     use image::ImageEncoder;
+
+    #[test]
+    fn area_weights_cover_each_target_exactly_once() {
+        for (from, to) in [(2000, 1377), (4000, 1033), (3, 2), (1001, 1000), (7, 1)] {
+            let weights = area_weights(from, to);
+            assert_eq!(weights.len(), to as usize);
+            for cells in &weights {
+                assert_eq!(cells.iter().map(|c| c.1).sum::<u32>(), 65536, "{from}→{to}");
+            }
+            // Every source pixel is used, with its whole area over all targets.
+            let mut used = vec![0u64; from as usize];
+            for (j, w) in weights.iter().flatten() {
+                used[*j] += u64::from(*w);
+            }
+            let each = 65536 * u64::from(to) / u64::from(from);
+            assert!(
+                used.iter().all(|&u| u.abs_diff(each) <= u64::from(to) + 2),
+                "{from}→{to}: {used:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn shrinking_averages_areas_exactly() {
+        // Stripes average to grey; a noisy picture matches a direct computation of each target
+        // pixel's area mean (in floating point) to within rounding.
+        let stripes: Vec<u8> = (0..8 * 4)
+            .map(|i| if i % 2 == 0 { 0 } else { 255 })
+            .collect();
+        let out = shrink_u8(&stripes, (8, 4), 1, (4, 2));
+        assert!(out.iter().all(|&v| (127..=128).contains(&v)), "{out:?}");
+        let (w, h, tw, th) = (61u32, 47u32, 23u32, 17u32);
+        let mut rng = 7u32;
+        let pic: Vec<u8> = (0..w * h * 3)
+            .map(|_| {
+                rng = rng.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                (rng >> 24) as u8
+            })
+            .collect();
+        let ours = shrink_u8(&pic, (w, h), 3, (tw, th));
+        let overlap = |i: u32, to: u32, j: u32, from: u32| {
+            let (a, b) = (
+                f64::from(i) * f64::from(from) / f64::from(to),
+                f64::from(i + 1) * f64::from(from) / f64::from(to),
+            );
+            (b.min(f64::from(j + 1)) - a.max(f64::from(j))).max(0.0)
+        };
+        let mut worst = 0.0f64;
+        for ty in 0..th {
+            for tx in 0..tw {
+                for c in 0..3 {
+                    let mut sum = 0.0;
+                    for y in 0..h {
+                        for x in 0..w {
+                            let a = overlap(tx, tw, x, w) * overlap(ty, th, y, h);
+                            sum += a * f64::from(pic[((y * w + x) * 3 + c) as usize]);
+                        }
+                    }
+                    let want = sum / (f64::from(w) / f64::from(tw) * f64::from(h) / f64::from(th));
+                    let got = f64::from(ours[((ty * tw + tx) * 3 + c) as usize]);
+                    worst = worst.max((want - got).abs());
+                }
+            }
+        }
+        assert!(worst <= 1.0, "differs by up to {worst:.2}");
+    }
 
     /// A JPEG of `w`×`h` pixels, left half red, with an EXIF orientation tag.
     fn jpeg(w: u32, h: u32, orientation: u16) -> Vec<u8> {
