@@ -75,17 +75,9 @@ pub enum ImageForm {
     Jpeg,
 }
 
-/// Normalises every typeset evidence file of the dossier into `cache` (created if missing),
-/// on every core, one file per thread at a time (memory stays bounded). `progress` hears
-/// (files done, files in all) as files finish.
-pub fn prepare(
-    d: &Dossier,
-    cache: &Path,
-    form: ImageForm,
-    progress: &mut (dyn FnMut(usize, usize) + Send),
-) -> anyhow::Result<Prepared> {
-    std::fs::create_dir_all(cache)
-        .with_context(|| format!("无法创建缓存目录 {}", cache.display()))?;
+/// The files of `d` to normalise (each once): every image, and PDFs to split; with their kind
+/// and page numbers.
+fn jobs_of(d: &Dossier, form: ImageForm) -> Vec<(String, Kind, Vec<u32>)> {
     let mut jobs: Vec<(String, Kind, Vec<u32>)> = Vec::new();
     let mut seen = std::collections::BTreeSet::new();
     for item in &d.items {
@@ -105,18 +97,58 @@ pub fn prepare(
             }
         }
     }
+    jobs
+}
+
+/// Normalises every typeset evidence file of the dossier into `cache` (created if missing),
+/// on every core, one file per thread at a time (memory stays bounded). `progress` hears
+/// (files done, files in all) as files finish.
+pub fn prepare(
+    d: &Dossier,
+    cache: &Path,
+    form: ImageForm,
+    progress: &mut (dyn FnMut(usize, usize) + Send),
+) -> anyhow::Result<Prepared> {
+    std::fs::create_dir_all(cache)
+        .with_context(|| format!("无法创建缓存目录 {}", cache.display()))?;
+    let jobs = jobs_of(d, form);
     let total = jobs.len();
     let done = std::sync::atomic::AtomicUsize::new(0);
     let progress = std::sync::Mutex::new(progress);
+    let index = Index::read(cache, form);
     let results = crate::par::map(&jobs, 16, |(rel, kind, pages)| {
-        let result = prepare_file(d, rel, *kind, pages.len(), cache, form);
+        // Taken before the file is read: a file changed meanwhile is read again next time.
+        let print = crate::paths::Fingerprint::of(&d.canonical_root.join(rel));
+        let result = match index.unchanged(rel, print, cache) {
+            Some(known) => Ok((known.paths.clone(), false, known.passed)),
+            None => prepare_file(d, rel, *kind, pages.len(), cache, form),
+        };
         let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
         if let Ok(mut p) = progress.lock() {
             p(n, total);
         }
-        result
+        (print, result)
     });
     let mut out = Prepared::default();
+    let mut found = Index::new(form);
+    let results: Vec<_> = (jobs.iter().zip(results))
+        .map(|((rel, _, _), r)| {
+            let (print, result) = match r {
+                Some((print, result)) => (print, Some(result)),
+                None => (None, None),
+            };
+            if let (Some(print), Some(Ok((paths, _, passed)))) = (print, &result) {
+                let known = Indexed {
+                    print,
+                    paths: paths.clone(),
+                    passed: *passed,
+                };
+                found.files.insert(rel.clone(), known);
+            }
+            result
+        })
+        .collect();
+    found.write_if_changed(cache, &index)?;
     for ((rel, _, pages), result) in jobs.iter().zip(results) {
         // A decoder that panics on a strange file must not take the build down.
         let result = match result
@@ -147,6 +179,75 @@ pub fn prepare(
     }
     out.failed.sort();
     Ok(out)
+}
+
+/// What normalising found of each file, kept beside the cache (`index.json`) so that a later
+/// build does not read unchanged files again (a 5,000-page dossier: gigabytes) to find their
+/// cache entries: each file's fingerprint (size, modification time) and the Typst paths of its
+/// pages, or how a JPEG passes through. Only a shortcut: a missing or unreadable index, or an
+/// entry whose file or cache files changed, means the file is read as before.
+#[derive(Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+struct Index {
+    /// This program's version, [`VERSION`] and the image form: another one's entries are
+    /// not used.
+    version: String,
+    files: BTreeMap<String, Indexed>,
+}
+
+/// One file's entry in the [`Index`].
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+struct Indexed {
+    print: crate::paths::Fingerprint,
+    paths: Vec<String>,
+    passed: Option<PassThrough>,
+}
+
+impl Index {
+    const FILE: &'static str = "index.json";
+
+    fn new(form: ImageForm) -> Index {
+        Index {
+            version: format!("{} {VERSION} {form:?}", env!("CARGO_PKG_VERSION")),
+            files: BTreeMap::new(),
+        }
+    }
+
+    /// The index in `cache`, if it is this program's for `form`; else an empty one.
+    fn read(cache: &Path, form: ImageForm) -> Index {
+        let empty = Index::new(form);
+        std::fs::read(cache.join(Self::FILE))
+            .ok()
+            .and_then(|b| serde_json::from_slice::<Index>(&b).ok())
+            .filter(|i| i.version == empty.version)
+            .unwrap_or(empty)
+    }
+
+    /// The entry of `rel` if the file is as it was (same fingerprint) and its cache files are
+    /// still there.
+    fn unchanged(
+        &self,
+        rel: &str,
+        print: Option<crate::paths::Fingerprint>,
+        cache: &Path,
+    ) -> Option<&Indexed> {
+        let known = self.files.get(rel)?;
+        let in_cache = |p: &String| {
+            p.strip_prefix(VIRTUAL_DIR)
+                .is_some_and(|n| cache.join(n.trim_start_matches('/')).is_file())
+        };
+        let complete = known.passed.is_some() || known.paths.iter().all(in_cache);
+        (print? == known.print && complete).then_some(known)
+    }
+
+    /// Writes this index to `cache` unless it is what was read.
+    fn write_if_changed(&self, cache: &Path, read: &Index) -> anyhow::Result<()> {
+        if self == read {
+            return Ok(());
+        }
+        let json = serde_json::to_vec(self)?;
+        crate::output::write_atomic(&cache.join(Self::FILE), &json)
+            .with_context(|| format!("无法写入规范化缓存 {}", cache.display()))
+    }
 }
 
 /// Normalises the file `rel` of the dossier; returns the Typst paths of its pages (in page
@@ -245,7 +346,7 @@ fn passed_through(data: &[u8]) -> anyhow::Result<Option<Vec<u8>>> {
 }
 
 /// A JPEG embedded unchanged: its page size and how it is stored.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PassThrough {
     /// The page (and evidence) size in points.
     pub size: (f64, f64),
@@ -697,6 +798,41 @@ pub fn cache_dir(out: &Path) -> PathBuf {
 mod tests {
     use super::*;
     use image::ImageEncoder;
+
+    #[test]
+    fn the_index_vouches_only_for_unchanged_files_with_their_cache_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = dir.path();
+        let file = cache.join("photo.jpg");
+        std::fs::write(&file, b"one").unwrap();
+        std::fs::write(cache.join("abc.pdf"), b"%PDF").unwrap();
+        let print = crate::paths::Fingerprint::of(&file);
+        let mut index = Index::new(ImageForm::Pdf);
+        let entry = Indexed {
+            print: print.unwrap(),
+            paths: vec![format!("{VIRTUAL_DIR}/abc.pdf")],
+            passed: None,
+        };
+        index.files.insert("evidence/photo.jpg".into(), entry);
+        index.write_if_changed(cache, &Index::default()).unwrap();
+        let read = Index::read(cache, ImageForm::Pdf);
+        assert_eq!(read, index);
+        assert!(read.unchanged("evidence/photo.jpg", print, cache).is_some());
+        // Another form (PDF/A) or another file, a changed file, a lost cache file: not vouched.
+        assert!(Index::read(cache, ImageForm::Jpeg).files.is_empty());
+        assert!(read.unchanged("evidence/other.jpg", print, cache).is_none());
+        std::fs::write(&file, b"three").unwrap();
+        assert!(
+            read.unchanged(
+                "evidence/photo.jpg",
+                crate::paths::Fingerprint::of(&file),
+                cache
+            )
+            .is_none()
+        );
+        std::fs::remove_file(cache.join("abc.pdf")).unwrap();
+        assert!(read.unchanged("evidence/photo.jpg", print, cache).is_none());
+    }
 
     #[test]
     fn area_weights_cover_each_target_exactly_once() {

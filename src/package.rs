@@ -8,7 +8,8 @@
 //! every entry back to its original path, which is how `unpack` restores a buildable dossier.
 //!
 //! Reproducible: entries in a fixed order — the evidence and unreferenced files first (they are
-//! written while the PDF is typeset, see [`start`]), then 说明, PDF, sources, the build report
+//! written while the PDF is typeset, see [`start`]), the volumes as they are typeset, then 说明,
+//! the PDFs not in yet, sources, the build report
 //! and the manifest, which lists the hashes of everything in the order 说明, PDF, sources,
 //! evidence, report — the dossier's date as every entry's time, fixed permissions and system. Compressed formats are stored, text deflated.
 //! Evidence is streamed through the hasher into the zip, so memory does not grow with it.
@@ -126,28 +127,11 @@ struct Planned {
     pages: Option<u32>,
 }
 
-/// The entries written after typesetting: the PDFs, then the sources.
-fn generated_entries(d: &Dossier, pdfs: &[PackagePdf]) -> Vec<Planned> {
-    let mut out: Vec<Planned> = pdfs
-        .iter()
-        .map(|p| Planned {
-            path: p.name.clone(),
-            source: String::new(),
-            kind: EntryKind::Dossier,
-            item: None,
-            record: None,
-            title: Some(d.config.title.trim().to_string()),
-            pages: u32::try_from(p.pages).ok(),
-        })
-        .collect();
-    for s in source_files(d) {
-        out.push(Planned::other(
-            format!("{SOURCES_FOLDER}/{s}"),
-            s,
-            EntryKind::Source,
-        ));
-    }
-    out
+/// The sources the package carries, as entries.
+fn source_entries(d: &Dossier) -> Vec<Planned> {
+    (source_files(d).into_iter())
+        .map(|s| Planned::other(format!("{SOURCES_FOLDER}/{s}"), s, EntryKind::Source))
+        .collect()
 }
 
 /// The entries that can be written before typesetting: the evidence, then the unreferenced
@@ -286,11 +270,34 @@ pub struct PackageInput<'a> {
     pub date: Date,
 }
 
-/// A package being written: the evidence is in (see [`start`]), the rest follows in
-/// [`finish`].
+/// A package being written: the evidence is in (see [`start`]), PDFs may be added as they are
+/// typeset ([`Started::add_pdf`]), the rest follows in [`finish`].
 pub struct Started<W: Write + Seek> {
     zip: Zip<W>,
     stored: Vec<ManifestEntry>,
+    pdfs: Vec<ManifestEntry>,
+}
+
+impl<W: Write + Seek> Started<W> {
+    /// Adds a PDF of the dossier (a volume, as soon as it is typeset).
+    pub fn add_pdf(&mut self, d: &Dossier, pdf: &PackagePdf) -> anyhow::Result<()> {
+        let entry = self.zip.copy(&pdf.path, pdf_entry(d, pdf))?;
+        self.pdfs.push(entry);
+        Ok(())
+    }
+}
+
+/// The planned entry of a PDF of the dossier.
+fn pdf_entry(d: &Dossier, p: &PackagePdf) -> Planned {
+    Planned {
+        path: p.name.clone(),
+        source: String::new(),
+        kind: EntryKind::Dossier,
+        item: None,
+        record: None,
+        title: Some(d.config.title.trim().to_string()),
+        pages: u32::try_from(p.pages).ok(),
+    }
 }
 
 /// Starts the package of `d` in `out` with its evidence files (and the unreferenced ones when
@@ -317,7 +324,11 @@ pub fn start<W: Write + Seek>(
         let path = d.canonical_root.join(&p.source);
         stored.push(zip.copy(&path, p)?);
     }
-    Ok(Started { zip, stored })
+    Ok(Started {
+        zip,
+        stored,
+        pdfs: Vec::new(),
+    })
 }
 
 /// Finishes a package started by [`start`]: the read-me, the PDFs, the sources, then what
@@ -331,7 +342,11 @@ pub fn finish<W: Write + Seek>(
     progress: &mut dyn FnMut(usize, usize),
 ) -> anyhow::Result<Manifest> {
     let d = input.dossier;
-    let Started { mut zip, stored } = started;
+    let Started {
+        mut zip,
+        stored,
+        pdfs: mut added,
+    } = started;
     let readme = readme(input);
     zip.add(README_TXT, readme.as_bytes())?;
     let mut files = vec![ManifestEntry::generated(
@@ -339,19 +354,34 @@ pub fn finish<W: Write + Seek>(
         EntryKind::Readme,
         readme.as_bytes(),
     )];
-    let planned = generated_entries(d, &input.pdfs);
+    // The PDFs not added yet, then the sources.
+    let planned: Vec<(PathBuf, Planned)> = (input.pdfs.iter())
+        .filter(|p| !added.iter().any(|a| a.path == p.name))
+        .map(|p| (p.path.clone(), pdf_entry(d, p)))
+        .chain(
+            source_entries(d)
+                .into_iter()
+                .map(|p| (d.canonical_root.join(&p.source), p)),
+        )
+        .collect();
     let total = planned.len();
-    for (i, p) in planned.into_iter().enumerate() {
-        let path = match p.kind {
-            EntryKind::Dossier => (input.pdfs.iter())
-                .find(|x| x.name == p.path)
-                .map(|x| x.path.clone())
-                .unwrap_or_default(),
-            _ => d.canonical_root.join(&p.source),
-        };
-        files.push(zip.copy(&path, p)?);
+    let mut sources = Vec::new();
+    for (i, (path, p)) in planned.into_iter().enumerate() {
+        let entry = zip.copy(&path, p)?;
+        if entry.kind == EntryKind::Dossier {
+            added.push(entry);
+        } else {
+            sources.push(entry);
+        }
         progress(i + 1, total);
     }
+    // Listed in the order of the dossier's PDFs (the master volume first).
+    for p in &input.pdfs {
+        if let Some(at) = added.iter().position(|a| a.path == p.name) {
+            files.push(added.swap_remove(at));
+        }
+    }
+    files.extend(sources);
     files.extend(stored);
     for (name, bytes) in after(&files)? {
         zip.add(&name, &bytes)?;

@@ -67,8 +67,11 @@ pub struct Volume {
     pub pages: usize,
 }
 
-/// Default evidence pages per volume: a volume of this size typesets in under 3 GB.
-pub const DEFAULT_VOLUME_PAGES: usize = 1500;
+/// Default evidence pages per volume. About 750 printed pages (with the item pages and the
+/// blank versos of duplex printing), 375 sheets: one 40 mm 档案盒. Typst's memory grows with
+/// the pages of one compilation (about 0.45 MiB a page), so this also keeps a build under
+/// 500 MiB (bench/scale.py).
+pub const DEFAULT_VOLUME_PAGES: usize = 500;
 
 /// How big a volume may be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -156,26 +156,8 @@ impl Session {
         };
         let stamp = Stamp::of(&dossier, "dossier", self.opts.date);
         let mut warnings = Vec::new();
-        let zip_path = (self.opts.out).join(format!("{}.zip", engine::output_name(&dossier)));
-        let (typeset, packed) = if self.pdf_first {
-            // watch: the PDF first, on every core; the package after it.
-            let typeset = self.typeset_all(&dossier, &ready, &stamp, &mut warnings, events);
-            (typeset, None)
-        } else {
-            // The evidence goes into the package while the dossier is typeset.
-            let cancel = AtomicBool::new(false);
-            std::thread::scope(|scope| {
-                let packing = scope.spawn(|| {
-                    let include = self.opts.include_unreferenced;
-                    start_package(&zip_path, &dossier, include, stamp.date, &cancel)
-                });
-                let typeset = self.typeset_all(&dossier, &ready, &stamp, &mut warnings, events);
-                if !matches!(typeset, Ok(Ok(_))) {
-                    cancel.store(true, Ordering::Relaxed);
-                }
-                (typeset, Some(packing.join()))
-            })
-        };
+        let (typeset, packed) =
+            self.typeset_and_pack(&dossier, &ready, &stamp, &mut warnings, events);
         let typeset = match typeset? {
             Ok(t) => t,
             Err(diags) => return Ok(failed(report, [warnings, diags].concat())),
@@ -194,15 +176,64 @@ impl Session {
         })
     }
 
+    /// Typesets the dossier and, unless the PDF comes first (watch), starts its package on a
+    /// second thread at the same time: the evidence first, then each volume as soon as it is
+    /// written. A failed typesetting stops the packing; its temporary file is removed.
+    fn typeset_and_pack(
+        &self,
+        dossier: &Dossier,
+        ready: &Ready,
+        stamp: &Stamp,
+        warnings: &mut Vec<Diagnostic>,
+        events: &mut dyn Events,
+    ) -> TypesetAndPacked {
+        let zip_path = (self.opts.out).join(format!("{}.zip", engine::output_name(dossier)));
+        if self.pdf_first {
+            // watch: the PDF first, on every core; the package after it.
+            let typeset = self.typeset_all(dossier, ready, stamp, warnings, (events, &mut |_| {}));
+            (typeset, None)
+        } else {
+            // The evidence goes into the package while the dossier is typeset, and each volume
+            // as soon as it is written.
+            let cancel = AtomicBool::new(false);
+            let (tx, rx) = std::sync::mpsc::channel::<package::PackagePdf>();
+            std::thread::scope(|scope| {
+                let packing = scope.spawn(|| -> anyhow::Result<StartedPackage> {
+                    let include = self.opts.include_unreferenced;
+                    let (staging, mut started) =
+                        start_package(&zip_path, dossier, include, stamp.date, &cancel)?;
+                    for pdf in rx {
+                        started.add_pdf(dossier, &pdf)?;
+                    }
+                    (staging.writer()?.sync_data())
+                        .with_context(|| format!("写入 {} 失败", zip_path.display()))?;
+                    Ok((staging, started))
+                });
+                let mut hand_over = |pdf: &package::PackagePdf| {
+                    // A packer that stopped says why when it is joined.
+                    let _ = tx.send(pdf.clone());
+                };
+                let typeset =
+                    self.typeset_all(dossier, ready, stamp, warnings, (events, &mut hand_over));
+                if !matches!(typeset, Ok(Ok(_))) {
+                    cancel.store(true, Ordering::Relaxed);
+                }
+                drop(tx);
+                (typeset, Some(packing.join()))
+            })
+        }
+    }
+
     /// Typesets the dossier: each volume written to a temporary file and dropped before the
     /// next (memory holds one volume at a time), then, for several volumes, the master volume.
+    /// Each PDF is handed to `written` as soon as it is complete.
     fn typeset_all(
         &self,
         d: &Dossier,
         ready: &Ready,
         stamp: &Stamp,
         warnings: &mut Vec<Diagnostic>,
-        events: &mut dyn Events,
+        (events, written): (&mut dyn Events, Written<'_>),
     ) -> anyhow::Result<Result<Typeset, Vec<Diagnostic>>> {
         let started = Instant::now();
         let name = engine::output_name(d);
@@ -253,6 +284,7 @@ impl Session {
                 item_places.insert(n, (v.number, p));
             }
             warnings.extend(over_size(&pdf.0, v, engine::volume_limit(d)));
+            written(&pdf.0);
             out.pdfs.push(pdf);
             if several {
                 // Forget this volume's evidence bytes and Typst's cached results for them.
@@ -273,6 +305,7 @@ impl Session {
                     Err(diags) => return Ok(Err(diags)),
                 };
             warnings.extend(doc.warnings);
+            written(&pdf.0);
             out.pdfs.insert(0, pdf);
         }
         events.event(Event::Finished {
@@ -466,6 +499,15 @@ impl Session {
         Ok((fonts, roles))
     }
 }
+
+/// Told of each PDF of a build as soon as it is written.
+type Written<'a> = &'a mut dyn FnMut(&package::PackagePdf);
+
+/// What typesetting gave, and the package started beside it (joined from its thread).
+type TypesetAndPacked = (
+    anyhow::Result<Result<Typeset, Vec<Diagnostic>>>,
+    Option<std::thread::Result<anyhow::Result<StartedPackage>>>,
+);
 
 /// A package with its evidence in, in its temporary file.
 type StartedPackage = (
