@@ -114,23 +114,7 @@ fn volumes_keep_records_whole_and_the_master_contents_point_to_the_right_pages()
         volumes.push(Pdf::load(&path));
     }
     assert!(volumes.len() >= 3, "{} volumes", volumes.len());
-    // The package holds every PDF as written (each volume went in as soon as it was typeset),
-    // listed master first, then the volumes in order.
-    let verified = dossier::package::verify(&tmp.path().join(format!("o/{name}.zip"))).unwrap();
-    assert!(verified.findings.is_empty(), "{:?}", verified.findings);
-    let listed: Vec<(String, String)> = (verified.manifest.unwrap().files.into_iter())
-        .filter(|f| f.kind == dossier::package::EntryKind::Dossier)
-        .map(|f| (f.path, f.sha256))
-        .collect();
-    let want: Vec<String> = std::iter::once(format!("{name}-总目录.pdf"))
-        .chain((1..=volumes.len()).map(|n| format!("{name}-第{n}册.pdf")))
-        .collect();
-    assert_eq!(listed.iter().map(|l| l.0.clone()).collect::<Vec<_>>(), want);
-    for (file, sha) in &listed {
-        let bytes = std::fs::read(tmp.path().join("o").join(file)).unwrap();
-        let digest = <sha2::Sha256 as sha2::Digest>::digest(&bytes);
-        assert_eq!(&dossier::evidence::hex(&digest), sha, "{file}");
-    }
+    package_holds_the_pdfs(&tmp.path().join("o"), name, volumes.len());
     // Every record is in exactly one volume, whole: its pages run from its bookmark to the
     // next one, all inside that volume, each printing the volume and its page number.
     let mut seen = std::collections::BTreeMap::new();
@@ -190,6 +174,26 @@ fn volumes_keep_records_whole_and_the_master_contents_point_to_the_right_pages()
             after.starts_with(&want),
             "{id}: {want} expected after the entry"
         );
+    }
+}
+
+/// The package holds every PDF as written (each volume went in as soon as it was typeset),
+/// listed master first, then the volumes in order.
+fn package_holds_the_pdfs(out: &Path, name: &str, volumes: usize) {
+    let verified = dossier::package::verify(&out.join(format!("{name}.zip"))).unwrap();
+    assert!(verified.findings.is_empty(), "{:?}", verified.findings);
+    let listed: Vec<(String, String)> = (verified.manifest.unwrap().files.into_iter())
+        .filter(|f| f.kind == dossier::package::EntryKind::Dossier)
+        .map(|f| (f.path, f.sha256))
+        .collect();
+    let want: Vec<String> = std::iter::once(format!("{name}-总目录.pdf"))
+        .chain((1..=volumes).map(|n| format!("{name}-第{n}册.pdf")))
+        .collect();
+    assert_eq!(listed.iter().map(|l| l.0.clone()).collect::<Vec<_>>(), want);
+    for (file, sha) in &listed {
+        let bytes = std::fs::read(out.join(file)).unwrap();
+        let digest = <sha2::Sha256 as sha2::Digest>::digest(&bytes);
+        assert_eq!(&dossier::evidence::hex(&digest), sha, "{file}");
     }
 }
 
