@@ -26,6 +26,8 @@ def parser(doc, runs):
 def timed(cmd):
     """Runs a command; returns (wall seconds, peak resident MiB, what it printed: its results on
     stdout, then stderr). Exits if it fails."""
+    # What earlier runs wrote is flushed first, so that no run pays for another's writes.
+    os.sync()
     start = time.perf_counter()
     # One pipe for both streams: nothing to deadlock on.
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=ENV)
