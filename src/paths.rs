@@ -129,16 +129,32 @@ impl<V: Clone> FingerprintCache<V> {
         }
         let value = make()?;
         if let Some(print) = print {
-            let mut entries = self.lock();
-            let now = entries.clock;
-            let old = (entries.by_path).insert(path.to_path_buf(), (print, value.clone(), now));
-            if let Some((_, weigh)) = self.budget {
-                entries.weight += weigh(&value);
-                entries.weight -= old.map_or(0, |(_, v, _)| weigh(&v));
-            }
-            self.shrink(&mut entries);
+            self.keep(path.to_path_buf(), print, value.clone());
         }
         Ok(value)
+    }
+
+    /// Keeps `value` for the file at `path` as it was with fingerprint `print`: used while the
+    /// file still has it (a value saved by an earlier run and read back).
+    pub fn keep(&self, path: std::path::PathBuf, print: Fingerprint, value: V) {
+        let mut entries = self.lock();
+        let now = entries.clock;
+        let weight = self.budget.map(|(_, weigh)| weigh(&value));
+        let old = entries.by_path.insert(path, (print, value, now));
+        if let (Some((_, weigh)), Some(w)) = (self.budget, weight) {
+            entries.weight += w;
+            entries.weight -= old.map_or(0, |(_, v, _)| weigh(&v));
+        }
+        self.shrink(&mut entries);
+    }
+
+    /// Every kept value with its file and fingerprint, sorted by file (to save them).
+    pub fn snapshot(&self) -> Vec<(std::path::PathBuf, Fingerprint, V)> {
+        let mut all: Vec<_> = (self.lock().by_path.iter())
+            .map(|(p, (print, v, _))| (p.clone(), *print, v.clone()))
+            .collect();
+        all.sort_by(|a, b| a.0.cmp(&b.0));
+        all
     }
 
     /// Drops the least recently used values until the rest fit the budget.

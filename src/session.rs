@@ -105,6 +105,8 @@ pub struct Session {
     pub keep_layouts: bool,
     files: Arc<FileCache>,
     inspected: InspectCache,
+    /// The inspections saved by an earlier run were read (once per session).
+    inspections_loaded: bool,
     fonts: Option<LoadedFonts>,
 }
 
@@ -116,6 +118,7 @@ impl Session {
             opts,
             files: Arc::new(FileCache::default()),
             inspected: InspectCache::default(),
+            inspections_loaded: false,
             fonts: None,
             pdf_first: false,
             keep_layouts: false,
@@ -126,6 +129,11 @@ impl Session {
     /// stopped the build (then nothing was replaced). I/O problems are errors.
     pub fn build(&mut self, events: &mut dyn Events) -> anyhow::Result<Outcome<Built>> {
         let start = Instant::now();
+        let saved = InspectCache::file(&self.opts.out);
+        if !self.inspections_loaded {
+            self.inspected.load(&saved);
+            self.inspections_loaded = true;
+        }
         let checked = engine::validate(&self.root, &self.inspected)?;
         events.event(Event::Finished {
             stage: Stage::Check,
@@ -139,6 +147,8 @@ impl Session {
         let out_dir = output::OutDir::open(&self.opts.out, &dossier.canonical_root, |m| {
             events.notice(m.to_string())
         })?;
+        // Only into an output folder that was found fit to write to.
+        self.inspected.save(&saved)?;
         let ready = match self.fonts(&dossier) {
             Ok(fonts) => engine::ready(
                 &dossier,

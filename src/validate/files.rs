@@ -23,6 +23,60 @@ impl InspectCache {
     fn inspect(&self, path: &std::path::Path) -> Result<Inspected, Problem> {
         self.cache.get_or_make(path, || evidence::inspect(path))
     }
+
+    /// Where a build keeps the inspections between runs, in its output folder.
+    pub fn file(out: &std::path::Path) -> std::path::PathBuf {
+        out.join(".cache").join("inspections.json")
+    }
+
+    /// Takes the inspections saved at `file` by an earlier run; each is used only while its
+    /// file keeps the size and modification time it had. A missing or unreadable file, or
+    /// one of another version, is ignored (every file is inspected again).
+    pub fn load(&self, file: &std::path::Path) {
+        let Some(saved) = std::fs::read(file)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<Saved>(&b).ok())
+        else {
+            return;
+        };
+        if saved.version != env!("CARGO_PKG_VERSION") {
+            return;
+        }
+        for (path, print, inspected) in saved.files {
+            self.cache.keep(path, print, inspected);
+        }
+    }
+
+    /// Saves the inspections made so far to `file` (when they differ from what it holds), so
+    /// that the next run reads no unchanged evidence file to inspect it.
+    pub fn save(&self, file: &std::path::Path) -> anyhow::Result<()> {
+        use anyhow::Context;
+        // Files deleted or changed since they were inspected are left out.
+        let files = (self.cache.snapshot().into_iter())
+            .filter(|(path, print, _)| crate::paths::Fingerprint::of(path) == Some(*print))
+            .collect();
+        let saved = Saved {
+            version: env!("CARGO_PKG_VERSION").into(),
+            files,
+        };
+        let json = serde_json::to_vec(&saved)?;
+        if std::fs::read(file).is_ok_and(|old| old == json) {
+            return Ok(());
+        }
+        if let Some(dir) = file.parent() {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("无法创建缓存目录 {}", dir.display()))?;
+        }
+        crate::output::write_atomic(file, &json)
+            .with_context(|| format!("无法写入缓存 {}", file.display()))
+    }
+}
+
+/// Inspections as saved between runs.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Saved {
+    version: String,
+    files: Vec<(std::path::PathBuf, crate::paths::Fingerprint, Inspected)>,
 }
 
 pub(super) fn inspect_all(

@@ -400,6 +400,64 @@ fn issue14_a_jpeg_that_passes_through_is_embedded_from_its_file_and_never_copied
     }
 }
 
+/// A PDF of `pages` empty A4 pages.
+fn blank_pdf(pages: usize) -> Vec<u8> {
+    let mut pdf = pdf_writer::Pdf::new();
+    let (catalog, tree) = (pdf_writer::Ref::new(1), pdf_writer::Ref::new(2));
+    let ids: Vec<pdf_writer::Ref> = (0..pages)
+        .map(|i| pdf_writer::Ref::new(3 + i as i32))
+        .collect();
+    pdf.catalog(catalog).pages(tree);
+    pdf.pages(tree)
+        .kids(ids.iter().copied())
+        .count(pages as i32);
+    for id in &ids {
+        pdf.page(*id)
+            .parent(tree)
+            .media_box(pdf_writer::Rect::new(0.0, 0.0, 595.0, 842.0));
+    }
+    pdf.finish()
+}
+
+/// The first and last page of record `id` in the build report beside the PDF.
+fn record_pages(out: &std::path::Path, id: &str) -> (u64, u64) {
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("测试资料-构建报告.json")).unwrap())
+            .unwrap();
+    let r = &report["records"][id];
+    (
+        r["first_page"].as_u64().unwrap(),
+        r["last_page"].as_u64().unwrap(),
+    )
+}
+
+#[test]
+fn issue14_inspections_are_kept_between_runs_and_a_changed_file_is_inspected_again() {
+    let (tmp, root) = dossier_with(None);
+    let out = tmp.path().join("o");
+    std::fs::write(root.join("evidence/05/方案.pdf"), blank_pdf(3)).unwrap();
+    build_ok(tmp.path(), &[]);
+    let saved = std::fs::read_to_string(out.join(".cache/inspections.json")).unwrap();
+    assert!(saved.contains("方案.pdf"), "{saved}");
+    let (a, b) = record_pages(&out, "05-01");
+    assert_eq!(b - a + 1, 3);
+    // Another page count: a new size, so the saved inspection is not used.
+    std::fs::write(root.join("evidence/05/方案.pdf"), blank_pdf(5)).unwrap();
+    build_ok(tmp.path(), &[]);
+    let (a, b) = record_pages(&out, "05-01");
+    assert_eq!(b - a + 1, 5, "the changed file was inspected again");
+    // A damaged saved file is ignored, and written anew.
+    std::fs::write(out.join(".cache/inspections.json"), b"{not json").unwrap();
+    build_ok(tmp.path(), &[]);
+    let (a, b) = record_pages(&out, "05-01");
+    assert_eq!(b - a + 1, 5);
+    assert!(
+        std::fs::read_to_string(out.join(".cache/inspections.json"))
+            .unwrap()
+            .contains("方案.pdf")
+    );
+}
+
 #[test]
 fn issue10_a_decompression_bomb_is_an_error_in_check_not_a_crash() {
     let (tmp, root) = dossier_with(None);
