@@ -274,10 +274,11 @@ pub fn ready(
     // What normalising found of the JPEGs that pass through: their stand-ins need not read
     // them again.
     for (rel, placed) in &prepared.passed {
-        let pages = crate::assemble::Pages::jpeg(*placed);
-        let _ = (files.stand_ins).get_or_make(&d.canonical_root.join(rel), || {
-            Ok::<_, std::convert::Infallible>(Arc::new(pages))
-        });
+        let path = d.canonical_root.join(rel);
+        if let Some(print) = crate::paths::Fingerprint::of(&path) {
+            let pages = Arc::new(crate::assemble::Pages::jpeg(*placed));
+            files.stand_ins.keep(path, print, pages);
+        }
     }
     if prepared.made > 0 {
         events.notice(format!(

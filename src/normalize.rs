@@ -148,7 +148,7 @@ pub fn prepare(
             result
         })
         .collect();
-    found.write_if_changed(cache, &index)?;
+    found.write(cache)?;
     for ((rel, _, pages), result) in jobs.iter().zip(results) {
         // A decoder that panics on a strange file must not take the build down.
         let result = match result
@@ -239,14 +239,9 @@ impl Index {
         (print? == known.print && complete).then_some(known)
     }
 
-    /// Writes this index to `cache` unless it is what was read.
-    fn write_if_changed(&self, cache: &Path, read: &Index) -> anyhow::Result<()> {
-        if self == read {
-            return Ok(());
-        }
-        let json = serde_json::to_vec(self)?;
-        crate::output::write_atomic(&cache.join(Self::FILE), &json)
-            .with_context(|| format!("无法写入规范化缓存 {}", cache.display()))
+    /// Writes this index to `cache` (unless the file already holds it).
+    fn write(&self, cache: &Path) -> anyhow::Result<()> {
+        crate::output::write_if_changed(&cache.join(Self::FILE), &serde_json::to_vec(self)?)
     }
 }
 
@@ -814,7 +809,7 @@ mod tests {
             passed: None,
         };
         index.files.insert("evidence/photo.jpg".into(), entry);
-        index.write_if_changed(cache, &Index::default()).unwrap();
+        index.write(cache).unwrap();
         let read = Index::read(cache, ImageForm::Pdf);
         assert_eq!(read, index);
         assert!(read.unchanged("evidence/photo.jpg", print, cache).is_some());

@@ -32,6 +32,19 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     write_with(path, |f| f.write_all(bytes).map_err(Into::into))
 }
 
+/// Writes `bytes` to `path` (creating its folder) unless the file already holds exactly them:
+/// for caches saved between runs, which mostly come out the same.
+pub fn write_if_changed(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    if std::fs::read(path).is_ok_and(|old| old == bytes) {
+        return Ok(());
+    }
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("无法创建缓存目录 {}", dir.display()))?;
+    }
+    write_atomic(path, bytes).with_context(|| format!("无法写入缓存 {}", path.display()))
+}
+
 /// Creates `path` through a temporary file filled by `fill`, renamed into place when `fill`
 /// succeeds; on failure the temporary file is removed and `path` is untouched.
 pub fn write_with(

@@ -9,9 +9,9 @@
 //!
 //! Reproducible: entries in a fixed order — the evidence and unreferenced files first (they are
 //! written while the PDF is typeset, see [`start`]), the volumes as they are typeset, then 说明,
-//! the PDFs not in yet, sources, the build report
-//! and the manifest, which lists the hashes of everything in the order 说明, PDF, sources,
-//! evidence, report — the dossier's date as every entry's time, fixed permissions and system. Compressed formats are stored, text deflated.
+//! the PDFs not in yet, the sources, the build report and the manifest, which lists the hashes
+//! of everything in the order 说明, PDF, sources, evidence, report — the dossier's date as every
+//! entry's time, fixed permissions and system. Compressed formats are stored, text deflated.
 //! Evidence is streamed through the hasher into the zip, so memory does not grow with it.
 
 use std::collections::BTreeMap;

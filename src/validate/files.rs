@@ -50,7 +50,6 @@ impl InspectCache {
     /// Saves the inspections made so far to `file` (when they differ from what it holds), so
     /// that the next run reads no unchanged evidence file to inspect it.
     pub fn save(&self, file: &std::path::Path) -> anyhow::Result<()> {
-        use anyhow::Context;
         // Files deleted or changed since they were inspected are left out.
         let files = (self.cache.snapshot().into_iter())
             .filter(|(path, print, _)| crate::paths::Fingerprint::of(path) == Some(*print))
@@ -59,16 +58,7 @@ impl InspectCache {
             version: env!("CARGO_PKG_VERSION").into(),
             files,
         };
-        let json = serde_json::to_vec(&saved)?;
-        if std::fs::read(file).is_ok_and(|old| old == json) {
-            return Ok(());
-        }
-        if let Some(dir) = file.parent() {
-            std::fs::create_dir_all(dir)
-                .with_context(|| format!("无法创建缓存目录 {}", dir.display()))?;
-        }
-        crate::output::write_atomic(file, &json)
-            .with_context(|| format!("无法写入缓存 {}", file.display()))
+        crate::output::write_if_changed(file, &serde_json::to_vec(&saved)?)
     }
 }
 
