@@ -2,6 +2,11 @@
 //! records (the same 件号 and evidence pages as the dossier, and each record's page in the
 //! dossier), a 归档文件目录, a blank 备考表, and the box cover and spine label.
 //!
+//! A unit with more evidence than one box holds (the dossier's volume page limit) gets one
+//! PDF per box (盒), cut between whole items as volumes are, each with its own contents,
+//! 归档文件目录, 备考表, box cover and spine label, and its own 盒号. That is how the binder is
+//! filed, and it keeps a Typst compilation — and so memory — to one box's pages.
+//!
 //! The binders of one run are typeset in parallel over one set of fonts, staged in temporary
 //! files and put in place together: when one fails, no binder in the folder changes.
 
@@ -48,11 +53,13 @@ pub struct BinderOptions {
     pub date: Option<Date>,
 }
 
-/// One binder written.
+/// One binder (or one box of a binder) written.
 #[derive(Debug, Clone)]
 pub struct Made {
     /// The unit's short name.
     pub unit: String,
+    /// Which box of how many, when the unit's binder is cut into boxes.
+    pub part: Option<(usize, usize)>,
     /// Where it was written.
     pub path: PathBuf,
     /// Records in it.
@@ -123,8 +130,17 @@ pub fn run(
         Ok(job) => job,
         Err(diags) => return Ok(stopped(report, diags)),
     };
+    let limit = engine::volume_limit(&d);
     let mut warnings = missing_boxes(&d, &units);
-    let staged = match job.build_all(&units, &mut warnings, events) {
+    warnings.extend(box_clashes(&d, limit));
+    let parts: Vec<(usize, plan::Volume)> = (units.iter())
+        .flat_map(|&u| {
+            plan::binder_boxes(&d, u, limit)
+                .into_iter()
+                .map(move |b| (u, b))
+        })
+        .collect();
+    let staged = match job.build_all(&parts, &mut warnings, events) {
         Ok(staged) => staged,
         Err(diags) => return Ok(stopped(report, [warnings, diags].concat())),
     };
@@ -222,20 +238,32 @@ impl<'a> Job<'a> {
         })
     }
 
-    /// Typesets the binders of `units` in parallel, in the order given, each into a temporary
-    /// file; Typst's warnings go to `warnings` once each. Any error: none is kept.
+    /// Typesets the binders (unit, box) of `parts` in parallel, in the order given, each into a
+    /// temporary file; Typst's warnings go to `warnings` once each. Any error: none is kept.
     fn build_all(
         &self,
-        units: &[usize],
+        parts: &[(usize, plan::Volume)],
         warnings: &mut Vec<Diagnostic>,
         events: &mut dyn Events,
     ) -> Result<Vec<Staged>, Vec<Diagnostic>> {
         let started = Instant::now();
         events.event(Event::Started {
             stage: Stage::Binders,
-            detail: format!("{} 本", units.len()),
+            detail: format!("{} 本", parts.len()),
         });
-        let results = crate::par::map(units, usize::MAX, |&u| self.build_one(u));
+        // Typst's memory grows with the pages of a compilation: boxes run side by side only
+        // while their evidence pages together stay within one box's limit.
+        let budget = match engine::volume_limit(self.d).pages {
+            0 => usize::MAX,
+            n => n,
+        };
+        let results = crate::par::map_within(
+            parts,
+            usize::MAX,
+            budget,
+            |(_, b)| b.pages,
+            |(u, b)| self.build_one(*u, b),
+        );
         let mut staged = Vec::new();
         let mut failed = Vec::new();
         for (i, result) in results.into_iter().enumerate() {
@@ -253,7 +281,7 @@ impl<'a> Job<'a> {
             events.event(Event::Progress {
                 stage: Stage::Binders,
                 done: i + 1,
-                total: units.len(),
+                total: parts.len(),
             });
         }
         events.event(Event::Finished {
@@ -267,16 +295,26 @@ impl<'a> Job<'a> {
         }
     }
 
-    fn build_one(&self, unit: usize) -> Result<(Staged, Vec<Diagnostic>), Vec<Diagnostic>> {
+    fn build_one(
+        &self,
+        unit: usize,
+        part: &plan::Volume,
+    ) -> Result<(Staged, Vec<Diagnostic>), Vec<Diagnostic>> {
         let d = self.d;
         let opts = PlanOptions {
             unit: Some(unit),
             dossier_places: Some(self.places.clone()),
+            volume: Some(part.clone()),
             ..self.ready.plan_options(self.duplex)
         };
         let plan = plan::plan(d, &opts);
         let short = &d.registry.units[unit].short;
-        let stamp = Stamp::of(d, &format!("binder/{short}"), self.date);
+        let boxed = (part.count > 1).then_some((part.number, part.count));
+        let id = match boxed {
+            Some((n, _)) => format!("binder/{short}/{n}"),
+            None => format!("binder/{short}"),
+        };
+        let stamp = Stamp::of(d, &id, self.date);
         let doc = build::build(&plan, d, &self.ready.res, &stamp);
         // Binders share little layout: what Typst memoised for this one would only pile up.
         typst::comemo::evict(0);
@@ -290,6 +328,7 @@ impl<'a> Job<'a> {
         .map_err(|e| vec![Diagnostic::error(format!("{e:#}")).code("binder-write-failed")])?;
         let made = Made {
             unit: short.clone(),
+            part: boxed,
             path,
             records: plan.totals.records,
             pages: doc.pages,
@@ -314,12 +353,23 @@ fn commit(
         .filter_map(|m| m.path.strip_prefix(out_dir.path()).ok())
         .map(|p| p.to_string_lossy().replace('\\', "/"))
         .collect();
+    // --all replaces every binder; one unit's run replaces that unit's (its boxes of last time
+    // when it now has fewer, or one PDF instead of boxes) and keeps the others.
     let others = if *which == Which::All {
         out_dir.files(BINDERS_DIR, |f| f.ends_with(".pdf"))
     } else {
         Vec::new()
     };
-    for line in out_dir.record("binder", &written, *which != Which::All, &others)? {
+    let units: Vec<&str> = made.iter().map(|m| m.unit.as_str()).collect();
+    let keep = |rel: &str| {
+        *which != Which::All && {
+            let name = rel.rsplit('/').next().unwrap_or(rel);
+            !units
+                .iter()
+                .any(|u| crate::names::Target::is_binder_of(u, name))
+        }
+    };
+    for line in out_dir.record("binder", &written, &keep, &others)? {
         events.notice(line);
     }
     Ok(made)
@@ -353,6 +403,54 @@ fn missing_boxes(d: &Dossier, units: &[usize]) -> Vec<Diagnostic> {
             "要印上盒号，请在 dossier.yaml 的“归档: 盒号:”下按单位填写，如“{first}: 1”。"
         )),
     ]
+}
+
+/// A warning for each 盒号 that more than one box would print: two units given the same
+/// number, or a binder cut into boxes counting on into the next unit's number.
+fn box_clashes(d: &Dossier, limit: plan::VolumeLimit) -> Vec<Diagnostic> {
+    let mut by_number: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut boxed = Vec::new();
+    for u in plan::units_with_work(d) {
+        let first = plan::first_box(d, u);
+        let short = &d.registry.units[u].short;
+        let boxes = plan::binder_boxes(d, u, limit);
+        if boxes.len() > 1 && !first.is_empty() {
+            boxed.push(format!("{short} 分为 {} 盒", boxes.len()));
+        }
+        for b in &boxes {
+            let n = (b.count > 1).then_some(b.number);
+            let number = plan::box_number(&first, n);
+            if !number.is_empty() {
+                let name = n.map_or(short.clone(), |n| format!("{short}第{n}盒"));
+                by_number.entry(number).or_default().push(name);
+            }
+        }
+    }
+    let place = (d.config.archive.as_ref())
+        .and_then(|a| a.boxes.as_ref())
+        .map_or(Place::file(CONFIG_FILE), |b| {
+            Place::at(CONFIG_FILE, crate::yaml::pos_of(b))
+        });
+    (by_number.into_iter())
+        .filter(|(_, names)| names.len() > 1)
+        .map(|(number, names)| {
+            let why = if boxed.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "（{}；一个单位的证据册分盒时，盒号从它填的盒号起连续编）",
+                    boxed.join("，")
+                )
+            };
+            Diagnostic::warning(format!(
+                "盒号 {number} 重复：{}都印这个盒号{why}",
+                crate::diag::list(&names)
+            ))
+            .code("binder-box-clash")
+            .at(place.clone())
+            .hint("请调整 dossier.yaml 里“归档: 盒号:”下各单位的盒号，给分盒的单位留出连续的盒号。")
+        })
+        .collect()
 }
 
 /// The outcome of a binder run stopped by errors: no binder changed.

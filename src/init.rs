@@ -60,7 +60,7 @@ pub fn config_yaml(date: Date, county: &str, period: Option<(Date, Date)>) -> St
 #   全宗号: Z028
 #   年度: 2022
 #   保管期限: 永久                # 永久、30年、10年
-#   盒号:                         # 各单位证据册的盒号
+#   盒号:                         # 各单位证据册的盒号（分盒的单位从这个号起连续编）
 #     县创建办公室: 1
 #     市场监管局: 2
 

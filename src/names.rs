@@ -65,8 +65,9 @@ pub enum Target {
     Volume(usize),
     /// The master volume (总目录) of a dossier cut into volumes.
     Master,
-    /// The evidence binder of a unit (its short name).
-    Binder(String),
+    /// The evidence binder of a unit (its short name), or box `n` of it when it is cut into
+    /// boxes (盒).
+    Binder(String, Option<usize>),
 }
 
 impl Target {
@@ -75,7 +76,7 @@ impl Target {
         match self {
             Target::Dossier | Target::Volume(_) => "dossier.typ",
             Target::Master => "master.typ",
-            Target::Binder(_) => "binder.typ",
+            Target::Binder(..) => "binder.typ",
         }
     }
 
@@ -86,21 +87,32 @@ impl Target {
             Target::Dossier => format!("{output_name}.pdf"),
             Target::Volume(n) => format!("{output_name}-第{n}册.pdf"),
             Target::Master => format!("{output_name}-总目录.pdf"),
-            Target::Binder(unit) => format!("{}.pdf", safe_name(unit, 60, false)),
+            Target::Binder(unit, None) => format!("{}.pdf", safe_name(unit, 60, false)),
+            Target::Binder(unit, Some(n)) => format!("{}-第{n}盒.pdf", safe_name(unit, 60, false)),
         }
+    }
+
+    /// Whether `file` (a name in the binders folder) is a binder of `unit`: its one PDF or one
+    /// of its boxes. What a run for that unit replaces.
+    pub fn is_binder_of(unit: &str, file: &str) -> bool {
+        file.strip_prefix(&safe_name(unit, 60, false))
+            .is_some_and(|rest| rest == ".pdf" || numbered(rest, "-第", "盒.pdf"))
     }
 
     /// Whether `file` is the name of one of the dossier's PDFs under `output_name` (the
     /// dossier, a volume or the master volume): what an earlier build may have left.
     pub fn is_dossier_pdf(output_name: &str, file: &str) -> bool {
         file.strip_prefix(output_name).is_some_and(|rest| {
-            rest == ".pdf"
-                || rest == "-总目录.pdf"
-                || (rest.strip_prefix("-第"))
-                    .and_then(|r| r.strip_suffix("册.pdf"))
-                    .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+            rest == ".pdf" || rest == "-总目录.pdf" || numbered(rest, "-第", "册.pdf")
         })
     }
+}
+
+/// Whether `s` is `prefix`, a number, `suffix`.
+fn numbered(s: &str, prefix: &str, suffix: &str) -> bool {
+    (s.strip_prefix(prefix))
+        .and_then(|r| r.strip_suffix(suffix))
+        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// The label of the first page of item `n`'s section.
@@ -192,10 +204,16 @@ mod tests {
         assert!(!Target::is_dossier_pdf(name, "某县验收资料.zip"));
         assert!(!Target::is_dossier_pdf(name, "别的.pdf"));
         assert_eq!(
-            Target::Binder("市场/监管局".into()).file_name(name),
+            Target::Binder("市场/监管局".into(), None).file_name(name),
             "市场_监管局.pdf"
         );
-        assert_eq!(Target::Binder(String::new()).template(), "binder.typ");
+        let boxed = Target::Binder("市场/监管局".into(), Some(2)).file_name(name);
+        assert_eq!(boxed, "市场_监管局-第2盒.pdf");
+        assert!(Target::is_binder_of("市场/监管局", &boxed));
+        assert!(Target::is_binder_of("市场/监管局", "市场_监管局.pdf"));
+        assert!(!Target::is_binder_of("市场", "市场_监管局.pdf"));
+        assert!(!Target::is_binder_of("市场/监管局", "市场_监管局-第盒.pdf"));
+        assert_eq!(Target::Binder(String::new(), None).template(), "binder.typ");
         assert_eq!(Target::Volume(1).template(), "dossier.typ");
     }
 

@@ -322,8 +322,8 @@ impl OutDir {
 
     /// Records `written` (paths relative to the folder) as what `producer` (e.g. "build")
     /// wrote this time, and removes what it wrote last time and no longer produces, unless
-    /// the file was changed since. With `keep_others`, earlier files are kept (a single binder
-    /// leaves the other units' binders). Returns lines to tell the user.
+    /// the file was changed since or `keep` says so (a single binder keeps the other units'
+    /// binders, not its own old boxes). Returns lines to tell the user.
     ///
     /// `candidates` are files in the folder that look like this producer's outputs (an older
     /// volume, another binder); any of them that exists, was not written now and is not in the
@@ -332,7 +332,7 @@ impl OutDir {
         &self,
         producer: &str,
         written: &[String],
-        keep_others: bool,
+        keep: &dyn Fn(&str) -> bool,
         candidates: &[String],
     ) -> anyhow::Result<Vec<String>> {
         let path = self.path.join(RECORD_FILE);
@@ -356,7 +356,7 @@ impl OutDir {
             let file = self.path.join(&rel);
             match Fingerprint::of(&file) {
                 None => {}
-                Some(s) if keep_others && s == stamp => {
+                Some(s) if keep(&rel) && s == stamp => {
                     now.insert(rel, stamp);
                 }
                 Some(s) if s == stamp => {
@@ -537,12 +537,12 @@ mod tests {
             write_atomic(&out.join(f), b"1").unwrap();
         }
         let all: Vec<String> = ["a.pdf", "b.pdf", "c.pdf"].map(String::from).to_vec();
-        assert!(d.record("build", &all, false, &[]).unwrap().is_empty());
+        assert!(d.record("build", &all, &|_| false, &[]).unwrap().is_empty());
         // c.pdf is changed by hand; then a build writes only a.pdf.
         std::thread::sleep(std::time::Duration::from_millis(20));
         std::fs::write(out.join("c.pdf"), b"edited").unwrap();
         let lines = d
-            .record("build", &["a.pdf".to_string()], false, &[])
+            .record("build", &["a.pdf".to_string()], &|_| false, &[])
             .unwrap();
         assert!(!out.join("b.pdf").exists(), "b.pdf is stale and removed");
         assert!(
@@ -553,16 +553,25 @@ mod tests {
         assert!(lines[1].contains("被改动过"), "{lines:?}");
         // Another producer's files are its own business.
         write_atomic(&out.join("x.pdf"), b"1").unwrap();
-        d.record("binder", &["x.pdf".to_string()], false, &[])
+        d.record("binder", &["x.pdf".to_string()], &|_| false, &[])
             .unwrap();
-        d.record("build", &[], false, &[]).unwrap();
+        d.record("build", &[], &|_| false, &[]).unwrap();
         assert!(out.join("x.pdf").exists());
-        // keep_others: a single binder keeps the others it wrote before.
+        // keep: a single binder keeps the others it wrote before, and only those.
         write_atomic(&out.join("y.pdf"), b"1").unwrap();
-        d.record("binder", &["y.pdf".to_string()], true, &[])
+        write_atomic(&out.join("w.pdf"), b"1").unwrap();
+        d.record(
+            "binder",
+            &["x.pdf".to_string(), "w.pdf".to_string()],
+            &|_| false,
+            &[],
+        )
+        .unwrap();
+        d.record("binder", &["y.pdf".to_string()], &|f| f != "w.pdf", &[])
             .unwrap();
         assert!(out.join("x.pdf").exists());
-        d.record("binder", &["y.pdf".to_string()], false, &[])
+        assert!(!out.join("w.pdf").exists());
+        d.record("binder", &["y.pdf".to_string()], &|_| false, &[])
             .unwrap();
         assert!(!out.join("x.pdf").exists());
         // A file that looks like an output but was never recorded is pointed out, not removed.
@@ -571,7 +580,7 @@ mod tests {
             .record(
                 "binder",
                 &["y.pdf".to_string()],
-                false,
+                &|_| false,
                 &["z.pdf".to_string()],
             )
             .unwrap();

@@ -6,8 +6,8 @@
 //! item alone; the others still finish.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex};
 
 /// Applies `f` to every item on up to `max_threads` threads (never more than the cores or the
 /// items) and returns the results in input order; `None` where `f` panicked.
@@ -17,6 +17,25 @@ where
     R: Send,
     F: Fn(&T) -> R + Sync,
 {
+    map_within(items, max_threads, usize::MAX, |_| 0, f)
+}
+
+/// [`map`] for jobs whose memory grows with their size (typesetting a binder box): a job of
+/// `weight(item)` starts only while the weights of the jobs running with it stay within
+/// `budget` (a job heavier than the budget runs alone). Jobs start in input order.
+pub fn map_within<T, R, F, W>(
+    items: &[T],
+    max_threads: usize,
+    budget: usize,
+    weight: W,
+    f: F,
+) -> Vec<Option<R>>
+where
+    T: Sync,
+    R: Send,
+    F: Fn(&T) -> R + Sync,
+    W: Fn(&T) -> usize + Sync,
+{
     let threads = std::thread::available_parallelism()
         .map_or(2, |n| n.get())
         .min(max_threads)
@@ -24,13 +43,26 @@ where
         .max(1);
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<R>>> = Mutex::new((0..items.len()).map(|_| None).collect());
+    // The weight of the jobs running now.
+    let running = Mutex::new(0usize);
+    let done = Condvar::new();
     std::thread::scope(|s| {
         for _ in 0..threads {
             s.spawn(|| {
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(item) = items.get(i) else { break };
-                    if let Ok(r) = catch_unwind(AssertUnwindSafe(|| f(item))) {
+                    let w = weight(item).min(budget);
+                    let mut now = running.lock().unwrap_or_else(|e| e.into_inner());
+                    while *now > 0 && now.saturating_add(w) > budget {
+                        now = done.wait(now).unwrap_or_else(|e| e.into_inner());
+                    }
+                    *now += w;
+                    drop(now);
+                    let r = catch_unwind(AssertUnwindSafe(|| f(item)));
+                    *running.lock().unwrap_or_else(|e| e.into_inner()) -= w;
+                    done.notify_all();
+                    if let Ok(r) = r {
                         results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(r);
                     }
                 }
@@ -66,6 +98,28 @@ mod tests {
             x
         });
         assert_eq!(out, vec![Some(1), Some(2), None, Some(4)]);
+    }
+
+    #[test]
+    fn jobs_over_the_budget_never_run_together() {
+        let running = AtomicUsize::new(0);
+        let most = AtomicUsize::new(0);
+        let items = [6, 5, 2, 2, 9, 1, 1, 4];
+        let out = map_within(
+            &items,
+            4,
+            6,
+            |&w| w,
+            |&w| {
+                let now = running.fetch_add(w.min(6), Ordering::SeqCst) + w.min(6);
+                most.fetch_max(now, Ordering::SeqCst);
+                std::thread::sleep(std::time::Duration::from_millis(5));
+                running.fetch_sub(w.min(6), Ordering::SeqCst);
+                w
+            },
+        );
+        assert_eq!(out, items.iter().map(|&w| Some(w)).collect::<Vec<_>>());
+        assert!(most.load(Ordering::SeqCst) <= 6, "{most:?}");
     }
 
     #[test]

@@ -105,15 +105,45 @@ pub fn item_bytes(d: &Dossier, n: u32) -> u64 {
 /// Cuts the dossier into volumes of whole items, none with more than `limit` evidence pages or
 /// estimated bytes unless one item alone has more. One volume when everything fits.
 pub fn volumes(d: &Dossier, limit: VolumeLimit) -> Vec<Volume> {
-    let pages_of = |n: u32| -> usize {
-        d.items
-            .iter()
-            .find(|i| i.number == n)
-            .map_or(0, |i| i.records.iter().map(|r| r.pages().max(1)).sum())
-    };
-    let items: Vec<(u32, usize, u64)> = (d.catalog.items.iter())
-        .map(|i| (i.number, pages_of(i.number), item_bytes(d, i.number)))
+    let items = (d.catalog.items.iter())
+        .map(|i| {
+            let pages = (d.items.iter().find(|e| e.number == i.number))
+                .map_or(0, |e| e.records.iter().map(|r| r.pages().max(1)).sum());
+            (i.number, pages, item_bytes(d, i.number))
+        })
         .collect();
+    cut(items, limit)
+}
+
+/// Cuts unit `u`'s binder into boxes (盒) of whole items by the unit's own evidence pages, as
+/// [`volumes`] cuts the dossier: a box holds the unit's records of its items, none more than
+/// `limit.pages` unless one item alone has more. One box when everything fits. Only the
+/// page limit counts: a size limit is for uploads, and binders are printed.
+pub fn binder_boxes(d: &Dossier, u: usize, limit: VolumeLimit) -> Vec<Volume> {
+    let reg = &d.registry;
+    let items = (d.catalog.items.iter())
+        .filter_map(|i| {
+            let records: Vec<&Rec> = (d.items.iter().find(|e| e.number == i.number))
+                .map_or(Vec::new(), |e| {
+                    e.records.iter().filter(|r| r.units.contains(&u)).collect()
+                });
+            let tasks = (i.tasks()).any(|t| t.units.iter().any(|n| reg.units_of(n).contains(&u)));
+            let pages = records.iter().map(|r| r.pages().max(1)).sum();
+            (tasks || !records.is_empty()).then_some((i.number, pages, 0))
+        })
+        .collect();
+    cut(
+        items,
+        VolumeLimit {
+            pages: limit.pages,
+            bytes: None,
+        },
+    )
+}
+
+/// Cuts `items` (number, evidence pages, estimated bytes), in order, into runs none over
+/// `limit` unless one item alone is.
+fn cut(items: Vec<(u32, usize, u64)>, limit: VolumeLimit) -> Vec<Volume> {
     let fits = |pages: usize, bytes: u64| {
         (limit.pages == 0 || pages <= limit.pages)
             && limit
@@ -132,7 +162,8 @@ pub fn volumes(d: &Dossier, limit: VolumeLimit) -> Vec<Volume> {
     let mut out: Vec<(Volume, u64)> = Vec::new();
     for (n, p, b) in items {
         match out.last_mut() {
-            Some((v, bytes)) if fits(v.pages + p, *bytes + b) || v.items.is_empty() => {
+            // An item without evidence never opens a box (or a volume) of its own.
+            Some((v, bytes)) if p == 0 || fits(v.pages + p, *bytes + b) => {
                 v.items.push(n);
                 v.pages += p;
                 *bytes += b;
@@ -198,9 +229,14 @@ pub fn plan(d: &Dossier, opts: &PlanOptions) -> Plan {
         .filter_map(|g| plan_group(d, opts, g, &mut tally))
         .collect();
     let units = unit_index(d, &tally);
-    let binder = opts.unit.map(|u| binder_meta(d, u, &groups));
+    let binder = opts
+        .unit
+        .map(|u| binder_meta(d, u, opts.volume.as_ref(), &groups));
     let target = match (opts.unit, &opts.volume) {
-        (Some(u), _) => Target::Binder(d.registry.units[u].short.clone()),
+        (Some(u), v) => Target::Binder(
+            d.registry.units[u].short.clone(),
+            v.as_ref().filter(|v| v.count > 1).map(|v| v.number),
+        ),
         (None, Some(v)) if v.count > 1 => Target::Volume(v.number),
         (None, _) => Target::Dossier,
     };
@@ -528,7 +564,7 @@ fn scalar_text(v: Option<&crate::model::Scalar>) -> String {
 }
 
 /// A binder's unit and its archive box data.
-fn binder_meta(d: &Dossier, u: usize, groups: &[GroupPlan]) -> BinderMeta {
+fn binder_meta(d: &Dossier, u: usize, part: Option<&Volume>, groups: &[GroupPlan]) -> BinderMeta {
     let reg = &d.registry;
     let unit = &reg.units[u];
     let records: Vec<RecordPlan> = (groups.iter())
@@ -536,6 +572,7 @@ fn binder_meta(d: &Dossier, u: usize, groups: &[GroupPlan]) -> BinderMeta {
         .flat_map(|i| i.records.iter().cloned())
         .collect();
     let archive = d.config.archive.as_ref();
+    let first_box = first_box(d, u);
     BinderMeta {
         short: unit.short.clone(),
         name: unit.name.clone(),
@@ -545,13 +582,7 @@ fn binder_meta(d: &Dossier, u: usize, groups: &[GroupPlan]) -> BinderMeta {
         retention: (archive.and_then(|a| a.retention.as_ref()))
             .and_then(|r| Retention::parse(&r.value.0))
             .map_or(String::new(), |r| r.label().to_string()),
-        box_number: (archive.and_then(|a| a.boxes.as_ref()))
-            .and_then(|b| {
-                (b.value.iter())
-                    .find(|(k, _)| reg.units_of(k).contains(&u))
-                    .map(|(_, v)| v.0.trim().to_string())
-            })
-            .unwrap_or_default(),
+        box_number: box_number(&first_box, part.filter(|p| p.count > 1).map(|p| p.number)),
         range: match (records.first(), records.last()) {
             (Some(a), Some(b)) if a.id != b.id => format!("{}～{}", a.id, b.id),
             (Some(a), _) => a.id.clone(),
@@ -562,11 +593,66 @@ fn binder_meta(d: &Dossier, u: usize, groups: &[GroupPlan]) -> BinderMeta {
     }
 }
 
+/// The 盒号 dossier.yaml gives unit `u`'s binder (its first box); empty when none.
+pub fn first_box(d: &Dossier, u: usize) -> String {
+    (d.config.archive.as_ref())
+        .and_then(|a| a.boxes.as_ref())
+        .and_then(|b| {
+            (b.value.iter())
+                .find(|(k, _)| d.registry.units_of(k).contains(&u))
+                .map(|(_, v)| v.0.trim().to_string())
+        })
+        .unwrap_or_default()
+}
+
+/// The 盒号 of box `n` (1-based) of a binder cut into boxes whose first box is `first` (as
+/// dossier.yaml gives it): a number counts on (3 → 3, 4, 5), anything else gets the box's
+/// number after a hyphen (A3 → A3-1, A3-2). Empty stays empty (filled in by hand).
+pub fn box_number(first: &str, n: Option<usize>) -> String {
+    match n {
+        _ if first.is_empty() => String::new(),
+        None => first.to_string(),
+        Some(n) => match first.parse::<usize>() {
+            Ok(f) if first.bytes().all(|b| b.is_ascii_digit()) => {
+                let width = first.len();
+                format!("{:0width$}", f + n - 1)
+            }
+            _ => format!("{first}-{n}"),
+        },
+    }
+}
+
+/// Item numbers as a volume's or a box's cover lists them: runs of three or more joined
+/// ("指标1～3、5、6、8～12"), so the line is short and never breaks inside a number.
+pub fn item_runs(items: &[u32]) -> String {
+    let mut runs: Vec<(u32, u32)> = Vec::new();
+    for &n in items {
+        match runs.last_mut() {
+            Some((_, last)) if *last + 1 == n => *last = n,
+            _ => runs.push((n, n)),
+        }
+    }
+    let parts: Vec<String> = (runs.iter())
+        .flat_map(|&(a, b)| match b - a {
+            0 => vec![a.to_string()],
+            1 => vec![a.to_string(), b.to_string()],
+            _ => vec![format!("{a}～{b}")],
+        })
+        .collect();
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!("指标{}", parts.join("、"))
+    }
+}
+
 /// The document's metadata: title, county, date, volume.
 fn meta(d: &Dossier, opts: &PlanOptions) -> Meta {
     let cfg = &d.config;
     let county = cfg.county.trim().to_string();
     let several = opts.volume.as_ref().filter(|v| v.count > 1);
+    // A dossier is cut into volumes (册), a unit's binder into boxes (盒).
+    let part = if opts.unit.is_some() { "盒" } else { "册" };
     Meta {
         title: cfg.title.trim().to_string(),
         applicant: cfg.applicant.trim().to_string(),
@@ -582,13 +668,14 @@ fn meta(d: &Dossier, opts: &PlanOptions) -> Meta {
         ],
         county,
         draft: opts.draft,
-        volume_label: several.map_or(String::new(), |v| format!("第{}册", v.number)),
+        volume_label: several.map_or(String::new(), |v| format!("第{}{part}", v.number)),
         volume_title: several.map_or(String::new(), |v| {
-            format!("第{}册（共{}册）", v.number, v.count)
+            format!("第{}{part}（共{}{part}）", v.number, v.count)
         }),
-        volume_items: opts.volume.as_ref().map_or(String::new(), |v| {
-            crate::diag::list(v.items.iter().map(|n| format!("指标{n}")))
-        }),
+        volume_items: opts
+            .volume
+            .as_ref()
+            .map_or(String::new(), |v| item_runs(&v.items)),
         duplex: opts.duplex,
     }
 }
@@ -818,4 +905,30 @@ pub fn units_with_work(d: &Dossier) -> Vec<usize> {
         }
     }
     with.into_iter().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{box_number, item_runs};
+
+    #[test]
+    fn item_runs_join_three_or_more() {
+        assert_eq!(
+            item_runs(&[1, 2, 3, 5, 6, 8, 9, 10, 11, 12]),
+            "指标1～3、5、6、8～12"
+        );
+        assert_eq!(item_runs(&[15]), "指标15");
+        assert_eq!(item_runs(&[]), "");
+    }
+
+    #[test]
+    fn box_numbers_count_on_from_the_first_and_keep_their_width() {
+        assert_eq!(box_number("3", None), "3");
+        assert_eq!(box_number("3", Some(1)), "3");
+        assert_eq!(box_number("3", Some(3)), "5");
+        assert_eq!(box_number("009", Some(2)), "010");
+        assert_eq!(box_number("A3", Some(2)), "A3-2");
+        assert_eq!(box_number("", Some(2)), "");
+        assert_eq!(box_number("+4", Some(2)), "+4-2");
+    }
 }

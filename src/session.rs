@@ -393,7 +393,7 @@ impl Session {
             .collect();
         // PDFs an earlier build of this name may have left: the dossier, volumes, the master.
         let former = out_dir.files("", |f| Target::is_dossier_pdf(&name, f));
-        for line in out_dir.record("build", &written, false, &former)? {
+        for line in out_dir.record("build", &written, &|_| false, &former)? {
             events.notice(line);
         }
         Ok(Built {

@@ -52,10 +52,21 @@ pub fn run(args: &BinderArgs, env: &Env) -> anyhow::Result<Status> {
         ));
     }
     let pages: usize = made.made.iter().map(|m| m.pages).sum();
+    // One file per box; a unit's binder is one box unless it is cut into several.
+    let binders = made
+        .made
+        .iter()
+        .filter(|m| m.part.is_none_or(|(n, _)| n == 1))
+        .count();
+    let boxes = made.made.len();
     if !made.made.is_empty() {
         out.result(&format!(
-            "共生成 {} 本证据册（{pages} 页，{}）到 {}",
-            made.made.len(),
+            "共生成 {binders} 本证据册{}（{pages} 页，{}）到 {}",
+            if boxes > binders {
+                format!("，分装 {boxes} 盒")
+            } else {
+                String::new()
+            },
             if opts.duplex {
                 "双面打印"
             } else {
@@ -69,7 +80,7 @@ pub fn run(args: &BinderArgs, env: &Env) -> anyhow::Result<Status> {
         true,
         errors,
         warnings,
-        json!({"binders": made.made.len(), "pages": pages, "without_work": made.without_work}),
+        json!({"binders": binders, "boxes": boxes, "pages": pages, "without_work": made.without_work}),
     ));
     Ok(Status::Ok)
 }

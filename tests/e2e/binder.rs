@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
+use std::process::Output;
 use std::sync::OnceLock;
 
 use crate::common::pdf::Pdf;
@@ -315,4 +316,100 @@ fn binder_all_changes_no_binder_when_one_unit_fails() {
         crate::common::log(&run)
     );
     assert_eq!(files_in(&binders), before, "a binder changed");
+}
+
+/// The sample with `分册: 每册页数上限: 60`, its binders made with `--all` into `o`.
+fn sample_in_boxes() -> (tempfile::TempDir, Output) {
+    let tmp = sample_cut_by("每册页数上限: 60");
+    let run = dossier(tmp.path(), &["binder", "d", "--all", "--out", "o"]);
+    assert_eq!(run.status.code(), Some(0), "{}", log(&run));
+    (tmp, run)
+}
+
+#[test]
+fn a_binder_over_the_box_limit_is_cut_into_boxes_of_whole_items_numbered_on() {
+    let (tmp, run) = sample_in_boxes();
+    let binders = tmp.path().join("o/binders");
+    assert!(!binders.join("市场监管局.pdf").exists());
+    let boxes: Vec<Pdf> = (1..)
+        .map(|n| binders.join(format!("市场监管局-第{n}盒.pdf")))
+        .take_while(|p| p.exists())
+        .map(|p| Pdf::load(&p))
+        .collect();
+    assert_eq!(boxes.len(), 2, "{:?}", std::fs::read_dir(&binders));
+    // The boxes hold exactly the records of the unit's one binder, each once, whole items
+    // in order: every item of box 1 comes before every item of box 2.
+    let whole = record_marks(&Pdf::load(&sample().1.join("市场监管局.pdf")));
+    let mut seen = BTreeMap::new();
+    let mut last_item = String::new();
+    for (i, b) in boxes.iter().enumerate() {
+        let marks = record_marks(b);
+        assert!(!marks.is_empty(), "box {} is empty", i + 1);
+        let first_item = marks.keys().next().unwrap()[..2].to_string();
+        assert!(
+            first_item > last_item,
+            "box {} starts at item {first_item}",
+            i + 1
+        );
+        last_item = marks.keys().last().unwrap()[..2].to_string();
+        for (id, (title, page)) in marks {
+            assert_eq!(page % 2, 1, "box {}: {id} starts on page {page}", i + 1);
+            assert!(seen.insert(id.clone(), title).is_none(), "{id} twice");
+        }
+    }
+    let expected: BTreeMap<String, String> =
+        whole.into_iter().map(|(id, (t, _))| (id, t)).collect();
+    assert_eq!(seen, expected);
+    // Each box says which box it is on its cover and before every page number, and its box
+    // cover and spine print its own 盒号: 2 for the first (dossier.yaml), counting on.
+    for (i, b) in boxes.iter().enumerate() {
+        let n = i + 1;
+        let cover = crate::common::pdf::compact(&b.text(1));
+        assert!(cover.contains(&format!("第{n}盒（共2盒）")), "{cover}");
+        let numbered = crate::common::pdf::compact(&b.text(5));
+        assert!(numbered.contains(&format!("第{n}盒—")), "{numbered}");
+        let last: Vec<String> = (1..=b.page_count())
+            .map(|p| crate::common::pdf::compact(&b.text(p)))
+            .filter(|t| t.contains("起止件号") && t.contains("盒号"))
+            .collect();
+        assert_eq!(last.len(), 2, "box cover and spine label");
+        for t in last {
+            assert!(t.ends_with(&format!("盒号{}", n + 1)), "{t}");
+        }
+    }
+    // 政府办 is box 3 in dossier.yaml, which 市场监管局's second box now prints too.
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        stderr.contains("盒号 3 重复：政府办、市场监管局第2盒"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_units_binder_run_replaces_its_own_boxes_and_keeps_the_others() {
+    let (tmp, _) = sample_in_boxes();
+    let binders = tmp.path().join("o/binders");
+    let others = files_in(&binders);
+    replace_in(
+        &tmp.path().join("d/dossier.yaml"),
+        "每册页数上限: 60",
+        "每册页数上限: 600",
+    );
+    let run = dossier(
+        tmp.path(),
+        &["binder", "d", "--unit", "市场监管局", "--out", "o"],
+    );
+    assert_eq!(run.status.code(), Some(0), "{}", log(&run));
+    let now = files_in(&binders);
+    assert!(now.contains_key("市场监管局.pdf"));
+    assert!(
+        !now.keys().any(|k| k.contains("盒.pdf")),
+        "{:?}",
+        now.keys()
+    );
+    for (name, bytes) in &others {
+        if !name.starts_with("市场监管局") {
+            assert_eq!(now.get(name), Some(bytes), "{name} changed");
+        }
+    }
 }

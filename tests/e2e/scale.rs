@@ -92,20 +92,6 @@ fn records_in(items: &Path) -> usize {
         .sum()
 }
 
-/// A copy of the sample dossier at `d/` whose dossier.yaml cuts volumes by `limit`
-/// (`每册页数上限: 60`).
-fn sample_cut_by(limit: &str) -> tempfile::TempDir {
-    let tmp = tempfile::tempdir().unwrap();
-    overlay(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("dossier"),
-        &tmp.path().join("d"),
-    );
-    let config = tmp.path().join("d/dossier.yaml");
-    let text = std::fs::read_to_string(&config).unwrap();
-    std::fs::write(&config, format!("{text}\n分册:\n  {limit}\n")).unwrap();
-    tmp
-}
-
 #[test]
 fn volumes_keep_records_whole_and_the_master_contents_point_to_the_right_pages() {
     let tmp = sample_cut_by("每册页数上限: 60");
@@ -232,13 +218,11 @@ fn a_size_limit_cuts_volumes_and_a_volume_over_it_is_named() {
     assert!(volumes >= 5, "{volumes} volumes\n{log}");
 
     // Half a megabyte: items bigger than that alone get a volume each, over the limit, named.
-    let config = tmp.path().join("d/dossier.yaml");
-    let text = std::fs::read_to_string(&config).unwrap();
-    std::fs::write(
-        &config,
-        text.replace("每册大小上限: 2\n", "每册大小上限: 0.5\n"),
-    )
-    .unwrap();
+    replace_in(
+        &tmp.path().join("d/dossier.yaml"),
+        "每册大小上限: 2\n",
+        "每册大小上限: 0.5\n",
+    );
     let (code, diags, _, log) = json_run(tmp.path(), &["build", "d", "--out", "o"]);
     assert_eq!(code, 0, "{log}");
     let over: Vec<&Printed> = diags

@@ -68,6 +68,27 @@ pub fn overlay(from: &Path, to: &Path) {
     }
 }
 
+/// A copy of the sample dossier at `d/` whose dossier.yaml cuts volumes by `limit`
+/// (`每册页数上限: 60`).
+pub fn sample_cut_by(limit: &str) -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    overlay(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("dossier"),
+        &tmp.path().join("d"),
+    );
+    let config = tmp.path().join("d/dossier.yaml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(&config, format!("{text}\n分册:\n  {limit}\n")).unwrap();
+    tmp
+}
+
+/// Replaces `from` (which must be there) by `to` in the text file at `path`.
+pub fn replace_in(path: &Path, from: &str, to: &str) {
+    let text = std::fs::read_to_string(path).unwrap();
+    assert!(text.contains(from), "{} has no {from:?}", path.display());
+    std::fs::write(path, text.replace(from, to)).unwrap();
+}
+
 /// A temporary folder holding a dossier at `d/`: `dossier init`, then the base fixture, then
 /// the named case's files (under `tests/fixtures/check/CASE`) on top.
 pub fn dossier_with(case: Option<&str>) -> (tempfile::TempDir, PathBuf) {
