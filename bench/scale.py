@@ -45,7 +45,7 @@ def main():
         cold, cold_peak, err = timed([exe, "build", d, "--out", out])
         warm, warm_peak, err = timed([exe, "build", d, "--out", out])
         binders, binders_peak, binder_err = timed([exe, "binder", d, "--all", "--out", out])
-        binder_pages = re.search(r"共生成 \d+ 本证据册（(\d+) 页", binder_err)
+        binder_pages = re.search(r"共生成 \d+ 本证据册(?:，分装 \d+ 盒)?（(\d+) 页", binder_err)
         found = re.search(r"(\d+) 页；资料包", err)
         total_pages = int(found.group(1)) if found else pages
         pdfs = [os.path.join(out, f) for f in os.listdir(out) if f.endswith(".pdf")]

@@ -165,8 +165,16 @@ pub fn inspect(path: &Path) -> Result<Inspected, Problem> {
     }
     match kind {
         Kind::Pdf => {
-            let data = std::fs::read(path).map_err(|e| Problem::Io(e.to_string()))?;
-            let pages = pdf_pages(data)?;
+            // From the cross-reference data (a few kilobytes of a file of any size) when it
+            // reads cleanly; otherwise the whole file, which also tells an encrypted, a
+            // restricted or a damaged PDF apart.
+            let quick = File::open(path)
+                .ok()
+                .and_then(|mut f| crate::pdfscan::page_count(&mut f, size));
+            let pages = match quick {
+                Some(n) if n > 0 => n,
+                _ => pdf_pages(std::fs::read(path).map_err(|e| Problem::Io(e.to_string()))?)?,
+            };
             Ok(Inspected {
                 kind,
                 size,

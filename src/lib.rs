@@ -50,6 +50,7 @@ pub mod output;
 pub mod package;
 pub mod par;
 pub mod paths;
+pub mod pdfscan;
 pub mod plan;
 pub mod progress;
 pub mod raster;
