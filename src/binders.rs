@@ -221,13 +221,25 @@ impl<'a> Job<'a> {
         opts: &BinderOptions,
         events: &mut dyn Events,
     ) -> Result<Job<'a>, Vec<Diagnostic>> {
-        events.event(Event::Started {
-            stage: Stage::Typeset,
-            detail: "汇编（为证据册标出汇编页码）".into(),
-        });
         let base = ready.plan_options(opts.duplex);
-        let stamp = Stamp::of(d, "dossier", opts.date);
-        let places = engine::dossier_places(d, &ready.res, &base, &stamp)?;
+        // Saved by the last build (or binder run) when nothing the layout depends on changed.
+        let key = crate::places::key(d, &base);
+        let saved = key.as_ref().and_then(|k| crate::places::load(&opts.out, k));
+        let places = match saved {
+            Some(places) => places,
+            None => {
+                events.event(Event::Started {
+                    stage: Stage::Typeset,
+                    detail: "汇编（为证据册标出汇编页码）".into(),
+                });
+                let stamp = Stamp::of(d, "dossier", opts.date);
+                let places = engine::dossier_places(d, &ready.res, &base, &stamp)?;
+                if let Some(k) = &key {
+                    crate::places::save(&opts.out, k, &places);
+                }
+                places
+            }
+        };
         Ok(Job {
             d,
             ready,

@@ -387,12 +387,7 @@ pub fn dossier_places(
         // Only the page numbers are kept: Typst's memoised layout of this volume can go.
         typst::comemo::evict(0);
         for (id, (first, _)) in places.records {
-            let at = if several {
-                format!("第{}册第{first}页", v.number)
-            } else {
-                format!("第 {first} 页")
-            };
-            out.insert(id, at);
+            out.insert(id, crate::places::text(several, v.number, first));
         }
     }
     Ok(out)

@@ -51,6 +51,7 @@ pub mod package;
 pub mod par;
 pub mod paths;
 pub mod pdfscan;
+pub mod places;
 pub mod plan;
 pub mod progress;
 pub mod raster;

@@ -92,6 +92,34 @@ struct Typeset {
     records: usize,
 }
 
+/// What typesetting volume `number` (or the dossier in one volume) is about: "第 2 册：120 件
+/// 材料、480 页证据".
+fn volume_detail(number: Option<usize>, plan: &plan::Plan) -> String {
+    let which = number.map_or(String::new(), |n| format!("第 {n} 册："));
+    format!(
+        "{which}{} 件材料、{} 页证据",
+        plan.totals.records, plan.totals.pages
+    )
+}
+
+/// Saves where each record is (`places`: volume, first and last page by 件号) in the cache
+/// binders read it from, with the key of this layout (see [`crate::places`]).
+fn save_places(
+    d: &Dossier,
+    ready: &Ready,
+    duplex: bool,
+    out: &Path,
+    places: &BTreeMap<String, (usize, usize, usize)>,
+    several: bool,
+) {
+    if let Some(key) = crate::places::key(d, &ready.plan_options(duplex)) {
+        let texts = (places.iter())
+            .map(|(id, &(v, first, _))| (id.clone(), crate::places::text(several, v, first)))
+            .collect();
+        crate::places::save(out, &key, &texts);
+    }
+}
+
 /// A sequence of builds of one dossier.
 pub struct Session {
     root: PathBuf,
@@ -269,17 +297,9 @@ impl Session {
             );
             out.records += plan.totals.records;
             let file = plan.target.file_name(&name);
-            let which = if several {
-                format!("第 {} 册：", v.number)
-            } else {
-                String::new()
-            };
             events.event(Event::Started {
                 stage: Stage::Typeset,
-                detail: format!(
-                    "{which}{} 件材料、{} 页证据",
-                    plan.totals.records, plan.totals.pages
-                ),
+                detail: volume_detail(several.then_some(v.number), &plan),
             });
             let stamp = stamp.part(&v.number.to_string());
             let (pdf, doc) = match self.typeset(&plan, d, &ready.res, &stamp, file)? {
@@ -301,6 +321,17 @@ impl Session {
                 ready.res.files.retain(|_| false);
                 typst::comemo::evict(0);
             }
+        }
+        if !self.opts.draft {
+            // For binders, which print where each record is in the dossier.
+            save_places(
+                d,
+                ready,
+                self.opts.duplex,
+                &self.opts.out,
+                &out.places,
+                several,
+            );
         }
         if several {
             let plan = master_plan(d, &base, &volumes, &out, &item_places);

@@ -413,3 +413,47 @@ fn a_units_binder_run_replaces_its_own_boxes_and_keeps_the_others() {
         }
     }
 }
+
+#[test]
+fn a_binder_run_reuses_the_places_of_the_last_layout_until_an_input_changes() {
+    let (tmp, root) = dossier_with(None);
+    build_ok(tmp.path(), &[]);
+    let binders = tmp.path().join("o/binders");
+    let cache = tmp.path().join("o/.cache/places.json");
+    let binder_all = || {
+        let run = dossier(tmp.path(), &["binder", "d", "--all", "--out", "o"]);
+        assert_eq!(run.status.code(), Some(0), "{}", log(&run));
+        // Whether the run laid the dossier out to find the places.
+        log(&run).contains("为证据册标出汇编页码")
+    };
+    // After a build the places are the build's; the binders are those of a run that lays the
+    // dossier out anew, byte for byte; that run saves them in turn.
+    assert!(!binder_all(), "laid out after a build");
+    let reused = files_in(&binders);
+    std::fs::remove_file(&cache).unwrap();
+    assert!(binder_all());
+    assert_eq!(files_in(&binders), reused);
+    assert!(!binder_all(), "laid out again with nothing changed");
+    // An evidence file touched, a record changed: laid out again, and the same binders as
+    // with no saved places at all.
+    let scan = root.join("evidence/05/扫描件.png");
+    let later = std::time::SystemTime::now() + std::time::Duration::from_secs(5);
+    std::fs::File::options()
+        .write(true)
+        .open(&scan)
+        .unwrap()
+        .set_modified(later)
+        .unwrap();
+    assert!(binder_all(), "not laid out after an evidence file changed");
+    replace_in(
+        &root.join("items/05.yaml"),
+        "题名: 质量精神宣传方案",
+        "题名: 质量精神宣传方案（修订）",
+    );
+    assert!(binder_all(), "not laid out after a record changed");
+    let after = files_in(&binders);
+    assert_ne!(after, reused);
+    std::fs::remove_file(&cache).unwrap();
+    assert!(binder_all());
+    assert_eq!(files_in(&binders), after);
+}
