@@ -130,15 +130,15 @@ pub fn run(
         Ok(job) => job,
         Err(diags) => return Ok(stopped(report, diags)),
     };
+    // Every unit's boxes: the clashes of 盒号 are between all of them, not only those made now.
     let limit = engine::volume_limit(&d);
+    let boxes: BTreeMap<usize, Vec<plan::Volume>> = (plan::units_with_work(&d).into_iter())
+        .map(|u| (u, plan::binder_boxes(&d, u, limit)))
+        .collect();
     let mut warnings = missing_boxes(&d, &units);
-    warnings.extend(box_clashes(&d, limit));
+    warnings.extend(box_clashes(&d, &boxes));
     let parts: Vec<(usize, plan::Volume)> = (units.iter())
-        .flat_map(|&u| {
-            plan::binder_boxes(&d, u, limit)
-                .into_iter()
-                .map(move |b| (u, b))
-        })
+        .flat_map(|&u| (boxes.get(&u).into_iter().flatten()).map(move |b| (u, b.clone())))
         .collect();
     let staged = match job.build_all(&parts, &mut warnings, events) {
         Ok(staged) => staged,
@@ -419,17 +419,16 @@ fn missing_boxes(d: &Dossier, units: &[usize]) -> Vec<Diagnostic> {
 
 /// A warning for each 盒号 that more than one box would print: two units given the same
 /// number, or a binder cut into boxes counting on into the next unit's number.
-fn box_clashes(d: &Dossier, limit: plan::VolumeLimit) -> Vec<Diagnostic> {
+fn box_clashes(d: &Dossier, boxes: &BTreeMap<usize, Vec<plan::Volume>>) -> Vec<Diagnostic> {
     let mut by_number: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut boxed = Vec::new();
-    for u in plan::units_with_work(d) {
+    for (&u, boxes) in boxes {
         let first = plan::first_box(d, u);
         let short = &d.registry.units[u].short;
-        let boxes = plan::binder_boxes(d, u, limit);
         if boxes.len() > 1 && !first.is_empty() {
             boxed.push(format!("{short} 分为 {} 盒", boxes.len()));
         }
-        for b in &boxes {
+        for b in boxes {
             let n = (b.count > 1).then_some(b.number);
             let number = plan::box_number(&first, n);
             if !number.is_empty() {

@@ -612,10 +612,14 @@ pub fn box_number(first: &str, n: Option<usize>) -> String {
     match n {
         _ if first.is_empty() => String::new(),
         None => first.to_string(),
-        Some(n) => match first.parse::<usize>() {
-            Ok(f) if first.bytes().all(|b| b.is_ascii_digit()) => {
+        Some(n) => match first
+            .parse::<usize>()
+            .ok()
+            .and_then(|f| f.checked_add(n - 1))
+        {
+            Some(number) if first.bytes().all(|b| b.is_ascii_digit()) => {
                 let width = first.len();
-                format!("{:0width$}", f + n - 1)
+                format!("{number:0width$}")
             }
             _ => format!("{first}-{n}"),
         },
@@ -930,5 +934,7 @@ mod tests {
         assert_eq!(box_number("A3", Some(2)), "A3-2");
         assert_eq!(box_number("", Some(2)), "");
         assert_eq!(box_number("+4", Some(2)), "+4-2");
+        let huge = usize::MAX.to_string();
+        assert_eq!(box_number(&huge, Some(2)), format!("{huge}-2"));
     }
 }
