@@ -107,6 +107,46 @@ pub struct Inspected {
     pub pages: u32,
     /// Pixel size of an image as it is shown (EXIF orientation applied).
     pub pixels: Option<(u32, u32)>,
+    /// Which pages have a text layer.
+    pub text: TextLayer,
+}
+
+/// Which pages of a file have a text layer: text that can be searched for and copied (a PDF
+/// made from a document, a scan with a recognised text layer); a scan or a photo has none.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum TextLayer {
+    /// Not known: a PDF whose page tree was not read with certainty, or not a PDF or image.
+    Unknown,
+    /// The pages (1-based, inclusive runs) that have one; the others have none.
+    Pages(Vec<(u32, u32)>),
+}
+
+impl TextLayer {
+    /// No page has one (an image).
+    pub fn none() -> TextLayer {
+        TextLayer::Pages(Vec::new())
+    }
+
+    /// From a flag per page, in order.
+    pub fn from_flags(flags: &[bool]) -> TextLayer {
+        let mut runs: Vec<(u32, u32)> = Vec::new();
+        for (i, _) in flags.iter().enumerate().filter(|(_, has)| **has) {
+            let page = u32::try_from(i + 1).unwrap_or(u32::MAX);
+            match runs.last_mut() {
+                Some((_, last)) if *last + 1 == page => *last = page,
+                _ => runs.push((page, page)),
+            }
+        }
+        TextLayer::Pages(runs)
+    }
+
+    /// Whether page `page` (1-based) has one; `None` when not known.
+    pub fn has(&self, page: u32) -> Option<bool> {
+        match self {
+            TextLayer::Unknown => None,
+            TextLayer::Pages(runs) => Some(runs.iter().any(|&(a, b)| (a..=b).contains(&page))),
+        }
+    }
 }
 
 /// Why a file cannot be used.
@@ -175,11 +215,19 @@ pub fn inspect(path: &Path) -> Result<Inspected, Problem> {
                 Some(n) if n > 0 => n,
                 _ => pdf_pages(std::fs::read(path).map_err(|e| Problem::Io(e.to_string()))?)?,
             };
+            let flags = File::open(path)
+                .ok()
+                .and_then(|mut f| crate::pdfscan::text_pages(&mut f, size));
+            let text = match flags {
+                Some(flags) if flags.len() == pages as usize => TextLayer::from_flags(&flags),
+                _ => TextLayer::Unknown,
+            };
             Ok(Inspected {
                 kind,
                 size,
                 pages,
                 pixels: None,
+                text,
             })
         }
         Kind::Jpeg | Kind::Png | Kind::Gif | Kind::Webp => {
@@ -201,6 +249,7 @@ pub fn inspect(path: &Path) -> Result<Inspected, Problem> {
                 size,
                 pages: 1,
                 pixels: Some(header.shown_size()),
+                text: TextLayer::none(),
             })
         }
         Kind::Other => Ok(Inspected {
@@ -208,6 +257,7 @@ pub fn inspect(path: &Path) -> Result<Inspected, Problem> {
             size,
             pages: 0,
             pixels: None,
+            text: TextLayer::Unknown,
         }),
     }
 }
@@ -368,6 +418,18 @@ mod tests {
         assert_eq!(Kind::sniff(b"\x89PNG\r\n\x1a\n...."), Kind::Png);
         assert_eq!(Kind::sniff(b"PK\x03\x04"), Kind::Other);
         assert_eq!(Kind::sniff(b""), Kind::Other);
+    }
+
+    #[test]
+    fn text_layers_are_kept_as_runs_of_pages() {
+        let t = TextLayer::from_flags(&[true, true, false, true, false, false]);
+        assert_eq!(t, TextLayer::Pages(vec![(1, 2), (4, 4)]));
+        assert_eq!(
+            (1..=6).map(|p| t.has(p)).collect::<Vec<_>>(),
+            [true, true, false, true, false, false].map(Some)
+        );
+        assert_eq!(TextLayer::none().has(1), Some(false));
+        assert_eq!(TextLayer::Unknown.has(1), None);
     }
 
     #[test]

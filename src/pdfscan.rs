@@ -12,12 +12,20 @@
 //! unusual cross-reference, a filter other than Flate, a catalog or page tree that is not where
 //! the cross-reference says.
 
+use std::collections::{HashMap, HashSet};
 use std::io::{Read, Seek, SeekFrom};
 
 /// How much of the end of the file is searched for `startxref`.
 const TAIL: u64 = 4096;
+/// What is read first for one object: a page, a catalog, a font list fit.
+const SMALL_WINDOW: usize = 4096;
 /// The most read for one object's dictionary (a catalog or page tree node is far smaller).
 const OBJECT_WINDOW: usize = 64 * 1024;
+/// The most pages and page tree levels walked.
+const MAX_PAGES: usize = 1_000_000;
+const MAX_DEPTH: usize = 64;
+/// The XObjects of one resource dictionary looked into for a text layer.
+const MAX_XOBJECTS: usize = 16;
 /// The most read for one stream (a cross-reference stream or an object stream).
 const STREAM_LIMIT: u64 = 64 << 20;
 /// The most cross-reference sections followed (a file updated this often is unusual).
@@ -26,18 +34,8 @@ const SECTIONS: usize = 64;
 /// The page count of the PDF `file` holds (`size` bytes), from its root page tree node's
 /// `/Count`; `None` when it cannot be read that way with certainty (see the module doc).
 pub fn page_count<F: Read + Seek>(file: &mut F, size: u64) -> Option<u32> {
-    let mut doc = Doc {
-        file,
-        size,
-        sections: Vec::new(),
-    };
-    let start = doc.startxref()?;
-    let trailer = doc.load_sections(start)?;
-    if trailer.get(b"Encrypt").is_some() {
-        return None;
-    }
-    let catalog = doc.object(trailer.get(b"Root")?.as_ref()?)?;
-    let pages = doc.object(catalog.as_dict()?.get(b"Pages")?.as_ref()?)?;
+    let (mut doc, root) = Doc::open(file, size)?;
+    let pages = doc.object(root)?;
     let pages = pages.as_dict()?;
     if pages
         .get(b"Type")
@@ -54,6 +52,125 @@ pub fn page_count<F: Read + Seek>(file: &mut F, size: u64) -> Option<u32> {
         _ => return None,
     };
     u32::try_from(count).ok()
+}
+
+/// Which pages of the PDF `file` holds have a text layer, in page order: a page has one when
+/// its resources (its own or inherited from the page tree) name a font, directly or in a form
+/// XObject it uses — a scan has only an image, a scan with a recognised text layer or a PDF
+/// made from a document has fonts. `None` when the page tree cannot be read with certainty.
+pub fn text_pages<F: Read + Seek>(file: &mut F, size: u64) -> Option<Vec<bool>> {
+    let (mut doc, root) = Doc::open(file, size)?;
+    let mut walk = Walk::default();
+    walk.node(&mut doc, root, None, 0)?;
+    Some(walk.pages)
+}
+
+/// A walk over the page tree, in order.
+#[derive(Default)]
+struct Walk {
+    /// Whether each page so far has a text layer.
+    pages: Vec<bool>,
+    /// Nodes seen (a loop in the tree is a damaged file).
+    seen: HashSet<(u32, u16)>,
+    /// Resource dictionaries and form XObjects already judged, by reference: pages mostly
+    /// share them.
+    judged: HashMap<(u32, u16), bool>,
+}
+
+impl Walk {
+    fn node<F: Read + Seek>(
+        &mut self,
+        doc: &mut Doc<'_, F>,
+        r: (u32, u16),
+        inherited: Option<Obj>,
+        depth: usize,
+    ) -> Option<()> {
+        if depth > MAX_DEPTH || self.pages.len() > MAX_PAGES || !self.seen.insert(r) {
+            return None;
+        }
+        let node = doc.object(r)?;
+        let node = node.as_dict()?;
+        let resources = node.get(b"Resources").cloned().or(inherited);
+        match node.get(b"Kids") {
+            Some(kids) => {
+                let Obj::Array(kids) = doc.resolve(kids)? else {
+                    return None;
+                };
+                for kid in &kids {
+                    self.node(doc, kid.as_ref()?, resources.clone(), depth + 1)?;
+                }
+            }
+            None => {
+                let text = self.has_text(doc, resources.as_ref(), 0)?;
+                self.pages.push(text);
+            }
+        }
+        Some(())
+    }
+
+    /// Whether `resources` name a font, directly or in one of their form XObjects.
+    fn has_text<F: Read + Seek>(
+        &mut self,
+        doc: &mut Doc<'_, F>,
+        resources: Option<&Obj>,
+        depth: usize,
+    ) -> Option<bool> {
+        let Some(resources) = resources else {
+            return Some(false);
+        };
+        let key = resources.as_ref();
+        if let Some(known) = key.and_then(|k| self.judged.get(&k)) {
+            return Some(*known);
+        }
+        let dict = doc.resolve(resources)?;
+        let dict = dict.as_dict()?;
+        let mut text = match dict.get(b"Font") {
+            Some(fonts) => doc
+                .resolve(fonts)?
+                .as_dict()
+                .is_some_and(|f| !f.0.is_empty()),
+            None => false,
+        };
+        if let (false, Some(xobjects)) = (text, dict.get(b"XObject"))
+            && depth < 2
+        {
+            let xobjects = doc.resolve(xobjects)?;
+            for (_, x) in xobjects.as_dict()?.0.iter().take(MAX_XOBJECTS) {
+                if let Obj::Ref(form) = x
+                    && self.form_has_text(doc, *form, depth)?
+                {
+                    text = true;
+                    break;
+                }
+            }
+        }
+        if let Some(k) = key {
+            self.judged.insert(k, text);
+        }
+        Some(text)
+    }
+
+    /// Whether the XObject `r` is a form whose resources name a font.
+    fn form_has_text<F: Read + Seek>(
+        &mut self,
+        doc: &mut Doc<'_, F>,
+        r: (u32, u16),
+        depth: usize,
+    ) -> Option<bool> {
+        if let Some(known) = self.judged.get(&r) {
+            return Some(*known);
+        }
+        // The stream's dictionary only: its data (an image) is not read.
+        let x = doc.object(r)?;
+        let x = x.as_dict()?;
+        let text = if x.get(b"Subtype").and_then(Obj::as_name) == Some(b"Form") {
+            self.has_text(doc, x.get(b"Resources"), depth + 1)?
+        } else {
+            false
+        };
+        self.judged.insert(r, text);
+        Some(text)
+    }
 }
 
 /// A PDF value, as far as the page count needs one.
@@ -135,9 +252,30 @@ struct Doc<'a, F> {
     size: u64,
     /// Newest first: the order in which an object's entry is looked up.
     sections: Vec<Section>,
+    /// Object streams decoded so far: their dictionary's /First and their data.
+    object_streams: HashMap<u32, (usize, Vec<u8>)>,
 }
 
-impl<F: Read + Seek> Doc<'_, F> {
+impl<'a, F: Read + Seek> Doc<'a, F> {
+    /// Reads the cross-reference sections of the PDF `file` holds; returns them with the
+    /// reference of the root of the page tree. `None` for an encrypted file.
+    fn open(file: &'a mut F, size: u64) -> Option<(Self, (u32, u16))> {
+        let mut doc = Doc {
+            file,
+            size,
+            sections: Vec::new(),
+            object_streams: HashMap::new(),
+        };
+        let start = doc.startxref()?;
+        let trailer = doc.load_sections(start)?;
+        if trailer.get(b"Encrypt").is_some() {
+            return None;
+        }
+        let catalog = doc.object(trailer.get(b"Root")?.as_ref()?)?;
+        let root = catalog.as_dict()?.get(b"Pages")?.as_ref()?;
+        Some((doc, root))
+    }
+
     /// Up to `len` bytes at `offset` (fewer at the end of the file).
     fn read_at(&mut self, offset: u64, len: usize) -> Option<Vec<u8>> {
         if offset >= self.size {
@@ -342,10 +480,19 @@ impl<F: Read + Seek> Doc<'_, F> {
         match self.entry(r.0)? {
             Entry::Free => None,
             Entry::At(offset) => {
-                let window = self.read_at(offset, OBJECT_WINDOW)?;
-                let mut lex = Lexer::new(&window);
-                lex.object_header(r.0)?;
-                lex.object()
+                // Most objects (a page, a font list) fit a small window; a larger one if not.
+                for window in [SMALL_WINDOW, OBJECT_WINDOW] {
+                    let bytes = self.read_at(offset, window)?;
+                    let mut lex = Lexer::new(&bytes);
+                    lex.object_header(r.0)?;
+                    if let Some(obj) = lex.object() {
+                        return Some(obj);
+                    }
+                    if bytes.len() < window {
+                        return None;
+                    }
+                }
+                None
             }
             Entry::InStream(stream) => self.in_object_stream(stream, r.0),
         }
@@ -353,24 +500,35 @@ impl<F: Read + Seek> Doc<'_, F> {
 
     /// Object `num` from object stream `stream`.
     fn in_object_stream(&mut self, stream: u32, num: u32) -> Option<Obj> {
-        let Entry::At(offset) = self.entry(stream)? else {
-            return None;
-        };
-        let (dict, data) = self.stream_at(offset, Some(stream))?;
-        if dict.get(b"Type")?.as_name()? != b"ObjStm" {
-            return None;
+        if !self.object_streams.contains_key(&stream) {
+            let Entry::At(offset) = self.entry(stream)? else {
+                return None;
+            };
+            let (dict, data) = self.stream_at(offset, Some(stream))?;
+            if dict.get(b"Type")?.as_name()? != b"ObjStm" {
+                return None;
+            }
+            let first = usize::try_from(dict.get(b"First")?.as_int()?).ok()?;
+            self.object_streams.insert(stream, (first, data));
         }
-        let n = usize::try_from(dict.get(b"N")?.as_int()?).ok()?;
-        let first = usize::try_from(dict.get(b"First")?.as_int()?).ok()?;
+        let (first, data) = self.object_streams.get(&stream)?;
+        let (first, data) = (*first, data.as_slice());
         let mut lex = Lexer::new(data.get(..first)?);
-        for _ in 0..n {
+        loop {
             let (obj, at) = (lex.int()?, lex.int()?);
             if obj == i64::from(num) {
                 let from = first.checked_add(usize::try_from(at).ok()?)?;
                 return Lexer::new(data.get(from..)?).object();
             }
         }
-        None
+    }
+
+    /// `obj`, or the object it refers to.
+    fn resolve(&mut self, obj: &Obj) -> Option<Obj> {
+        match obj {
+            Obj::Ref(r) => self.object(*r),
+            other => Some(other.clone()),
+        }
     }
 
     /// The dictionary and decoded data of the stream object at `offset` (object `num`, when
@@ -723,7 +881,13 @@ mod tests {
                 "Count" => i64::try_from(pages).unwrap(),
             }),
         );
-        let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => tree });
+        save(doc, tree, compressed)
+    }
+
+    /// `doc` with a catalog over the page tree `tree`, as bytes: classic, or (`compressed`)
+    /// with object streams and a cross-reference stream.
+    fn save(mut doc: lopdf::Document, tree: lopdf::ObjectId, compressed: bool) -> Vec<u8> {
+        let catalog = doc.add_object(lopdf::dictionary! { "Type" => "Catalog", "Pages" => tree });
         doc.trailer.set("Root", catalog);
         let mut out = Vec::new();
         if compressed {
@@ -861,6 +1025,100 @@ mod tests {
                 "{name} was not counted quickly"
             );
         }
+    }
+
+    /// Five pages: own fonts; only an image; fonts inherited from the page tree; a form
+    /// XObject with fonts; under a second tree node, its own resources with only an image.
+    fn mixed_pdf(compressed: bool) -> Vec<u8> {
+        use lopdf::{Document, Object, Stream, dictionary};
+        let mut doc = Document::with_version("1.5");
+        let font = doc.add_object(dictionary! {
+            "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Helvetica",
+        });
+        let image = doc.add_object(Stream::new(
+            dictionary! {
+                "Type" => "XObject", "Subtype" => "Image", "Width" => 1, "Height" => 1,
+                "ColorSpace" => "DeviceGray", "BitsPerComponent" => 8,
+            },
+            vec![0],
+        ));
+        let form = doc.add_object(Stream::new(
+            dictionary! {
+                "Type" => "XObject", "Subtype" => "Form", "BBox" => vec![0.into(), 0.into(), 9.into(), 9.into()],
+                "Resources" => dictionary! { "Font" => dictionary! { "F1" => font } },
+            },
+            b"BT /F1 9 Tf (x) Tj ET".to_vec(),
+        ));
+        let (root, inner) = (doc.new_object_id(), doc.new_object_id());
+        let page = |doc: &mut Document, parent, resources: Option<lopdf::Dictionary>| {
+            let mut d = dictionary! {
+                "Type" => "Page", "Parent" => parent,
+                "MediaBox" => vec![0.into(), 0.into(), 9.into(), 9.into()],
+            };
+            if let Some(r) = resources {
+                d.set("Resources", r);
+            }
+            Object::from(doc.add_object(d))
+        };
+        let kids = vec![
+            page(
+                &mut doc,
+                root,
+                Some(dictionary! { "Font" => dictionary! { "F1" => font } }),
+            ),
+            page(
+                &mut doc,
+                root,
+                Some(dictionary! { "XObject" => dictionary! { "Im0" => image } }),
+            ),
+            page(&mut doc, root, None),
+            page(
+                &mut doc,
+                root,
+                Some(dictionary! { "XObject" => dictionary! { "Fm0" => form } }),
+            ),
+            Object::from(inner),
+        ];
+        let inner_kid = page(
+            &mut doc,
+            inner,
+            Some(dictionary! { "XObject" => dictionary! { "Im0" => image } }),
+        );
+        doc.objects.insert(
+            inner,
+            Object::Dictionary(dictionary! {
+                "Type" => "Pages", "Parent" => root, "Kids" => vec![inner_kid], "Count" => 1,
+            }),
+        );
+        doc.objects.insert(
+            root,
+            Object::Dictionary(dictionary! {
+                "Type" => "Pages", "Kids" => kids, "Count" => 5,
+                "Resources" => dictionary! { "Font" => dictionary! { "F1" => font } },
+            }),
+        );
+        save(doc, root, compressed)
+    }
+
+    #[test]
+    fn pages_with_fonts_have_a_text_layer_and_pages_of_images_do_not() {
+        for compressed in [false, true] {
+            let pdf = mixed_pdf(compressed);
+            assert_eq!(hayro_count(&pdf), 5);
+            let pages = text_pages(&mut Cursor::new(&pdf), pdf.len() as u64);
+            // A page's own resources replace inherited ones: pages 2 and 5 are images alone.
+            assert_eq!(
+                pages,
+                Some(vec![true, false, true, true, false]),
+                "compressed: {compressed}"
+            );
+        }
+        // A scan-like PDF: every page only an image.
+        let pdf = lopdf_pdf(3, 10, false);
+        assert_eq!(
+            text_pages(&mut Cursor::new(&pdf), pdf.len() as u64),
+            Some(vec![false; 3])
+        );
     }
 
     #[test]

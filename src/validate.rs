@@ -131,6 +131,19 @@ impl Rec {
         self.printed_pages().len()
     }
 
+    /// The printed pages of the record known to have no text layer: every file shown on
+    /// the page has none on that page.
+    pub fn pages_without_text(&self) -> usize {
+        (self.printed_pages().iter())
+            .filter(|shown| {
+                !shown.is_empty()
+                    && shown.iter().all(|&(i, page)| {
+                        (self.files.get(i)).is_some_and(|f| f.text.has(page) == Some(false))
+                    })
+            })
+            .count()
+    }
+
     /// The printed pages of the record, each the (file index, page) pairs it shows: one page
     /// of a file, or two landscape photos one above the other — a record with several
     /// landscape photos prints them two to a page, as evidence binders do (DA/T 50 practice).
@@ -179,6 +192,8 @@ pub struct RecFile {
     pub page_count: u32,
     /// Pixel size of an image as shown (EXIF orientation applied).
     pub pixels: Option<(u32, u32)>,
+    /// Which pages have a text layer.
+    pub text: crate::evidence::TextLayer,
     /// The 1-based pages that go into the dossier (empty for package-only files).
     pub pages: Vec<u32>,
     /// The page selection as written.
@@ -215,6 +230,9 @@ pub struct Counts {
     pub files: usize,
     /// Evidence pages that go into the dossier.
     pub pages: usize,
+    /// Of those, the pages known to have no text layer (scans, photos): nothing on them can
+    /// be searched for or copied.
+    pub pages_without_text: usize,
 }
 
 /// The result of validating: the dossier when there are no errors, the counts, the report.
@@ -600,6 +618,7 @@ fn attach_files(
             }
             counts.records += 1;
             counts.pages += rec.pages();
+            counts.pages_without_text += rec.pages_without_text();
             out.push(rec);
         }
         out.sort_by_key(|r| r.number);

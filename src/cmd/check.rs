@@ -24,12 +24,20 @@ pub fn run(args: &CheckArgs, env: &Env) -> anyhow::Result<Status> {
         "{verdict}：{} 项指标，{} 件材料，{} 个文件，{} 页；{errors} 个错误，{warnings} 个警告",
         c.items, c.records, c.files, c.pages
     ));
+    if c.pages_without_text > 0 {
+        // Information, not a warning: scans are what they are.
+        out.say(&format!(
+            "其中 {} 页证据没有文字层（扫描件、照片）：在汇编 PDF 里搜不到、也复制不出上面的文字。",
+            c.pages_without_text
+        ));
+    }
     out.json_line(&json::summary(
         "check",
         errors == 0,
         errors,
         warnings,
-        json!({"items": c.items, "records": c.records, "files": c.files, "pages": c.pages}),
+        json!({"items": c.items, "records": c.records, "files": c.files, "pages": c.pages,
+               "pages_without_text": c.pages_without_text}),
     ));
     Ok(if errors > 0 {
         Status::DataErrors

@@ -217,6 +217,7 @@ pub(super) fn check_file(
         size: info.size,
         page_count: info.pages,
         pixels: info.pixels,
+        text: info.text.clone(),
         pages: Vec::new(),
         selection: entry.pages.as_ref().map(|p| p.value.text.clone()),
         package_only: entry.package_only,

@@ -389,3 +389,42 @@ fn init_writes_a_dossier_that_checks_and_refuses_a_non_empty_folder() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("不是空文件夹"));
     assert_eq!(std::fs::read(root.join("dossier.yaml")).unwrap(), before);
 }
+
+#[test]
+fn check_counts_the_evidence_pages_without_a_text_layer_as_information() {
+    let (tmp, root) = dossier_with(None);
+    // (pages, pages without a text layer, diagnostics) as `check --format json` tells them.
+    let counts = || {
+        let (code, diags, summary, text) = json_run(tmp.path(), &["check", "d"]);
+        assert_eq!(code, 0, "{text}");
+        let n = |k: &str| {
+            summary[k]
+                .as_u64()
+                .unwrap_or_else(|| panic!("{k}: {summary}"))
+        };
+        (n("pages"), n("pages_without_text"), diags.len())
+    };
+    // The base fixture's evidence: a PDF drawn without any text (3 pages, printed whole and
+    // pages 2–3 again), a photo and a scan: 7 pages, none with text.
+    let (pages, without, diags) = counts();
+    assert_eq!((pages, without), (7, 7));
+    // A typeset report (fonts on both pages) added as a record: two more pages, with text.
+    let sample = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("dossier/evidence/04/质量精神征集公告.pdf");
+    std::fs::copy(&sample, root.join("evidence/05/公告.pdf")).unwrap();
+    let items = root.join("items/05.yaml");
+    let yaml = std::fs::read_to_string(&items).unwrap();
+    std::fs::write(
+        &items,
+        format!("{yaml}  - 件号: 4\n    题名: 征集公告\n    日期: 2021-05-01\n    责任单位: 县创建办公室\n    考核内容: [1]\n    文件: evidence/05/公告.pdf\n"),
+    )
+    .unwrap();
+    // Information only: no diagnostic is added for it, and the text run says it.
+    assert_eq!(counts(), (9, 7, diags));
+    let run = dossier(tmp.path(), &["check", "d"]);
+    assert!(
+        log(&run).contains("其中 7 页证据没有文字层"),
+        "{}",
+        log(&run)
+    );
+}
