@@ -223,7 +223,7 @@ impl<'a> Job<'a> {
     ) -> Result<Job<'a>, Vec<Diagnostic>> {
         let base = ready.plan_options(opts.duplex);
         // Saved by the last build (or binder run) when nothing the layout depends on changed.
-        let key = crate::places::key(d, &base);
+        let key = crate::places::key(d, &base, engine::volume_limit(d));
         let saved = key.as_ref().and_then(|k| crate::places::load(&opts.out, k));
         let places = match saved {
             Some(places) => places,

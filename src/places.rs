@@ -44,9 +44,10 @@ pub fn text(several: bool, volume: usize, first: usize) -> String {
     }
 }
 
-/// The key of the dossier's layout with `base` (whole dossier, no draft list); `None` when
-/// something it depends on cannot be read (then nothing is cached).
-pub fn key(d: &Dossier, base: &PlanOptions) -> Option<String> {
+/// The key of the dossier's layout with `base` (whole dossier, no draft list), cut into
+/// volumes by `limit`; `None` when something it depends on cannot be read (then nothing is
+/// cached).
+pub fn key(d: &Dossier, base: &PlanOptions, limit: plan::VolumeLimit) -> Option<String> {
     let mut h = sha2::Sha256::new();
     let mut put = |bytes: &[u8]| {
         h.update((bytes.len() as u64).to_le_bytes());
@@ -55,7 +56,7 @@ pub fn key(d: &Dossier, base: &PlanOptions) -> Option<String> {
     put(env!("CARGO_PKG_VERSION").as_bytes());
     // The program itself: another build of it may lay out differently.
     put(&stamp(&std::env::current_exe().ok()?)?);
-    let volumes = plan::volumes(d, crate::engine::volume_limit(d));
+    let volumes = plan::volumes(d, limit);
     let several = volumes.len() > 1;
     for v in &volumes {
         let plan = plan::plan(

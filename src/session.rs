@@ -112,7 +112,7 @@ fn save_places(
     places: &BTreeMap<String, (usize, usize, usize)>,
     several: bool,
 ) {
-    if let Some(key) = crate::places::key(d, &ready.plan_options(duplex)) {
+    if let Some(key) = crate::places::key(d, &ready.plan_options(duplex), engine::volume_limit(d)) {
         let texts = (places.iter())
             .map(|(id, &(v, first, _))| (id.clone(), crate::places::text(several, v, first)))
             .collect();
