@@ -10,7 +10,7 @@
 //!
 //! | layer | modules | what they own |
 //! |---|---|---|
-//! | 0 | [`diag`], [`model`], [`names`], [`paths`], [`catalog`], [`raster`], [`par`], [`cli`] | diagnostics; YAML data types; 件号, labels and output names; file names and fingerprints; the embedded task table; image structure; parallel map; the command line's shape |
+//! | 0 | [`diag`], [`model`], [`names`], [`paths`], [`catalog`], [`raster`], [`pdfscan`], [`ocr`], [`par`], [`cli`] | diagnostics; YAML data types; 件号, labels and output names; file names and fingerprints; the embedded task table; image structure; PDF page counts and text layers from the cross-reference data; text recognition of a page image; parallel map; the command line's shape |
 //! | 1 | [`yaml`], [`evidence`] | YAML parsing and its messages; evidence file inspection |
 //! | 2 | [`load`], [`units`] | reading a dossier folder; the units registry |
 //! | 3 | [`county`], [`init`], [`output`], [`sheets`] | another county's table; new dossiers; writing outputs safely; the record table as a spreadsheet |
@@ -19,9 +19,10 @@
 //! | 6 | [`plan`], [`typeset`] | what goes into a document; the Typst world |
 //! | 7 | [`render`], [`glyphs`] | templates; characters no font has |
 //! | 8 | [`build`], [`package`] | one document typeset; the package zip |
-//! | 9 | [`engine`], [`report`] | the stages shared by every pipeline; the build report |
-//! | 10 | [`session`], [`binders`] | the build (and watch) pipeline; the binders pipeline |
-//! | 11 | [`cmd`] | the commands: the only module that prints |
+//! | 9 | [`places`], [`report`] | where each record is in the dossier, kept between runs; the build report |
+//! | 10 | [`engine`] | the stages shared by every pipeline |
+//! | 11 | [`session`], [`binders`] | the build (and watch) pipeline; the binders pipeline |
+//! | 12 | [`cmd`] | the commands: the only module that prints |
 //!
 //! The environment (`SOURCE_DATE_EPOCH`, `NO_COLOR`, `DOSSIER_TIMINGS`) is read once, in
 //! [`cmd::Env::read`], and passed down as values.
@@ -46,6 +47,7 @@ pub mod load;
 pub mod model;
 pub mod names;
 pub mod normalize;
+pub mod ocr;
 pub mod output;
 pub mod package;
 pub mod par;

@@ -1,0 +1,504 @@
+//! Offline Chinese text recognition (OCR) of a scanned page: PaddleOCR's PP-OCRv4 detection
+//! and recognition models (`models/`, Apache-2.0, embedded in the binary), run in pure Rust
+//! by rten. No network, no other program.
+//!
+//! A page is recognised in three steps. Detection (DB) gives, for the page scaled so that its
+//! long side is [`DETECT_SIDE`] pixels, the probability of each pixel being inside a line of
+//! text; the connected regions above [`PIXEL_THRESHOLD`] whose mean probability reaches
+//! [`BOX_THRESHOLD`] are the lines, each grown by the DB "unclip" distance (area × 1.6 /
+//! perimeter) because the model marks a shrunk core of the line. Recognition reads each line,
+//! cut from the full-resolution page and scaled to 48 pixels high, into a score per dictionary
+//! character for every 4-pixel column; CTC decoding (the best character per column, repeats
+//! merged, blanks dropped) gives the text, and the mean score of the characters kept is the
+//! line's confidence. The dictionary is the recognition model's own (its ONNX metadata).
+//!
+//! Lines are axis-aligned boxes: evidence is scanned upright, with at most a slight skew,
+//! which the models read through. Lines are returned in reading order: rows top to bottom
+//! (boxes overlapping by half their height are one row), left to right within a row.
+
+use image::RgbImage;
+use rten::Model;
+use rten_tensor::NdTensor;
+use rten_tensor::prelude::*;
+
+/// The detection model (PP-OCRv4 det).
+const DETECT_MODEL: &[u8] = include_bytes!("../models/ch_PP-OCRv4_det_infer.onnx");
+/// The recognition model (PP-OCRv4 rec).
+const RECOGNISE_MODEL: &[u8] = include_bytes!("../models/ch_PP-OCRv4_rec_infer.onnx");
+
+/// The long side of the page as detection sees it (a multiple of 32).
+pub const DETECT_SIDE: u32 = 960;
+/// A pixel is text when detection gives it more than this.
+pub const PIXEL_THRESHOLD: f32 = 0.3;
+/// A region is a line when its mean probability is at least this.
+pub const BOX_THRESHOLD: f32 = 0.5;
+/// How far a detected core is grown: its area times this over its perimeter.
+const UNCLIP_RATIO: f32 = 1.6;
+/// The height lines are scaled to for recognition.
+const LINE_HEIGHT: u32 = 48;
+/// The narrowest line recognition is given (PaddleOCR's 320 columns), padded if shorter.
+const MIN_LINE_WIDTH: usize = 320;
+
+/// One line of recognised text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Line {
+    /// Left, top, right, bottom, in pixels of the page image.
+    pub bbox: [f32; 4],
+    /// The text.
+    pub text: String,
+    /// Mean score of its characters, 0 to 1.
+    pub confidence: f32,
+}
+
+/// The loaded models and the dictionary: made once, used for every page.
+pub struct Engine {
+    detect: Model,
+    recognise: Model,
+    /// Character of each class after the CTC blank (class 0); the last class is a space.
+    alphabet: Vec<String>,
+}
+
+impl Engine {
+    /// Loads the embedded models.
+    pub fn new() -> Result<Engine, String> {
+        let detect = Model::load_static_slice(DETECT_MODEL).map_err(|e| e.to_string())?;
+        let recognise = Model::load_static_slice(RECOGNISE_MODEL).map_err(|e| e.to_string())?;
+        let alphabet = (onnx_metadata(RECOGNISE_MODEL).into_iter())
+            .find(|(k, _)| k == "character")
+            .map(|(_, v)| v.lines().map(str::to_string).collect::<Vec<_>>())
+            .filter(|a| !a.is_empty())
+            .ok_or("识别模型里没有字表（character）")?;
+        Ok(Engine {
+            detect,
+            recognise,
+            alphabet,
+        })
+    }
+
+    /// The text lines of a page image, in reading order.
+    pub fn recognise(&self, page: &RgbImage) -> Result<Vec<Line>, String> {
+        let mut lines = Vec::new();
+        for bbox in self.detect(page)? {
+            if let Some(line) = self.read_line(page, bbox)? {
+                lines.push(line);
+            }
+        }
+        Ok(reading_order(lines))
+    }
+
+    /// The boxes of the lines of text on `page`, in page pixels.
+    fn detect(&self, page: &RgbImage) -> Result<Vec<[f32; 4]>, String> {
+        let (w, h) = page.dimensions();
+        if w == 0 || h == 0 {
+            return Ok(Vec::new());
+        }
+        let scale = DETECT_SIDE as f32 / w.max(h) as f32;
+        let side = |n: u32| (((n as f32 * scale / 32.0).round() as u32) * 32).max(32);
+        let (dw, dh) = (side(w), side(h));
+        let small = image::imageops::resize(page, dw, dh, image::imageops::FilterType::Triangle);
+        let input = normalised(&small, 0);
+        let out = (self.detect.run_one(input.view().into(), None)).map_err(|e| e.to_string())?;
+        let prob: NdTensor<f32, 4> = out.try_into().map_err(|e| format!("{e:?}"))?;
+        let (ph, pw) = (prob.size(2), prob.size(3));
+        let data: Vec<f32> = prob.iter().copied().collect();
+        // Back to page pixels: the detection map has the scaled page's size.
+        let (sx, sy) = (w as f32 / pw as f32, h as f32 / ph as f32);
+        Ok((regions(&data, pw, ph).into_iter())
+            .map(|[x0, y0, x1, y1]| [x0 * sx, y0 * sy, x1 * sx, y1 * sy])
+            .collect())
+    }
+
+    /// Reads the line in `bbox`; `None` when nothing is read.
+    fn read_line(&self, page: &RgbImage, bbox: [f32; 4]) -> Result<Option<Line>, String> {
+        let (w, h) = page.dimensions();
+        let x0 = bbox[0].max(0.0) as u32;
+        let y0 = bbox[1].max(0.0) as u32;
+        let x1 = (bbox[2].ceil() as u32).min(w);
+        let y1 = (bbox[3].ceil() as u32).min(h);
+        if x1 <= x0 + 1 || y1 <= y0 + 1 {
+            return Ok(None);
+        }
+        let crop = image::imageops::crop_imm(page, x0, y0, x1 - x0, y1 - y0).to_image();
+        let width = ((LINE_HEIGHT as f32 * (x1 - x0) as f32 / (y1 - y0) as f32).ceil() as u32)
+            .clamp(8, 4000);
+        let line = image::imageops::resize(
+            &crop,
+            width,
+            LINE_HEIGHT,
+            image::imageops::FilterType::Triangle,
+        );
+        let input = normalised(&line, MIN_LINE_WIDTH);
+        let out = (self.recognise.run_one(input.view().into(), None)).map_err(|e| e.to_string())?;
+        let scores: NdTensor<f32, 3> = out.try_into().map_err(|e| format!("{e:?}"))?;
+        let (text, confidence) = ctc_greedy(&scores, &self.alphabet);
+        let text = text.trim().to_string();
+        Ok((!text.is_empty()).then_some(Line {
+            bbox: [x0 as f32, y0 as f32, x1 as f32, y1 as f32],
+            text,
+            confidence,
+        }))
+    }
+}
+
+/// An image as the models take it: 1 × 3 × height × width, each channel scaled to −1..1;
+/// at least `min_width` columns, the rest zeros (mid-grey) — PaddleOCR pads a line so, and
+/// the recognition model misreads a line of one or two characters scaled alone.
+fn normalised(img: &RgbImage, min_width: usize) -> NdTensor<f32, 4> {
+    let (w, h) = (img.width() as usize, img.height() as usize);
+    let width = w.max(min_width);
+    let mut data = vec![0f32; 3 * width * h];
+    for (x, y, p) in img.enumerate_pixels() {
+        let (x, y) = (x as usize, y as usize);
+        for c in 0..3 {
+            data[(c * h + y) * width + x] = f32::from(p[c]) / 127.5 - 1.0;
+        }
+    }
+    NdTensor::from_data([1, 3, h, width], data)
+}
+
+/// The lines of a detection map (`w` × `h` probabilities): connected regions of pixels above
+/// [`PIXEL_THRESHOLD`] with a mean of at least [`BOX_THRESHOLD`], as boxes grown by the
+/// unclip distance, in map pixels.
+fn regions(prob: &[f32], w: usize, h: usize) -> Vec<[f32; 4]> {
+    let mut seen = vec![false; w * h];
+    let mut out = Vec::new();
+    let mut stack = Vec::new();
+    for start in 0..w * h {
+        if seen[start] || prob[start] <= PIXEL_THRESHOLD {
+            continue;
+        }
+        seen[start] = true;
+        stack.push(start);
+        let (mut x0, mut y0, mut x1, mut y1) = (w, h, 0, 0);
+        let (mut sum, mut n) = (0f32, 0usize);
+        while let Some(i) = stack.pop() {
+            let (x, y) = (i % w, i / w);
+            sum += prob[i];
+            n += 1;
+            (x0, y0, x1, y1) = (x0.min(x), y0.min(y), x1.max(x), y1.max(y));
+            let mut visit = |j: usize| {
+                if !seen[j] && prob[j] > PIXEL_THRESHOLD {
+                    seen[j] = true;
+                    stack.push(j);
+                }
+            };
+            if x > 0 {
+                visit(i - 1);
+            }
+            if x + 1 < w {
+                visit(i + 1);
+            }
+            if y > 0 {
+                visit(i - w);
+            }
+            if y + 1 < h {
+                visit(i + w);
+            }
+        }
+        let (bw, bh) = ((x1 - x0 + 1) as f32, (y1 - y0 + 1) as f32);
+        if sum / n as f32 >= BOX_THRESHOLD && bw.min(bh) >= 3.0 {
+            let d = bw * bh * UNCLIP_RATIO / (2.0 * (bw + bh));
+            out.push([
+                x0 as f32 - d,
+                y0 as f32 - d,
+                x1 as f32 + 1.0 + d,
+                y1 as f32 + 1.0 + d,
+            ]);
+        }
+    }
+    out
+}
+
+/// CTC greedy decoding of recognition scores (1 × columns × classes): the best class of
+/// each column, repeats merged, the blank (class 0) dropped. The text and the mean score of
+/// the characters kept (0 when none is).
+fn ctc_greedy(scores: &NdTensor<f32, 3>, alphabet: &[String]) -> (String, f32) {
+    let (columns, classes) = (scores.size(1), scores.size(2));
+    let mut text = String::new();
+    let (mut total, mut kept) = (0f32, 0usize);
+    let mut last = 0;
+    for t in 0..columns {
+        let (mut best, mut score) = (0, f32::MIN);
+        for k in 0..classes {
+            let s = scores[[0, t, k]];
+            if s > score {
+                (best, score) = (k, s);
+            }
+        }
+        if best != 0 && best != last {
+            text.push_str(alphabet.get(best - 1).map_or(" ", String::as_str));
+            total += score;
+            kept += 1;
+        }
+        last = best;
+    }
+    (text, if kept == 0 { 0.0 } else { total / kept as f32 })
+}
+
+/// Lines in reading order: rows top to bottom — a line joins a row when it overlaps the
+/// row's first line by half the smaller height —, left to right within a row.
+fn reading_order(mut lines: Vec<Line>) -> Vec<Line> {
+    lines.sort_by(|a, b| a.bbox[1].total_cmp(&b.bbox[1]));
+    let mut rows: Vec<Vec<Line>> = Vec::new();
+    for line in lines {
+        let joins = rows.last().is_some_and(|row| {
+            let first = &row[0].bbox;
+            let overlap = first[3].min(line.bbox[3]) - first[1].max(line.bbox[1]);
+            overlap >= 0.5 * (first[3] - first[1]).min(line.bbox[3] - line.bbox[1])
+        });
+        match rows.last_mut() {
+            Some(row) if joins => row.push(line),
+            _ => rows.push(vec![line]),
+        }
+    }
+    (rows.into_iter())
+        .flat_map(|mut row| {
+            row.sort_by(|a, b| a.bbox[0].total_cmp(&b.bbox[0]));
+            row
+        })
+        .collect()
+}
+
+/// The `metadata_props` (key, value) of an ONNX model: field 14 of its ModelProto, each a
+/// StringStringEntryProto (key 1, value 2), read straight from the protobuf encoding.
+fn onnx_metadata(model: &[u8]) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while let Some((field, value)) = protobuf_field(model, &mut i) {
+        if let (14, Some(entry)) = (field, value) {
+            let (mut key, mut text) = (String::new(), String::new());
+            let mut j = 0;
+            while let Some((f, v)) = protobuf_field(entry, &mut j) {
+                let s = String::from_utf8_lossy(v.unwrap_or_default()).into_owned();
+                match f {
+                    1 => key = s,
+                    2 => text = s,
+                    _ => {}
+                }
+            }
+            out.push((key, text));
+        }
+    }
+    out
+}
+
+/// The next field of a protobuf message at `*i`: its number, and its bytes when it is
+/// length-delimited. `None` at the end or on a malformed encoding.
+fn protobuf_field<'a>(b: &'a [u8], i: &mut usize) -> Option<(u64, Option<&'a [u8]>)> {
+    let tag = varint(b, i)?;
+    let value = match tag & 7 {
+        0 => {
+            varint(b, i)?;
+            None
+        }
+        1 => {
+            *i = i.checked_add(8)?;
+            None
+        }
+        5 => {
+            *i = i.checked_add(4)?;
+            None
+        }
+        2 => {
+            let n = usize::try_from(varint(b, i)?).ok()?;
+            let end = i.checked_add(n)?;
+            let bytes = b.get(*i..end)?;
+            *i = end;
+            Some(bytes)
+        }
+        _ => return None,
+    };
+    (*i <= b.len()).then_some((tag >> 3, value))
+}
+
+/// A protobuf varint at `*i`.
+fn varint(b: &[u8], i: &mut usize) -> Option<u64> {
+    let mut value = 0u64;
+    for shift in (0..64).step_by(7) {
+        let byte = *b.get(*i)?;
+        *i += 1;
+        value |= u64::from(byte & 0x7f) << shift;
+        if byte & 0x80 == 0 {
+            return Some(value);
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use image::Rgb;
+    use std::sync::Arc;
+
+    const NUMBER: &str = "民质强办〔2021〕3号";
+    const TITLE: &str = "关于开展质量提升行动的通知";
+    const PARAGRAPHS: [&str; 2] = [
+        "为认真贯彻落实全县质量工作会议精神，进一步提升产品、工程和服务质量，经研究决定，在全县范围内开展质量提升行动。现将有关事项通知如下。",
+        "各乡镇（街道）、县直有关单位要高度重视，明确责任分工，制定工作方案，于2021年4月30日前将工作进展情况报送县创建办公室。",
+    ];
+    const TABLE: [[&str; 4]; 4] = [
+        ["序号", "单位", "任务", "完成时限"],
+        ["1", "市场监管局", "开展质量对标活动", "6月底"],
+        ["2", "住建局", "工程质量专项检查", "9月底"],
+        ["3", "统计局", "质量统计分析", "12月底"],
+    ];
+    const SIGNATURE: [&str; 2] = ["民权县创建办公室", "2021年4月12日"];
+
+    /// The page as Typst source: a 文号, a title, two paragraphs, a table, the signature.
+    fn source() -> String {
+        let cells: Vec<String> = TABLE.iter().flatten().map(|c| format!("[{c}]")).collect();
+        format!(
+            "#set page(paper: \"a4\", margin: 25mm)\n\
+             #set text(font: \"Noto Serif CJK SC\", size: 14pt, lang: \"zh\")\n\
+             #set par(justify: true, leading: 0.9em, first-line-indent: (amount: 2em, all: true))\n\
+             #align(right)[{NUMBER}]\n#align(center, text(size: 20pt)[{TITLE}])\n{}\n\n{}\n\n\
+             #table(columns: (16mm, 35mm, 60mm, 30mm), inset: 6pt, {})\n#v(12mm)\n\
+             #align(right)[{} \\ {}]\n",
+            PARAGRAPHS[0],
+            PARAGRAPHS[1],
+            cells.join(", "),
+            SIGNATURE[0],
+            SIGNATURE[1],
+        )
+    }
+
+    /// What the page says, in reading order.
+    fn truth() -> String {
+        let mut all = vec![NUMBER, TITLE, PARAGRAPHS[0], PARAGRAPHS[1]];
+        all.extend(TABLE.iter().flatten());
+        all.extend(SIGNATURE);
+        all.concat()
+    }
+
+    /// The page rendered at `dpi`, on white.
+    fn render(dpi: f32) -> RgbImage {
+        let world = crate::typeset::DossierWorld::new(
+            Arc::new(crate::typeset::Fonts::embedded()),
+            source(),
+            Vec::new(),
+            None,
+            crate::model::Date::parse("2022-05-20").unwrap(),
+        );
+        let doc = crate::typeset::compile(&world)
+            .output
+            .expect("the page compiles");
+        let pixmap = typst_render::render(
+            &doc.pages()[0],
+            &typst_render::RenderOptions {
+                pixel_per_pt: typst::utils::Scalar::new(f64::from(dpi) / 72.0),
+                render_bleed: false,
+            },
+        );
+        RgbImage::from_fn(pixmap.width(), pixmap.height(), |x, y| {
+            let p = pixmap.pixel(x, y).expect("inside");
+            let white = 255 - u16::from(p.alpha());
+            let c = |v: u8| (u16::from(v) + white).min(255) as u8;
+            Rgb([c(p.red()), c(p.green()), c(p.blue())])
+        })
+    }
+
+    /// `img` as a scanner leaves it: turned by `degrees` (bilinear, white outside), grey
+    /// speckles on one pixel in `1 / speckle`, then JPEG at `quality`.
+    fn scanned(img: &RgbImage, degrees: f32, speckle: u32, quality: u8) -> RgbImage {
+        let (w, h) = img.dimensions();
+        let (sin, cos) = degrees.to_radians().sin_cos();
+        let (cx, cy) = (w as f32 / 2.0, h as f32 / 2.0);
+        let mut seed = 12345u32;
+        let turned = RgbImage::from_fn(w, h, |x, y| {
+            let (dx, dy) = (x as f32 - cx, y as f32 - cy);
+            let (sx, sy) = (cos * dx + sin * dy + cx, -sin * dx + cos * dy + cy);
+            let sample = |x: f32, y: f32| -> [f32; 3] {
+                if x < 0.0 || y < 0.0 || x >= (w - 1) as f32 || y >= (h - 1) as f32 {
+                    return [255.0; 3];
+                }
+                let (x0, y0) = (x as u32, y as u32);
+                let (fx, fy) = (x - x0 as f32, y - y0 as f32);
+                let p = |x, y| img.get_pixel(x, y).0.map(f32::from);
+                let (a, b, c, d) = (p(x0, y0), p(x0 + 1, y0), p(x0, y0 + 1), p(x0 + 1, y0 + 1));
+                std::array::from_fn(|k| {
+                    (a[k] * (1.0 - fx) + b[k] * fx) * (1.0 - fy)
+                        + (c[k] * (1.0 - fx) + d[k] * fx) * fy
+                })
+            };
+            seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            if seed.is_multiple_of(speckle) {
+                let g = (seed >> 8) as u8;
+                return Rgb([g, g, g]);
+            }
+            Rgb(sample(sx, sy).map(|v| v.round() as u8))
+        });
+        let mut jpeg = Vec::new();
+        jpeg_encoder::Encoder::new(&mut jpeg, quality)
+            .encode(
+                turned.as_raw(),
+                w as u16,
+                h as u16,
+                jpeg_encoder::ColorType::Rgb,
+            )
+            .unwrap();
+        image::load_from_memory(&jpeg).unwrap().to_rgb8()
+    }
+
+    /// Character error rate of `read` against `truth`: edit distance over the length of the
+    /// truth, both compared after NFKC (full- and half-width forms alike) without spaces.
+    fn cer(truth: &str, read: &str) -> f64 {
+        use unicode_normalization::UnicodeNormalization;
+        let norm = |s: &str| s.nfkc().filter(|c| !c.is_whitespace()).collect::<String>();
+        let (t, r) = (norm(truth), norm(read));
+        strsim::levenshtein(&t, &r) as f64 / t.chars().count() as f64
+    }
+
+    #[test]
+    fn a_generated_page_is_read_with_at_most_three_percent_of_its_characters_wrong() {
+        let engine = Engine::new().unwrap();
+        let clean = render(200.0);
+        let pages = [
+            ("200 dpi", clean.clone()),
+            (
+                "200 dpi, turned 0.8°, speckled, JPEG 60",
+                scanned(&clean, 0.8, 200, 60),
+            ),
+        ];
+        let truth = truth();
+        for (what, page) in pages {
+            let lines = engine.recognise(&page).unwrap();
+            let read: String = lines.iter().map(|l| l.text.as_str()).collect();
+            let rate = cer(&truth, &read);
+            eprintln!(
+                "{what}: CER {:.2} % over {} characters, {} lines",
+                rate * 100.0,
+                truth.chars().count(),
+                lines.len()
+            );
+            assert!(
+                rate <= 0.03,
+                "{what}: CER {rate:.3}\nread: {read}\ntruth: {truth}"
+            );
+            // Every line sits inside the page, and the 文号 line is found where it was set:
+            // at the top right.
+            let (w, h) = page.dimensions();
+            let number = (lines.iter())
+                .find(|l| l.text.contains("民质强办"))
+                .unwrap_or_else(|| panic!("no 文号 line in {lines:#?}"));
+            assert!(
+                number.bbox[0] > w as f32 * 0.5 && number.bbox[3] < h as f32 * 0.2,
+                "{number:?}"
+            );
+            assert!(
+                lines
+                    .iter()
+                    .all(|l| l.bbox[2] <= w as f32 && l.bbox[3] <= h as f32 && l.confidence > 0.0)
+            );
+        }
+    }
+
+    #[test]
+    fn the_dictionary_is_read_from_the_models_metadata() {
+        let engine = Engine::new().unwrap();
+        assert_eq!(engine.alphabet.len(), 6623);
+        assert!(engine.alphabet.iter().any(|c| c == "质"));
+        assert!(onnx_metadata(b"\x0a\x03abc").is_empty());
+        assert!(onnx_metadata(b"\xff\xff").is_empty());
+    }
+}
