@@ -1121,6 +1121,36 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            cases: 256,
+            ..proptest::prelude::ProptestConfig::default()
+        })]
+
+        /// Damaged files — bytes overwritten anywhere, or cut short — never make the reader
+        /// panic, loop or claim more pages than the file could hold; it answers or gives up.
+        #[test]
+        fn damaged_pdfs_never_panic(
+            compressed in proptest::bool::ANY,
+            edits in proptest::collection::vec((0.0f64..1.0, proptest::num::u8::ANY), 0..12),
+            cut in proptest::prop_oneof![proptest::strategy::Just(1.0), 0.5f64..1.0],
+        ) {
+            let mut pdf = mixed_pdf(compressed);
+            for (at, byte) in edits {
+                let i = ((pdf.len() - 1) as f64 * at) as usize;
+                pdf[i] = byte;
+            }
+            pdf.truncate(((pdf.len() as f64) * cut) as usize);
+            let size = pdf.len() as u64;
+            if let Some(n) = count(&pdf) {
+                proptest::prop_assert!(u64::from(n) <= size);
+            }
+            if let Some(pages) = text_pages(&mut Cursor::new(&pdf), size) {
+                proptest::prop_assert!(pages.len() as u64 <= size);
+            }
+        }
+    }
+
     #[test]
     fn png_predictors_are_undone() {
         // Two rows of three bytes: Up predictor on the second row.
