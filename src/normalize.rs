@@ -790,7 +790,7 @@ pub fn cache_dir(out: &Path) -> PathBuf {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use image::ImageEncoder;
 
@@ -908,7 +908,7 @@ mod tests {
     }
 
     /// `img` as a JPEG (quality 90) with an EXIF orientation tag.
-    fn jpeg_with_exif(img: &image::RgbImage, orientation: u16) -> Vec<u8> {
+    pub(crate) fn jpeg_with_exif(img: &image::RgbImage, orientation: u16) -> Vec<u8> {
         let mut exif = b"II*\0\x08\0\0\0\x01\0\x12\x01\x03\0\x01\0\0\0".to_vec();
         exif.extend_from_slice(&orientation.to_le_bytes());
         exif.extend_from_slice(&[0, 0, 0, 0, 0, 0]);
