@@ -10,11 +10,11 @@
 //!
 //! | layer | modules | what they own |
 //! |---|---|---|
-//! | 0 | [`diag`], [`model`], [`names`], [`paths`], [`catalog`], [`raster`], [`pdfscan`], [`ocr`], [`par`], [`cli`] | diagnostics; YAML data types; 件号, labels and output names; file names and fingerprints; the embedded task table; image structure; PDF page counts and text layers from the cross-reference data; text recognition of a page image; parallel map; the command line's shape |
+//! | 0 | [`diag`], [`model`], [`names`], [`paths`], [`catalog`], [`raster`], [`pdfscan`], [`par`], [`cli`] | diagnostics; YAML data types; 件号, labels and output names; file names and fingerprints; the embedded task table; image structure; PDF page counts and text layers from the cross-reference data; parallel map; the command line's shape |
 //! | 1 | [`yaml`], [`evidence`] | YAML parsing and its messages; evidence file inspection |
 //! | 2 | [`load`], [`units`] | reading a dossier folder; the units registry |
 //! | 3 | [`county`], [`init`], [`output`], [`sheets`] | another county's table; new dossiers; writing outputs safely; the record table as a spreadsheet |
-//! | 4 | [`validate`] | the checked dossier |
+//! | 4 | [`validate`], [`ocr`] | the checked dossier; text recognition of a page and its cache |
 //! | 5 | [`normalize`], [`progress`], [`import`] | evidence scaled and split before typesetting; where the collection stands; a spreadsheet read back into the item files |
 //! | 6 | [`plan`], [`typeset`] | what goes into a document; the Typst world |
 //! | 7 | [`render`], [`glyphs`] | templates; characters no font has |

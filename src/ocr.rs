@@ -16,7 +16,9 @@
 //! which the models read through. Lines are returned in reading order: rows top to bottom
 //! (boxes overlapping by half their height are one row), left to right within a row.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+use sha2::Digest;
 
 use image::RgbImage;
 use rten::{Model, RunOptions};
@@ -42,7 +44,7 @@ const LINE_HEIGHT: u32 = 48;
 const MIN_LINE_WIDTH: usize = 320;
 
 /// One line of recognised text.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Line {
     /// Left, top, right, bottom, in pixels of the page image.
     pub bbox: [f32; 4],
@@ -50,6 +52,53 @@ pub struct Line {
     pub text: String,
     /// Mean score of its characters, 0 to 1.
     pub confidence: f32,
+}
+
+/// Changes when recognition would read a page differently: the models, and this number for
+/// changes to the steps around them (thresholds, scaling, decoding).
+const PIPELINE: &str = "ppocr-v4/1";
+
+/// Recognised pages kept between runs, one JSON file per page under the output folder's
+/// `.cache/ocr/`, named by the SHA-256 of the page's file, the page and the models: a
+/// rebuild, a watch save or a binder run never reads a page twice, and a new model or
+/// pipeline reads every page again.
+pub struct Cache {
+    dir: PathBuf,
+}
+
+impl Cache {
+    /// The cache of the output folder `out`.
+    pub fn new(out: &Path) -> Cache {
+        Cache {
+            dir: out.join(".cache").join("ocr"),
+        }
+    }
+
+    fn file(&self, file_sha256: &str, page: u32) -> PathBuf {
+        static MODELS: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        let models = MODELS.get_or_init(|| {
+            let mut h = sha2::Sha256::new();
+            for part in [DETECT_MODEL, RECOGNISE_MODEL, PIPELINE.as_bytes()] {
+                h.update((part.len() as u64).to_le_bytes());
+                h.update(part);
+            }
+            crate::evidence::hex(&h.finalize())[..16].to_string()
+        });
+        self.dir.join(format!("{file_sha256}-{page}-{models}.json"))
+    }
+
+    /// The lines read earlier from page `page` of the file with this SHA-256; `None` when the
+    /// page was not read with these models, or its entry cannot be read back.
+    pub fn get(&self, file_sha256: &str, page: u32) -> Option<Vec<Line>> {
+        let bytes = std::fs::read(self.file(file_sha256, page)).ok()?;
+        serde_json::from_slice(&bytes).ok()
+    }
+
+    /// Keeps the lines read from page `page` of the file with this SHA-256.
+    pub fn put(&self, file_sha256: &str, page: u32, lines: &[Line]) -> anyhow::Result<()> {
+        std::fs::create_dir_all(&self.dir)?;
+        crate::output::write_atomic(&self.file(file_sha256, page), &serde_json::to_vec(lines)?)
+    }
 }
 
 /// A page of an evidence file to recognise.
@@ -625,6 +674,33 @@ mod tests {
         let missing = page_image(Source::PdfPage(&scanned, 2), 200.0).unwrap_err();
         assert!(missing.contains("没有第 2 页"), "{missing}");
         assert!(page_image(Source::Image(&dir.path().join("无.png")), 200.0).is_err());
+    }
+
+    #[test]
+    fn recognised_pages_are_kept_by_file_page_and_models() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::new(dir.path());
+        let sha = "ab".repeat(32);
+        assert_eq!(cache.get(&sha, 1), None);
+        let lines = vec![Line {
+            bbox: [1.0, 2.0, 30.5, 12.0],
+            text: "民质强办〔2021〕3号".into(),
+            confidence: 0.97,
+        }];
+        cache.put(&sha, 1, &lines).unwrap();
+        assert_eq!(cache.get(&sha, 1), Some(lines.clone()));
+        assert_eq!(cache.get(&sha, 2), None, "another page");
+        assert_eq!(cache.get(&"cd".repeat(32), 1), None, "another file");
+        // An entry that cannot be read back is read again, not an error.
+        std::fs::write(cache.file(&sha, 1), b"{not json").unwrap();
+        assert_eq!(cache.get(&sha, 1), None);
+        // Entries are named by the models: another pipeline would not see these.
+        let name = cache.file(&sha, 1);
+        let name = name.file_name().unwrap().to_string_lossy();
+        assert!(
+            name.starts_with(&format!("{sha}-1-")) && name.len() == 64 + 3 + 16 + 5,
+            "{name}"
+        );
     }
 
     #[test]
