@@ -210,17 +210,18 @@ pub fn inspect(path: &Path) -> Result<Inspected, Problem> {
             // restricted or a damaged PDF apart.
             let quick = File::open(path)
                 .ok()
-                .and_then(|mut f| crate::pdfscan::page_count(&mut f, size));
-            let pages = match quick {
-                Some(n) if n > 0 => n,
-                _ => pdf_pages(std::fs::read(path).map_err(|e| Problem::Io(e.to_string()))?)?,
-            };
-            let flags = File::open(path)
-                .ok()
-                .and_then(|mut f| crate::pdfscan::text_pages(&mut f, size));
-            let text = match flags {
-                Some(flags) if flags.len() == pages as usize => TextLayer::from_flags(&flags),
-                _ => TextLayer::Unknown,
+                .and_then(|mut f| crate::pdfscan::summary(&mut f, size))
+                .filter(|s| s.pages > 0);
+            let (pages, text) = match quick {
+                Some(s) => (
+                    s.pages,
+                    s.text
+                        .map_or(TextLayer::Unknown, |t| TextLayer::from_flags(&t)),
+                ),
+                None => {
+                    let data = std::fs::read(path).map_err(|e| Problem::Io(e.to_string()))?;
+                    (pdf_pages(data)?, TextLayer::Unknown)
+                }
             };
             Ok(Inspected {
                 kind,

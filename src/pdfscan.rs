@@ -35,6 +35,30 @@ const SECTIONS: usize = 64;
 /// `/Count`; `None` when it cannot be read that way with certainty (see the module doc).
 pub fn page_count<F: Read + Seek>(file: &mut F, size: u64) -> Option<u32> {
     let (mut doc, root) = Doc::open(file, size)?;
+    root_count(&mut doc, root)
+}
+
+/// What the inspection of an evidence PDF needs, read in one pass over its cross-reference
+/// data: the page count, and which pages have a text layer (see [`text_pages`]; `None` when
+/// the page tree cannot be walked with certainty or disagrees with the count).
+pub struct Summary {
+    /// The root page tree node's `/Count`.
+    pub pages: u32,
+    /// Whether each page has a text layer.
+    pub text: Option<Vec<bool>>,
+}
+
+/// The [`Summary`] of the PDF `file` holds (`size` bytes); `None` when not even the page
+/// count can be read with certainty.
+pub fn summary<F: Read + Seek>(file: &mut F, size: u64) -> Option<Summary> {
+    let (mut doc, root) = Doc::open(file, size)?;
+    let pages = root_count(&mut doc, root)?;
+    let text = walk(&mut doc, root).filter(|t| t.len() == pages as usize);
+    Some(Summary { pages, text })
+}
+
+/// The `/Count` of the root page tree node `root`.
+fn root_count<F: Read + Seek>(doc: &mut Doc<'_, F>, root: (u32, u16)) -> Option<u32> {
     let pages = doc.object(root)?;
     let pages = pages.as_dict()?;
     if pages
@@ -60,8 +84,13 @@ pub fn page_count<F: Read + Seek>(file: &mut F, size: u64) -> Option<u32> {
 /// made from a document has fonts. `None` when the page tree cannot be read with certainty.
 pub fn text_pages<F: Read + Seek>(file: &mut F, size: u64) -> Option<Vec<bool>> {
     let (mut doc, root) = Doc::open(file, size)?;
+    walk(&mut doc, root)
+}
+
+/// Whether each page under the page tree node `root` has a text layer.
+fn walk<F: Read + Seek>(doc: &mut Doc<'_, F>, root: (u32, u16)) -> Option<Vec<bool>> {
     let mut walk = Walk::default();
-    walk.node(&mut doc, root, None, 0)?;
+    walk.node(doc, root, None, 0)?;
     Some(walk.pages)
 }
 
@@ -1113,6 +1142,13 @@ mod tests {
                 "compressed: {compressed}"
             );
         }
+        // Read in one pass for an inspection: the same count and flags.
+        let pdf = mixed_pdf(true);
+        let s = summary(&mut Cursor::new(&pdf), pdf.len() as u64).unwrap();
+        assert_eq!(
+            (s.pages, s.text),
+            (5, Some(vec![true, false, true, true, false]))
+        );
         // A scan-like PDF: every page only an image.
         let pdf = lopdf_pdf(3, 10, false);
         assert_eq!(
