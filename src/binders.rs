@@ -49,6 +49,8 @@ pub struct BinderOptions {
     pub duplex: bool,
     /// Normalise images and split large PDFs before typesetting.
     pub normalize: bool,
+    /// Lay a text layer over scanned pages (`--ocr`; dossier.yaml's `文字识别` also asks).
+    pub ocr: bool,
     /// The date to stamp the PDFs with instead of dossier.yaml's.
     pub date: Option<Date>,
 }
@@ -117,15 +119,19 @@ pub fn run(
             fonts,
             Arc::new(crate::typeset::FileCache::default()),
             &opts.out,
-            opts.normalize,
+            engine::Preparing {
+                normalize: opts.normalize,
+                ocr: engine::ocr_wanted(&d, opts.ocr),
+            },
             events,
         )?,
         Err(diags) => Err(diags),
     };
-    let ready = match ready {
+    let mut ready = match ready {
         Ok(r) => r,
         Err(diags) => return Ok(stopped(report, diags)),
     };
+    let mut warnings = std::mem::take(&mut ready.warnings);
     let job = match Job::new(&d, ready, opts, events) {
         Ok(job) => job,
         Err(diags) => return Ok(stopped(report, diags)),
@@ -135,7 +141,7 @@ pub fn run(
     let boxes: BTreeMap<usize, Vec<plan::Volume>> = (plan::units_with_work(&d).into_iter())
         .map(|u| (u, plan::binder_boxes(&d, u, limit)))
         .collect();
-    let mut warnings = missing_boxes(&d, &units);
+    warnings.extend(missing_boxes(&d, &units));
     warnings.extend(box_clashes(&d, &boxes));
     let parts: Vec<(usize, plan::Volume)> = (units.iter())
         .flat_map(|&u| (boxes.get(&u).into_iter().flatten()).map(move |b| (u, b.clone())))

@@ -60,6 +60,13 @@ pub enum Command {
     /// 生成各责任单位的证据册：只含本单位的任务和材料，件号与汇编一致，适合双面打印装盒
     #[command(help_template = HELP_TEMPLATE, next_help_heading = "选项")]
     Binder(BinderArgs),
+    /// 文字识别更正：为扫描件写一个更正文件（资料目录的 ocr/ 里），列出识别出的每一行文字，改正错字后重新生成汇编即可
+    #[command(
+        help_template = HELP_TEMPLATE,
+        next_help_heading = "选项",
+        override_usage = "dossier ocr [选项] <证据文件>..."
+    )]
+    Ocr(OcrArgs),
     /// 收集进度：写一个离线网页和一个 Excel 表，列出每条考核内容有没有材料、每个单位还欠什么、谁已逾期
     #[command(help_template = HELP_TEMPLATE, next_help_heading = "选项")]
     Status(StatusArgs),
@@ -96,6 +103,7 @@ impl Command {
             Command::Unpack(_) => ("unpack", Format::Text),
             Command::Templates(_) => ("templates", Format::Text),
             Command::Status(a) => ("status", a.output.format),
+            Command::Ocr(_) => ("ocr", Format::Text),
             Command::Export(_) => ("export", Format::Text),
             Command::Import(a) => ("import", a.output.format),
         }
@@ -177,6 +185,9 @@ pub struct BuildArgs {
     /// 不规范化证据：图片按原样排版、大 PDF 不拆分（慢、占内存，仅供比对）
     #[arg(long)]
     pub no_normalize: bool,
+    /// 文字识别：给扫描件、照片等没有文字层的证据页加上看不见的文字层（双层 PDF），汇编里可搜索、可复制；结果缓存在输出目录，不重复识别（dossier.yaml 里写“文字识别: 是”效果相同）
+    #[arg(long)]
+    pub ocr: bool,
     /// 双面打印（默认）：装订边在内侧，目录和每件材料从右手页（奇数页）开始，插入的空白页印“本页无正文”
     #[arg(long, overrides_with = "simplex")]
     pub duplex: bool,
@@ -218,6 +229,9 @@ pub struct BinderArgs {
     /// 不规范化证据：图片按原样排版、大 PDF 不拆分
     #[arg(long)]
     pub no_normalize: bool,
+    /// 文字识别：扫描件页加上看不见的文字层（沿用生成汇编时的识别结果）
+    #[arg(long)]
+    pub ocr: bool,
 }
 
 /// `dossier status`.
@@ -254,6 +268,25 @@ pub struct ExportArgs {
     /// 覆盖已存在的文件
     #[arg(long)]
     pub force: bool,
+}
+
+/// `dossier ocr`.
+#[derive(Debug, Args)]
+pub struct OcrArgs {
+    /// 证据文件（扫描件、照片或扫描的 PDF），如 dossier/evidence/05/通知.jpg；所在的资料目录按路径自动找到
+    #[arg(value_name = "证据文件", help_heading = "参数", required = true)]
+    pub files: Vec<PathBuf>,
+    /// 输出目录（识别结果缓存在这里，与 dossier build 的相同；默认 out）
+    #[arg(
+        long,
+        value_name = "目录",
+        default_value = "out",
+        hide_default_value = true
+    )]
+    pub out: PathBuf,
+    /// 更正文件已经存在时重新生成（原来的改动会丢失）
+    #[arg(long)]
+    pub replace: bool,
 }
 
 /// `dossier import`.

@@ -28,6 +28,8 @@ pub enum Stage {
     Check,
     /// Normalising the evidence (scaling images, splitting large PDFs).
     Normalise,
+    /// Reading the text of scanned pages for their text layer.
+    Ocr,
     /// Typesetting a document.
     Typeset,
     /// Writing the package.
@@ -42,6 +44,7 @@ impl Stage {
         match self {
             Stage::Check => "检查",
             Stage::Normalise => "规范化证据",
+            Stage::Ocr => "文字识别",
             Stage::Typeset => "排版",
             Stage::Package => "打包",
             Stage::Binders => "证据册",
@@ -207,6 +210,12 @@ pub struct Ready {
     pub roles: FontRoles,
     /// Normalised pages, when normalising.
     pub prepared: Option<Arc<Prepared>>,
+    /// What was read from scanned pages, when reading them (`--ocr`).
+    pub text: Option<Arc<crate::textlayer::TextLayers>>,
+    /// What reading them did.
+    pub text_summary: Option<crate::textlayer::Summary>,
+    /// Warnings of getting ready (pages that could not be read, unused corrections).
+    pub warnings: Vec<Diagnostic>,
 }
 
 impl Ready {
@@ -215,18 +224,68 @@ impl Ready {
         PlanOptions {
             fonts: self.roles.clone(),
             prepared: self.prepared.clone(),
+            text: self.text.clone(),
             duplex,
             ..PlanOptions::default()
         }
     }
 }
 
+/// What getting ready does besides checking: normalise the evidence, read scanned pages.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Preparing {
+    /// Normalise images and split large PDFs.
+    pub normalize: bool,
+    /// Read the text of scanned pages for their text layer (`--ocr`, `文字识别: 是`).
+    pub ocr: bool,
+}
+
+/// Whether the dossier's pages are read for a text layer: asked on the command line or in
+/// dossier.yaml (`文字识别: 是`).
+pub fn ocr_wanted(d: &Dossier, asked: bool) -> bool {
+    asked || d.config.ocr.as_ref().is_some_and(|o| o.value.0)
+}
+
 /// Gets a checked dossier ready to typeset: refuses characters no font has and PDF/A with PDF
-/// evidence, and (with `normalize`) normalises the evidence into the cache under `out` — images
-/// to one-page PDFs (scaled JPEGs under PDF/A, which may not embed PDF pages), large PDFs split.
+/// evidence, (with `normalize`) normalises the evidence into the cache under `out` — images
+/// to one-page PDFs (scaled JPEGs under PDF/A, which may not embed PDF pages), large PDFs
+/// split — and (with `ocr`) reads the scanned pages for their text layer.
 /// `Ok(Err(..))`: the dossier cannot be typeset as asked, with diagnostics at the records; an
 /// output folder that cannot be written is an `Err`.
 pub fn ready(
+    d: &Dossier,
+    (fonts, roles): (Arc<Fonts>, FontRoles),
+    files: Arc<FileCache>,
+    out: &Path,
+    how: Preparing,
+    events: &mut dyn Events,
+) -> anyhow::Result<Result<Ready, Vec<Diagnostic>>> {
+    let mut ready = match normalised(d, (fonts, roles), files, out, how.normalize, events)? {
+        Ok(r) => r,
+        Err(diags) => return Ok(Err(diags)),
+    };
+    if how.ocr {
+        let started = std::time::Instant::now();
+        let (layers, summary, warnings) = crate::textlayer::prepare(d, out, &mut |done, total| {
+            events.event(Event::Progress {
+                stage: Stage::Ocr,
+                done,
+                total,
+            })
+        })?;
+        events.event(Event::Finished {
+            stage: Stage::Ocr,
+            elapsed: started.elapsed(),
+        });
+        ready.text = Some(Arc::new(layers));
+        ready.text_summary = Some(summary);
+        ready.warnings = warnings;
+    }
+    Ok(Ok(ready))
+}
+
+/// [`ready`] without reading scanned pages.
+fn normalised(
     d: &Dossier,
     (fonts, roles): (Arc<Fonts>, FontRoles),
     files: Arc<FileCache>,
@@ -251,6 +310,9 @@ pub fn ready(
             res,
             roles,
             prepared: None,
+            text: None,
+            text_summary: None,
+            warnings: Vec::new(),
         }));
     }
     let started = std::time::Instant::now();
@@ -299,6 +361,9 @@ pub fn ready(
         res,
         roles,
         prepared: Some(Arc::new(prepared)),
+        text: None,
+        text_summary: None,
+        warnings: Vec::new(),
     }))
 }
 

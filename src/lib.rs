@@ -15,7 +15,7 @@
 //! | 2 | [`load`], [`units`] | reading a dossier folder; the units registry |
 //! | 3 | [`county`], [`init`], [`output`], [`sheets`] | another county's table; new dossiers; writing outputs safely; the record table as a spreadsheet |
 //! | 4 | [`validate`], [`ocr`] | the checked dossier; text recognition of a page and its cache |
-//! | 5 | [`normalize`], [`progress`], [`import`] | evidence scaled and split before typesetting; where the collection stands; a spreadsheet read back into the item files |
+//! | 5 | [`normalize`], [`progress`], [`import`], [`textlayer`] | evidence scaled and split before typesetting; where the collection stands; a spreadsheet read back into the item files; the text layer over scans and its corrections |
 //! | 6 | [`plan`], [`typeset`] | what goes into a document; the Typst world |
 //! | 7 | [`render`], [`glyphs`] | templates; characters no font has |
 //! | 8 | [`build`], [`package`] | one document typeset; the package zip |
@@ -61,6 +61,7 @@ pub mod render;
 pub mod report;
 pub mod session;
 pub mod sheets;
+pub mod textlayer;
 pub mod typeset;
 pub mod units;
 pub mod validate;

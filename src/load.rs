@@ -24,6 +24,8 @@ pub const TASK_TABLE_FILE: &str = "任务分解表.yaml";
 pub const ITEMS_DIR: &str = "items";
 /// Folder of the evidence files.
 pub const EVIDENCE_DIR: &str = "evidence";
+/// The folder of the text-layer correction files (`src/textlayer/corrections.rs`).
+pub const OCR_DIR: &str = "ocr";
 /// The folder of a dossier's own templates (each replaces the built-in one of its name).
 pub const TEMPLATES_DIR: &str = "templates";
 

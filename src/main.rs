@@ -36,6 +36,7 @@ fn main() -> ExitCode {
         Command::Unpack(args) => cmd::verify::unpack(args),
         Command::Templates(args) => cmd::templates::run(args),
         Command::Status(args) => cmd::status::run(args, &env),
+        Command::Ocr(args) => cmd::ocr::run(args, &env),
         Command::Export(args) => cmd::sheets::export(args, &env),
         Command::Import(args) => cmd::sheets::import(args, &env),
     };

@@ -49,6 +49,10 @@ pub struct Config {
     /// Archive data printed on the binders' box labels (DA/T 22-2015).
     #[serde(rename = "归档", default)]
     pub archive: Option<Archive>,
+    /// Read the text of scanned evidence pages and lay it over them as an invisible text
+    /// layer (as `build --ocr`).
+    #[serde(rename = "文字识别", default)]
+    pub ocr: Option<Spanned<YesNo>>,
     /// The revision history, printed as a 修订记录 page.
     #[serde(rename = "修订记录", default)]
     pub revisions: Vec<Revision>,

@@ -32,6 +32,14 @@ const RECOGNISE_MODEL: &[u8] = include_bytes!("../models/ch_PP-OCRv4_rec_infer.o
 
 /// The long side of the page as detection sees it (a multiple of 32).
 pub const DETECT_SIDE: u32 = 960;
+/// The long side an image file is read at, at most: an A4 page at 200 dpi is 2,339 pixels
+/// long, and text twice as large in pixels reads no better (each line is scaled to 48 pixels
+/// high anyway) — a 12-megapixel photo is read at a third of its pixels, in less time and
+/// memory.
+pub const PAGE_SIDE: u32 = 2400;
+/// Lines read with a lower confidence are noise, not text (PaddleOCR's `drop_score`): the
+/// texture of a photo, a stamp's border. They are kept in the cache but laid over no page.
+pub const DROP_SCORE: f32 = 0.5;
 /// A pixel is text when detection gives it more than this.
 pub const PIXEL_THRESHOLD: f32 = 0.3;
 /// A region is a line when its mean probability is at least this.
@@ -54,9 +62,40 @@ pub struct Line {
     pub confidence: f32,
 }
 
+/// The lines read from one page, with the size of the page image their boxes are in.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct PageText {
+    /// Width of the page image, pixels.
+    pub width: u32,
+    /// Height of the page image, pixels.
+    pub height: u32,
+    /// The lines, in reading order.
+    pub lines: Vec<Line>,
+}
+
+impl PageText {
+    /// The page without the lines read with a confidence under [`DROP_SCORE`].
+    pub fn without_noise(mut self) -> PageText {
+        self.lines.retain(|l| l.confidence >= DROP_SCORE);
+        self
+    }
+
+    /// The page's confidence: the mean of its lines' confidences weighted by their characters
+    /// (`None` for a page where nothing was read: a photo, a blank page).
+    pub fn confidence(&self) -> Option<f32> {
+        let (mut sum, mut n) = (0f32, 0usize);
+        for l in &self.lines {
+            let chars = l.text.chars().filter(|c| !c.is_whitespace()).count();
+            sum += l.confidence * chars as f32;
+            n += chars;
+        }
+        (n > 0).then(|| sum / n as f32)
+    }
+}
+
 /// Changes when recognition would read a page differently: the models, and this number for
-/// changes to the steps around them (thresholds, scaling, decoding).
-const PIPELINE: &str = "ppocr-v4/1";
+/// changes to the steps around them (thresholds, scaling, decoding) or to what is kept.
+const PIPELINE: &str = "ppocr-v4/4";
 
 /// Recognised pages kept between runs, one JSON file per page under the output folder's
 /// `.cache/ocr/`, named by the SHA-256 of the page's file, the page and the models: a
@@ -87,17 +126,17 @@ impl Cache {
         self.dir.join(format!("{file_sha256}-{page}-{models}.json"))
     }
 
-    /// The lines read earlier from page `page` of the file with this SHA-256; `None` when the
+    /// What was read earlier from page `page` of the file with this SHA-256; `None` when the
     /// page was not read with these models, or its entry cannot be read back.
-    pub fn get(&self, file_sha256: &str, page: u32) -> Option<Vec<Line>> {
+    pub fn get(&self, file_sha256: &str, page: u32) -> Option<PageText> {
         let bytes = std::fs::read(self.file(file_sha256, page)).ok()?;
         serde_json::from_slice(&bytes).ok()
     }
 
-    /// Keeps the lines read from page `page` of the file with this SHA-256.
-    pub fn put(&self, file_sha256: &str, page: u32, lines: &[Line]) -> anyhow::Result<()> {
+    /// Keeps what was read from page `page` of the file with this SHA-256.
+    pub fn put(&self, file_sha256: &str, page: u32, text: &PageText) -> anyhow::Result<()> {
         std::fs::create_dir_all(&self.dir)?;
-        crate::output::write_atomic(&self.file(file_sha256, page), &serde_json::to_vec(lines)?)
+        crate::output::write_atomic(&self.file(file_sha256, page), &serde_json::to_vec(text)?)
     }
 }
 
@@ -125,7 +164,12 @@ pub fn page_image(source: Source<'_>, dpi: f32) -> Result<RgbImage, String> {
             let orientation = image::ImageDecoder::orientation(&mut decoder).map_err(read)?;
             let mut img = image::DynamicImage::from_decoder(decoder).map_err(read)?;
             img.apply_orientation(orientation);
-            Ok(on_white(&img.to_rgba8()))
+            let img = if img.color().has_alpha() {
+                on_white(&img.to_rgba8())
+            } else {
+                img.into_rgb8()
+            };
+            Ok(at_most(img, PAGE_SIDE))
         }
         Source::PdfPage(path, n) => {
             let data = std::fs::read(path).map_err(|e| format!("{}：{e}", path.display()))?;
@@ -149,6 +193,22 @@ pub fn page_image(source: Source<'_>, dpi: f32) -> Result<RgbImage, String> {
             Ok(on_white(&rgba))
         }
     }
+}
+
+/// `img` scaled down so that its long side is at most `side` pixels, if it is longer.
+fn at_most(img: RgbImage, side: u32) -> RgbImage {
+    let (w, h) = img.dimensions();
+    if w.max(h) <= side {
+        return img;
+    }
+    let scale = side as f32 / w.max(h) as f32;
+    let (nw, nh) = (
+        ((w as f32 * scale).round() as u32).max(1),
+        ((h as f32 * scale).round() as u32).max(1),
+    );
+    // Box-filtered in integers: no floating-point copy of the page (a Triangle resize of a
+    // 300-dpi A4 scan holds 100 MB of those).
+    image::imageops::thumbnail(&img, nw, nh)
 }
 
 /// `img` over white.
@@ -194,14 +254,18 @@ impl Engine {
     /// reads more pages a second than one page at a time on every core (the models' layers
     /// are small for a single line; measured in bench/ocr.py).
     pub fn recognise_pages(&self, pages: &[RgbImage]) -> Vec<Result<Vec<Line>, String>> {
-        let results = crate::par::map(pages, usize::MAX, |page| {
-            let mut opts = RunOptions::default();
-            opts.thread_pool = Some(std::sync::Arc::new(rten::ThreadPool::with_num_threads(1)));
-            self.recognise_with(page, Some(&opts))
-        });
+        let results = crate::par::map(pages, usize::MAX, |page| self.recognise_alone(page));
         (results.into_iter())
             .map(|r| r.unwrap_or_else(|| Err("识别中断".into())))
             .collect()
+    }
+
+    /// The text lines of a page on one core, for a caller that reads pages side by side
+    /// itself (as [`Engine::recognise_pages`] does).
+    pub fn recognise_alone(&self, page: &RgbImage) -> Result<Vec<Line>, String> {
+        let mut opts = RunOptions::default();
+        opts.thread_pool = Some(std::sync::Arc::new(rten::ThreadPool::with_num_threads(1)));
+        self.recognise_with(page, Some(&opts))
     }
 
     fn recognise_with(
@@ -270,13 +334,65 @@ impl Engine {
             .map_err(|e| e.to_string())?;
         let scores: NdTensor<f32, 3> = out.try_into().map_err(|e| format!("{e:?}"))?;
         let (text, confidence) = ctc_greedy(&scores, &self.alphabet);
-        let text = text.trim().to_string();
+        let text = document_numbers(text.trim());
         Ok((!text.is_empty()).then_some(Line {
             bbox: [x0 as f32, y0 as f32, x1 as f32, y1 as f32],
             text,
             confidence,
         }))
     }
+}
+
+/// `text` with the year of every 文号 in 六角括号, as GB/T 9704 writes it: the models often
+/// read 〔2021〕 as [2021], ［2021］ or (2021), and a search for the number as printed would
+/// not find it. A bracket is turned only where it encloses a year (four digits from 19 or
+/// 20, spaces allowed) right after a Chinese character and is followed by a number and 号
+/// ("县质强办[2021]3号" → "县质强办〔2021〕3号").
+pub fn document_numbers(text: &str) -> String {
+    const OPEN: [char; 6] = ['[', '［', '(', '（', '【', '〔'];
+    const CLOSE: [char; 6] = [']', '］', ')', '）', '】', '〕'];
+    let chars: Vec<char> = text.chars().collect();
+    let han = |c: char| ('\u{4e00}'..='\u{9fff}').contains(&c);
+    let spaces = |mut j: usize| {
+        while chars.get(j) == Some(&' ') {
+            j += 1;
+        }
+        j
+    };
+    // The year's digits and where the 文号 goes on after its closing bracket, if the bracket
+    // at `i` opens the year of a 文号.
+    let year_at = |i: usize| -> Option<(String, usize)> {
+        if i == 0 || !OPEN.contains(&chars[i]) || !han(chars[i - 1]) {
+            return None;
+        }
+        let j = spaces(i + 1);
+        let year: String = chars.get(j..j + 4)?.iter().collect();
+        let is_year = year.chars().all(|c| c.is_ascii_digit())
+            && (year.starts_with("19") || year.starts_with("20"));
+        let close = spaces(j + 4);
+        if !is_year || !chars.get(close).is_some_and(|c| CLOSE.contains(c)) {
+            return None;
+        }
+        let k = spaces(close + 1);
+        let digits = (chars.iter().skip(k))
+            .take_while(|c| c.is_ascii_digit())
+            .count();
+        (digits > 0 && chars.get(k + digits) == Some(&'号')).then_some((year, k))
+    };
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < chars.len() {
+        if let Some((year, next)) = year_at(i) {
+            out.push('〔');
+            out.push_str(&year);
+            out.push('〕');
+            i = next;
+        } else {
+            out.push(chars[i]);
+            i += 1;
+        }
+    }
+    out
 }
 
 /// An image as the models take it: 1 × 3 × height × width, each channel scaled to −1..1;
@@ -540,6 +656,13 @@ mod tests {
     /// `img` as a scanner leaves it: turned by `degrees` (bilinear, white outside), grey
     /// speckles on one pixel in `1 / speckle`, then JPEG at `quality`.
     fn scanned(img: &RgbImage, degrees: f32, speckle: u32, quality: u8) -> RgbImage {
+        image::load_from_memory(&scanned_jpeg(img, degrees, speckle, quality))
+            .unwrap()
+            .to_rgb8()
+    }
+
+    /// [`scanned`], the JPEG file.
+    fn scanned_jpeg(img: &RgbImage, degrees: f32, speckle: u32, quality: u8) -> Vec<u8> {
         let (w, h) = img.dimensions();
         let (sin, cos) = degrees.to_radians().sin_cos();
         let (cx, cy) = (w as f32 / 2.0, h as f32 / 2.0);
@@ -576,7 +699,31 @@ mod tests {
                 jpeg_encoder::ColorType::Rgb,
             )
             .unwrap();
-        image::load_from_memory(&jpeg).unwrap().to_rgb8()
+        jpeg
+    }
+
+    /// The scanned page of the end-to-end search test (`tests/e2e/ocr.rs`) is this page at
+    /// 150 dpi, turned 0.5°, speckled, JPEG 75; `DOSSIER_UPDATE_REFERENCES=1` writes it again.
+    #[test]
+    fn the_search_tests_scan_is_the_generated_page() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/build/ocr/evidence/06/通知扫描件.jpg");
+        let jpeg = scanned_jpeg(&render(150.0), 0.5, 300, 75);
+        if std::env::var_os("DOSSIER_UPDATE_REFERENCES").is_some() {
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, &jpeg).unwrap();
+        }
+        let fixture = image::open(&path).unwrap().to_rgb8();
+        let fresh = image::load_from_memory(&jpeg).unwrap().to_rgb8();
+        assert_eq!(fixture.dimensions(), fresh.dimensions());
+        let diff: u64 = (fixture.as_raw().iter().zip(fresh.as_raw()))
+            .map(|(a, b)| u64::from(a.abs_diff(*b)))
+            .sum();
+        let mean = diff as f64 / fixture.as_raw().len() as f64;
+        assert!(
+            mean < 2.0,
+            "the fixture differs from the page: {mean:.2} per channel"
+        );
     }
 
     /// Character error rate of `read` against `truth`: edit distance over the length of the
@@ -682,11 +829,15 @@ mod tests {
         let cache = Cache::new(dir.path());
         let sha = "ab".repeat(32);
         assert_eq!(cache.get(&sha, 1), None);
-        let lines = vec![Line {
-            bbox: [1.0, 2.0, 30.5, 12.0],
-            text: "县质强办〔2021〕3号".into(),
-            confidence: 0.97,
-        }];
+        let lines = PageText {
+            width: 1654,
+            height: 2339,
+            lines: vec![Line {
+                bbox: [1.0, 2.0, 30.5, 12.0],
+                text: "县质强办〔2021〕3号".into(),
+                confidence: 0.97,
+            }],
+        };
         cache.put(&sha, 1, &lines).unwrap();
         assert_eq!(cache.get(&sha, 1), Some(lines.clone()));
         assert_eq!(cache.get(&sha, 2), None, "another page");
@@ -701,6 +852,54 @@ mod tests {
             name.starts_with(&format!("{sha}-1-")) && name.len() == 64 + 3 + 16 + 5,
             "{name}"
         );
+    }
+
+    #[test]
+    fn large_images_are_read_at_most_page_side_long_and_noise_is_dropped() {
+        let img = at_most(RgbImage::new(4000, 3000), PAGE_SIDE);
+        assert_eq!(img.dimensions(), (2400, 1800));
+        assert_eq!(
+            at_most(RgbImage::new(1654, 2339), PAGE_SIDE).dimensions(),
+            (1654, 2339)
+        );
+        let line = |confidence: f32| Line {
+            bbox: [0.0, 0.0, 10.0, 10.0],
+            text: "字".into(),
+            confidence,
+        };
+        let page = PageText {
+            width: 10,
+            height: 10,
+            lines: vec![line(0.9), line(0.49), line(0.5)],
+        };
+        let kept = page.without_noise();
+        assert_eq!(
+            kept.lines.iter().map(|l| l.confidence).collect::<Vec<_>>(),
+            [0.9, 0.5]
+        );
+    }
+
+    #[test]
+    fn the_year_of_a_document_number_is_put_in_hexagonal_brackets() {
+        for (read, fixed) in [
+            ("县质强办[2021]3号", "县质强办〔2021〕3号"),
+            ("民政〔2021]15号", "民政〔2021〕15号"),
+            ("商质办（ 2020 ）7号关于", "商质办〔2020〕7号关于"),
+            ("豫政［2019］12号", "豫政〔2019〕12号"),
+        ] {
+            assert_eq!(document_numbers(read), fixed);
+        }
+        // Not a 文号: no Chinese character before, not a year, no number and 号 after.
+        for kept in [
+            "[2021]3号",
+            "见表(2021)",
+            "办[1021]3号",
+            "办[2021]号",
+            "办[20x1]3号",
+            "（2021）年",
+        ] {
+            assert_eq!(document_numbers(kept), kept);
+        }
     }
 
     #[test]

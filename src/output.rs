@@ -200,8 +200,9 @@ pub struct OutDir {
 
 /// The folders of a dossier that an output folder may not be in: what is inside them is read
 /// as the dossier's own files.
-const INPUT_FOLDERS: [&str; 3] = [
+const INPUT_FOLDERS: [&str; 4] = [
     crate::load::EVIDENCE_DIR,
+    crate::load::OCR_DIR,
     crate::load::ITEMS_DIR,
     crate::load::TEMPLATES_DIR,
 ];

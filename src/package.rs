@@ -163,18 +163,21 @@ impl Planned {
 }
 
 /// The files a dossier is built from, sorted: dossier.yaml, units.yaml, the item files, the
-/// template overrides.
+/// template overrides, the text-layer corrections.
 fn source_files(d: &Dossier) -> Vec<String> {
     let mut sources = vec![CONFIG_FILE.to_string(), UNITS_FILE.to_string()];
     sources.extend(d.items.iter().filter_map(|i| i.file.clone()));
-    let templates = d.root.join(crate::load::TEMPLATES_DIR);
-    if templates.is_dir() {
-        for e in walkdir::WalkDir::new(&templates)
-            .sort_by_file_name()
-            .into_iter()
-            .filter_map(Result::ok)
+    for folder in [crate::load::TEMPLATES_DIR, crate::load::OCR_DIR] {
+        let dir = d.root.join(folder);
+        if !dir.is_dir() {
+            continue;
+        }
+        for e in
+            (walkdir::WalkDir::new(&dir).sort_by_file_name().into_iter()).filter_map(Result::ok)
         {
+            let scratch = crate::paths::is_scratch_file(&e.file_name().to_string_lossy());
             if e.file_type().is_file()
+                && !scratch
                 && let Ok(rel) = e.path().strip_prefix(&d.root)
             {
                 sources.push(rel.to_string_lossy().replace('\\', "/"));

@@ -13,6 +13,7 @@ use crate::evidence::Kind;
 use crate::model::{Date, Retention};
 use crate::names::Target;
 use crate::normalize::Prepared;
+use crate::textlayer::TextLayers;
 use crate::validate::{Dossier, Rec};
 
 mod types;
@@ -50,6 +51,8 @@ pub struct PlanOptions {
     pub prepared: Option<std::sync::Arc<crate::normalize::Prepared>>,
     /// Plan one volume of a dossier cut into volumes.
     pub volume: Option<Volume>,
+    /// What was read from scanned pages, laid over them as an invisible text layer.
+    pub text: Option<std::sync::Arc<TextLayers>>,
     /// For binders: where each record is in the dossier, by 件号 ("第 45 页", "第2册第45页").
     pub dossier_places: Option<std::sync::Arc<BTreeMap<String, String>>>,
 }
@@ -685,7 +688,13 @@ fn meta(d: &Dossier, opts: &PlanOptions) -> Meta {
 }
 
 /// What Typst shows for page `page` of file `f`: the normalised page when there is one.
-fn slot(f: &crate::validate::RecFile, page: u32, prepared: Option<&Prepared>) -> Slot {
+fn slot(
+    f: &crate::validate::RecFile,
+    page: u32,
+    prepared: Option<&Prepared>,
+    text: Option<&TextLayers>,
+) -> Slot {
+    let text = (text.and_then(|t| t.get(&f.rel, page))).and_then(crate::textlayer::overlay);
     if let Some(path) = prepared.and_then(|n| n.page(&f.rel, page)) {
         // A normalised page: a one-page PDF, or a scaled JPEG, in the cache; or a JPEG that
         // passes through, served as a one-page PDF.
@@ -700,6 +709,7 @@ fn slot(f: &crate::validate::RecFile, page: u32, prepared: Option<&Prepared>) ->
             kind: kind.into(),
             page: 1,
             format: format.into(),
+            text,
         };
     }
     Slot {
@@ -707,6 +717,7 @@ fn slot(f: &crate::validate::RecFile, page: u32, prepared: Option<&Prepared>) ->
         kind: if f.kind == Kind::Pdf { "pdf" } else { "image" }.into(),
         page,
         format: f.kind.typst_format().unwrap_or("").to_string(),
+        text,
     }
 }
 
@@ -790,17 +801,18 @@ fn file_notes(r: &Rec) -> (Vec<PackageFile>, Vec<String>) {
 }
 
 /// The printed pages of a record; a record with only package files gets one placeholder page.
-fn page_entries(r: &Rec, prepared: Option<&Prepared>) -> Vec<PageEntry> {
+fn page_entries(r: &Rec, prepared: Option<&Prepared>, text: Option<&TextLayers>) -> Vec<PageEntry> {
     let mut entries: Vec<PageEntry> = (r.printed_pages().into_iter().enumerate())
         .map(|(i, slots)| {
             let mut slots =
-                (slots.into_iter()).map(|(fi, page)| slot(&r.files[fi], page, prepared));
+                (slots.into_iter()).map(|(fi, page)| slot(&r.files[fi], page, prepared, text));
             let first = slots.next().expect("a printed page shows something");
             PageEntry {
                 path: first.path,
                 kind: first.kind,
                 page: first.page,
                 format: first.format,
+                text: first.text,
                 seq: i + 1,
                 second: slots.next(),
             }
@@ -812,6 +824,7 @@ fn page_entries(r: &Rec, prepared: Option<&Prepared>) -> Vec<PageEntry> {
             kind: "placeholder".into(),
             page: 0,
             format: String::new(),
+            text: None,
             seq: 1,
             second: None,
         });
@@ -849,7 +862,7 @@ fn record_plan(d: &Dossier, r: &Rec, opts: &PlanOptions) -> RecordPlan {
     let reg = &d.registry;
     let archive = ArchiveData::of(d, r);
     let (package_files, notes) = file_notes(r);
-    let entries = page_entries(r, opts.prepared.as_deref());
+    let entries = page_entries(r, opts.prepared.as_deref(), opts.text.as_deref());
     let unit_short: Vec<String> = (r.unit_names.iter())
         .map(|n| (reg.resolve(n)).map_or(n.clone(), |x| reg.display(x).to_string()))
         .collect();

@@ -37,6 +37,10 @@ pub struct BuildReport {
     pub pages: usize,
     /// Every record by 件号.
     pub records: BTreeMap<String, RecordReport>,
+    /// The text layer over scanned pages, when the build laid one (`--ocr`): pages, corrected
+    /// pages, and the pages read with a low confidence.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ocr: Option<crate::textlayer::Summary>,
 }
 
 /// One record in the report.
@@ -191,6 +195,7 @@ pub fn make(
         },
         pages,
         records,
+        ocr: None,
     }
 }
 
@@ -381,6 +386,7 @@ mod tests {
                 .into_iter()
                 .map(|(k, v)| (k.to_string(), v))
                 .collect(),
+            ocr: None,
         }
     }
 

@@ -40,6 +40,8 @@ pub struct BuildOptions {
     pub include_unreferenced: bool,
     /// Normalise images and split large PDFs before typesetting.
     pub normalize: bool,
+    /// Lay a text layer over scanned pages (`--ocr`; dossier.yaml's `文字识别` also asks).
+    pub ocr: bool,
     /// Printed on both sides (the default).
     pub duplex: bool,
     /// The date to stamp the outputs with instead of dossier.yaml's (`SOURCE_DATE_EPOCH`).
@@ -65,6 +67,8 @@ pub struct Built {
     pub unreferenced: usize,
     /// Time taken.
     pub elapsed: Duration,
+    /// What laying the text layer over scanned pages did (`--ocr`).
+    pub ocr: Option<crate::textlayer::Summary>,
 }
 
 /// A PDF a build wrote.
@@ -78,6 +82,14 @@ pub struct MadePdf {
 
 /// A PDF of a build, for the package, with its temporary file if it is not yet in place.
 type StagedPdf = (package::PackagePdf, Option<output::Staged>);
+
+/// What the build report is made of besides the package: pages, where each record is, what
+/// the text layer did.
+type ReportParts<'a> = (
+    usize,
+    &'a BTreeMap<String, (usize, usize, usize)>,
+    Option<&'a crate::textlayer::Summary>,
+);
 
 /// Fonts loaded for a session, with the files (path, size, time) they were loaded from.
 type LoadedFonts = (Vec<(PathBuf, Fingerprint)>, Arc<Fonts>, FontRoles);
@@ -183,7 +195,10 @@ impl Session {
                 fonts,
                 self.files.clone(),
                 &self.opts.out,
-                self.opts.normalize,
+                engine::Preparing {
+                    normalize: self.opts.normalize,
+                    ocr: engine::ocr_wanted(&dossier, self.opts.ocr),
+                },
                 events,
             )?,
             Err(diags) => Err(diags),
@@ -193,7 +208,7 @@ impl Session {
             Err(diags) => return Ok(failed(report, diags)),
         };
         let stamp = Stamp::of(&dossier, "dossier", self.opts.date);
-        let mut warnings = Vec::new();
+        let mut warnings = ready.warnings.clone();
         let (typeset, packed) =
             self.typeset_and_pack(&dossier, &ready, &stamp, &mut warnings, events);
         let typeset = match typeset? {
@@ -205,7 +220,9 @@ impl Session {
             Some(Ok(started)) => Some(started?),
             Some(Err(_)) => anyhow::bail!("打包证据原件时程序出错"),
         };
-        let mut built = self.package(&dossier, typeset, started, &stamp, &out_dir, events)?;
+        let ocr = ready.text_summary.as_ref();
+        let mut built =
+            self.package(&dossier, typeset, (started, ocr), &stamp, &out_dir, events)?;
         built.elapsed = start.elapsed();
         self.keep_only_used(&dossier, &ready);
         Ok(Outcome {
@@ -363,7 +380,7 @@ impl Session {
         &self,
         d: &Dossier,
         typeset: Typeset,
-        packed: Option<StartedPackage>,
+        (packed, ocr): (Option<StartedPackage>, Option<&crate::textlayer::Summary>),
         stamp: &Stamp,
         out_dir: &output::OutDir,
         events: &mut dyn Events,
@@ -401,7 +418,7 @@ impl Session {
             }
         };
         let (zip_staged, report_staged, new_report) =
-            stage_package(packed, &input, (pages, &places), &report_path, events)?;
+            stage_package(packed, &input, (pages, &places, ocr), &report_path, events)?;
         let names: Vec<(String, usize)> = pdfs
             .iter()
             .map(|(p, _)| (p.name.clone(), p.pages))
@@ -441,6 +458,7 @@ impl Session {
             records,
             changes: previous.map(|p| report::compare(&p, &new_report)),
             unreferenced: d.unreferenced.len(),
+            ocr: ocr.cloned(),
             elapsed: Duration::ZERO,
         })
     }
@@ -579,7 +597,7 @@ fn start_package(
 fn stage_package(
     (staging, started): StartedPackage,
     input: &package::PackageInput<'_>,
-    (pages, places): (usize, &BTreeMap<String, (usize, usize, usize)>),
+    (pages, places, ocr): ReportParts<'_>,
     report_path: &Path,
     events: &mut dyn Events,
 ) -> anyhow::Result<(output::Staged, output::Staged, BuildReport)> {
@@ -592,7 +610,10 @@ fn stage_package(
         });
     };
     let report = |entries: &[package::ManifestEntry]| {
-        let r = report::make(input.dossier, pages, places, entries);
+        let r = report::BuildReport {
+            ocr: ocr.cloned(),
+            ..report::make(input.dossier, pages, places, entries)
+        };
         let bytes = serde_json::to_vec_pretty(&r)?;
         made = Some((r, bytes.clone()));
         Ok(vec![(crate::names::REPORT_JSON.to_string(), bytes)])

@@ -19,6 +19,7 @@ pub fn run(args: &BinderArgs, env: &Env) -> anyhow::Result<Status> {
         out: args.out.clone(),
         duplex: !args.simplex,
         normalize: !args.no_normalize,
+        ocr: args.ocr,
         date: env.source_date,
     };
     let mut progress = out.progress(env);

@@ -16,6 +16,7 @@ pub fn options(args: &BuildArgs, env: &Env) -> BuildOptions {
         draft: args.draft,
         include_unreferenced: args.include_unreferenced,
         normalize: !args.no_normalize,
+        ocr: args.ocr,
         duplex: !args.simplex,
         date: env.source_date,
     }
@@ -63,6 +64,11 @@ pub fn print(
         b.zip.display(),
         b.elapsed.as_secs_f64()
     ));
+    if let Some(o) = &b.ocr {
+        for line in ocr_lines(o) {
+            out.result(&format!("{tag}{line}"));
+        }
+    }
     if let Some(c) = &b.changes {
         for line in crate::report::describe(c) {
             out.result(&format!("{tag}{line}"));
@@ -77,6 +83,9 @@ pub fn print(
     out.json_line(&json::output(&b.zip, "package", None, None));
     out.json_line(&json::output(&b.report, "report", None, None));
     let mut counts = json!({"records": b.records, "pages": b.pages});
+    if let (Some(map), Some(o)) = (counts.as_object_mut(), &b.ocr) {
+        map.insert("ocr".into(), json!({"pages": o.pages, "read": o.read, "corrected": o.corrected, "empty": o.empty, "doubtful": o.doubtful}));
+    }
     if let (Some(map), Value::Object(more)) = (
         counts.as_object_mut(),
         json::change_summary(b.changes.as_ref()),
@@ -85,4 +94,46 @@ pub fn print(
     }
     out.json_line(&json::summary("build", true, errors, warnings, counts));
     Status::Ok
+}
+
+/// What the text layer did, in words: pages, read now or earlier, corrected; then the pages
+/// read with a low confidence, lowest first, each with how to correct it (at most ten named).
+fn ocr_lines(o: &crate::textlayer::Summary) -> Vec<String> {
+    let read = match (o.read, o.pages - o.read.min(o.pages)) {
+        (0, _) => "全部沿用上次的识别结果".to_string(),
+        (n, 0) => format!("本次识别 {n} 页"),
+        (n, kept) => format!("本次识别 {n} 页，{kept} 页沿用上次的结果"),
+    };
+    let mut lines = vec![format!(
+        "文字识别：{} 页证据加了文字层（{read}{}{}）",
+        o.pages,
+        if o.corrected > 0 {
+            format!("；按更正文件 {} 页", o.corrected)
+        } else {
+            String::new()
+        },
+        if o.empty > 0 {
+            format!("；{} 页没有识别出文字", o.empty)
+        } else {
+            String::new()
+        },
+    )];
+    if o.doubtful.is_empty() {
+        return lines;
+    }
+    let limit = crate::textlayer::LOW_CONFIDENCE;
+    lines.push(format!(
+        "其中 {} 页识别置信度低于 {limit:.2}，请对照原件核对；有错字时运行 dossier ocr 文件路径 生成更正文件，改正后重新生成：",
+        o.doubtful.len()
+    ));
+    for p in o.doubtful.iter().take(10) {
+        lines.push(format!(
+            "  {} 第 {} 页（{} 第 {} 页，置信度 {:.2}）",
+            p.record, p.seq, p.rel, p.page, p.confidence
+        ));
+    }
+    if o.doubtful.len() > 10 {
+        lines.push(format!("  ……另有 {} 页，见生成报告", o.doubtful.len() - 10));
+    }
+    lines
 }

@@ -27,7 +27,7 @@ pub fn run(args: &CheckArgs, env: &Env) -> anyhow::Result<Status> {
     if c.pages_without_text > 0 {
         // Information, not a warning: scans are what they are.
         out.say(&format!(
-            "其中 {} 页证据没有文字层（扫描件、照片）：在汇编 PDF 里搜不到、也复制不出上面的文字。",
+            "其中 {} 页证据没有文字层（扫描件、照片）：在汇编 PDF 里搜不到、也复制不出上面的文字；生成时加 --ocr 可识别文字、加上文字层。",
             c.pages_without_text
         ));
     }

@@ -11,6 +11,7 @@ pub mod build;
 pub mod check;
 pub mod init;
 pub mod json;
+pub mod ocr;
 pub mod sheets;
 pub mod status;
 pub mod templates;
@@ -22,7 +23,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use crate::diag::Report;
-use crate::engine::{Event, Events};
+use crate::engine::{Event, Events, Stage};
 
 /// How a command ended, mapped to the documented exit codes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -133,6 +134,7 @@ impl Printer {
             timings: env.timings,
             shown: false,
             last: Instant::now(),
+            since: None,
         }
     }
 }
@@ -145,6 +147,23 @@ pub struct Progress {
     timings: bool,
     shown: bool,
     last: Instant,
+    /// When the stage whose progress is shown began (for the time left).
+    since: Option<(Stage, Instant)>,
+}
+
+/// "约剩 3 分 10 秒" for a stage `done` of `total` into it after `elapsed`; nothing before the
+/// first item is done.
+fn time_left(done: usize, total: usize, elapsed: std::time::Duration) -> String {
+    if done == 0 || done >= total {
+        return String::new();
+    }
+    let left = elapsed.as_secs_f64() / done as f64 * (total - done) as f64;
+    let secs = left.round() as u64;
+    if secs >= 60 {
+        format!("，约剩 {} 分 {} 秒", secs / 60, secs % 60)
+    } else {
+        format!("，约剩 {} 秒", secs.max(1))
+    }
 }
 
 impl Progress {
@@ -170,12 +189,37 @@ impl Events for Progress {
                 status(&format!("{}{gap}{detail}……", stage.name()));
             }
             Event::Progress { stage, done, total } => {
+                let since = match self.since {
+                    Some((s, t)) if s == stage => t,
+                    _ => {
+                        let now = Instant::now();
+                        self.since = Some((stage, now));
+                        if stage == Stage::Ocr {
+                            // Long the first time: say so before the first page is done.
+                            self.clear();
+                            status(&format!(
+                                "文字识别 {total} 页……（每页约 1 秒，识别结果会保存，下次不再识别）"
+                            ));
+                        }
+                        now
+                    }
+                };
+                let left = time_left(done, total, since.elapsed());
+                // Off a terminal, a long stage still says how far it is, every 15 seconds.
+                if !self.live
+                    && stage == Stage::Ocr
+                    && done < total
+                    && self.last.elapsed().as_secs() >= 15
+                {
+                    self.last = Instant::now();
+                    status(&format!("  {} {done}/{total}{left}", stage.name()));
+                }
                 // Redrawn at most ten times a second, and only on a terminal.
                 if self.live && (done == total || self.last.elapsed().as_millis() >= 100) {
                     self.last = Instant::now();
                     let _ = write!(
                         std::io::stderr(),
-                        "\r\x1b[2K{} {done}/{total}",
+                        "\r\x1b[2K{} {done}/{total}{left}",
                         stage.name()
                     );
                     self.shown = done < total;
@@ -186,6 +230,7 @@ impl Events for Progress {
             }
             Event::Finished { stage, elapsed } => {
                 self.clear();
+                self.since = None;
                 if self.timings {
                     status(&format!(
                         "  {}：{:.0} 毫秒",

@@ -327,6 +327,8 @@ pub struct PageEntry {
     pub page: u32,
     /// Typst image format.
     pub format: String,
+    /// The invisible text layer to lay over it (a scan that was read).
+    pub text: Option<crate::textlayer::Overlay>,
     /// n of the record's pages (1-based).
     pub seq: usize,
     /// A second landscape photo printed below the first on the same page.
@@ -344,6 +346,8 @@ pub struct Slot {
     pub page: u32,
     /// Typst image format.
     pub format: String,
+    /// The invisible text layer to lay over it (a scan that was read).
+    pub text: Option<crate::textlayer::Overlay>,
 }
 
 /// A package-only file, as shown on the record's placeholder page and in the catalog.

@@ -12,6 +12,7 @@ mod changes;
 mod check;
 mod hardening;
 mod loader_props;
+mod ocr;
 mod office;
 mod package;
 mod print;

@@ -40,7 +40,10 @@ fn checked(root: &Path, cache: &str) -> (Dossier, build::Resources, PlanOptions)
         fonts,
         Arc::new(FileCache::default()),
         &out,
-        true,
+        dossier::engine::Preparing {
+            normalize: true,
+            ocr: false,
+        },
         &mut dossier::engine::Quiet,
     )
     .expect("resources")
