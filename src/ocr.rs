@@ -60,6 +60,12 @@ pub struct Line {
     pub text: String,
     /// Mean score of its characters, 0 to 1.
     pub confidence: f32,
+    /// Left, top, right, bottom of the ink of the line's glyphs, in pixels of the page image,
+    /// when it could be measured: the detected box is the glyphs grown on every side, by more
+    /// for a long line than for a short one, so the ink places and sizes the text layer
+    /// better.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ink: Option<[f32; 4]>,
 }
 
 /// The lines read from one page, with the size of the page image their boxes are in.
@@ -95,7 +101,7 @@ impl PageText {
 
 /// Changes when recognition would read a page differently: the models, and this number for
 /// changes to the steps around them (thresholds, scaling, decoding) or to what is kept.
-const PIPELINE: &str = "ppocr-v4/4";
+const PIPELINE: &str = "ppocr-v4/6";
 
 /// Recognised pages kept between runs, one JSON file per page under the output folder's
 /// `.cache/ocr/`, named by the SHA-256 of the page's file, the page and the models: a
@@ -321,6 +327,14 @@ impl Engine {
             return Ok(None);
         }
         let crop = image::imageops::crop_imm(page, x0, y0, x1 - x0, y1 - y0).to_image();
+        let ink = ink_box(&crop).map(|[l, t, r, b]| {
+            [
+                (x0 + l) as f32,
+                (y0 + t) as f32,
+                (x0 + r + 1) as f32,
+                (y0 + b + 1) as f32,
+            ]
+        });
         let width = ((LINE_HEIGHT as f32 * (x1 - x0) as f32 / (y1 - y0) as f32).ceil() as u32)
             .clamp(8, 4000);
         let line = image::imageops::resize(
@@ -339,8 +353,62 @@ impl Engine {
             bbox: [x0 as f32, y0 as f32, x1 as f32, y1 as f32],
             text,
             confidence,
+            ink,
         }))
     }
+}
+
+/// The ink of a line's crop, left, top, right, bottom (inclusive). Dark means below the
+/// middle of the crop's luma range. A table's borders are not ink: columns dark in most rows
+/// and rows dark across most of the width are left out. The ink's rows are the run around
+/// the darkest row whose rows have more than a tenth of its dark pixels — a blank row ends it,
+/// so the edge of a neighbouring line caught in the box is left out —, its columns those with
+/// at least two dark pixels in the run (a speckle is one). `None` without contrast or ink.
+fn ink_box(crop: &RgbImage) -> Option<[u32; 4]> {
+    let (w, h) = crop.dimensions();
+    let luma = |p: &image::Rgb<u8>| {
+        (u32::from(p[0]) * 299 + u32::from(p[1]) * 587 + u32::from(p[2]) * 114) / 1000
+    };
+    let (lo, hi) = (crop.pixels()).fold((255, 0), |(lo, hi), p| (lo.min(luma(p)), hi.max(luma(p))));
+    if hi < lo + 48 || w < 3 || h < 3 {
+        return None;
+    }
+    let mid = (lo + hi) / 2;
+    let dark: Vec<bool> = crop.pixels().map(|p| luma(p) < mid).collect();
+    let at = |x: u32, y: u32| dark[(y * w + x) as usize];
+    let rule_column: Vec<bool> = (0..w)
+        .map(|x| (0..h).filter(|&y| at(x, y)).count() * 100 > h as usize * 70)
+        .collect();
+    let rows: Vec<u32> = (0..h)
+        .map(|y| {
+            let n = (0..w)
+                .filter(|&x| !rule_column[x as usize] && at(x, y))
+                .count() as u32;
+            if n * 100 > w * 85 { 0 } else { n }
+        })
+        .collect();
+    let (peak, &most) = rows.iter().enumerate().max_by_key(|(_, n)| **n)?;
+    if most == 0 {
+        return None;
+    }
+    let inked = |y: usize| rows[y] * 10 > most;
+    let mut top = peak;
+    while top > 0 && inked(top - 1) {
+        top -= 1;
+    }
+    let mut bottom = peak;
+    while bottom + 1 < rows.len() && inked(bottom + 1) {
+        bottom += 1;
+    }
+    if bottom < top + 2 {
+        return None;
+    }
+    let (top, bottom) = (top as u32, bottom as u32);
+    let column =
+        |x: u32| !rule_column[x as usize] && (top..=bottom).filter(|&y| at(x, y)).count() >= 2;
+    let left = (0..w).find(|&x| column(x))?;
+    let right = (0..w).rev().find(|&x| column(x))?;
+    Some([left, top, right, bottom])
 }
 
 /// `text` with the year of every 文号 in 六角括号, as GB/T 9704 writes it: the models often
@@ -836,6 +904,7 @@ mod tests {
                 bbox: [1.0, 2.0, 30.5, 12.0],
                 text: "县质强办〔2021〕3号".into(),
                 confidence: 0.97,
+                ink: Some([2.0, 3.0, 29.0, 11.0]),
             }],
         };
         cache.put(&sha, 1, &lines).unwrap();
@@ -866,6 +935,7 @@ mod tests {
             bbox: [0.0, 0.0, 10.0, 10.0],
             text: "字".into(),
             confidence,
+            ink: None,
         };
         let page = PageText {
             width: 10,

@@ -12,7 +12,7 @@
 //! | `change` | `change` ("added", "removed", "modified", "moved"), `record` (件号), `fields`, `files` (modified), `from`, `to` ([first, last] printed pages, moved) |
 //! | `finding` | `finding` ("missing", "extra", "altered", "damaged"), `path`, `why` |
 //! | `failure` | `message`, `hint`: the command could not finish for a reason that is not the dossier's (exit code 2) |
-//! | `summary` | `command`, `ok`, `errors`, `warnings`, and what the command counted; `build` and `diff` add `changed`, `inputs_changed`, `pdf_changed` and `binders` (the units whose binders change; all `null` on a first build) |
+//! | `summary` | `command`, `ok`, `errors`, `warnings`, and what the command counted; `build` and `diff` add `changed`, `inputs_changed`, `pdf_changed` and `binders` (the units whose binders change; all `null` on a first build); `build --ocr` adds `ocr`: `pages` (with a text layer), `read` (now, not from the cache), `corrected`, `empty`, `doubtful` (`[{record, seq, rel, page, confidence}]`, lowest first) |
 //!
 //! Every command ends with exactly one `summary` line (`watch`: one per rebuild). After a
 //! `failure` it has `"ok": false, "failed": true`.

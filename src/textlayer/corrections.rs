@@ -148,6 +148,7 @@ fn read_one(
                         bbox: l.bbox,
                         text: l.text,
                         confidence: 1.0,
+                        ink: None,
                     })
                     .collect(),
             };
@@ -214,11 +215,13 @@ mod tests {
                     bbox: [100.4, 80.0, 900.0, 130.0],
                     text: "县质强办〔2021］3号".into(),
                     confidence: 0.7,
+                    ink: None,
                 },
                 Line {
                     bbox: [100.0, 200.0, 700.0, 250.0],
                     text: "关于开展\"质量\"提升: 行动 # 的通知".into(),
                     confidence: 0.98,
+                    ink: None,
                 },
             ],
         };
