@@ -365,25 +365,36 @@ impl Engine {
 /// so the edge of a neighbouring line caught in the box is left out —, its columns those with
 /// at least two dark pixels in the run (a speckle is one). `None` without contrast or ink.
 fn ink_box(crop: &RgbImage) -> Option<[u32; 4]> {
-    let (w, h) = crop.dimensions();
-    let luma = |p: &image::Rgb<u8>| {
-        (u32::from(p[0]) * 299 + u32::from(p[1]) * 587 + u32::from(p[2]) * 114) / 1000
-    };
-    let (lo, hi) = (crop.pixels()).fold((255, 0), |(lo, hi), p| (lo.min(luma(p)), hi.max(luma(p))));
-    if hi < lo + 48 || w < 3 || h < 3 {
+    let (w, h) = (crop.width() as usize, crop.height() as usize);
+    if w < 3 || h < 3 {
         return None;
     }
-    let mid = (lo + hi) / 2;
-    let dark: Vec<bool> = crop.pixels().map(|p| luma(p) < mid).collect();
-    let at = |x: u32, y: u32| dark[(y * w + x) as usize];
-    let rule_column: Vec<bool> = (0..w)
-        .map(|x| (0..h).filter(|&y| at(x, y)).count() * 100 > h as usize * 70)
+    // One pass each, row by row: grey levels, then dark pixels per column and per row.
+    let grey: Vec<u8> = (crop.pixels())
+        .map(|p| {
+            ((u32::from(p[0]) * 299 + u32::from(p[1]) * 587 + u32::from(p[2]) * 114) / 1000) as u8
+        })
         .collect();
-    let rows: Vec<u32> = (0..h)
-        .map(|y| {
-            let n = (0..w)
-                .filter(|&x| !rule_column[x as usize] && at(x, y))
-                .count() as u32;
+    let (lo, hi) = grey
+        .iter()
+        .fold((255u8, 0u8), |(lo, hi), &g| (lo.min(g), hi.max(g)));
+    if u32::from(hi) < u32::from(lo) + 48 {
+        return None;
+    }
+    let mid = ((u32::from(lo) + u32::from(hi)) / 2) as u8;
+    let dark: Vec<bool> = grey.iter().map(|&g| g < mid).collect();
+    let mut per_column = vec![0usize; w];
+    for row in dark.chunks_exact(w) {
+        for (c, &d) in per_column.iter_mut().zip(row) {
+            *c += usize::from(d);
+        }
+    }
+    let rule_column: Vec<bool> = per_column.iter().map(|&n| n * 100 > h * 70).collect();
+    let rows: Vec<usize> = (dark.chunks_exact(w))
+        .map(|row| {
+            let n = (row.iter().zip(&rule_column))
+                .filter(|(d, rule)| **d && !**rule)
+                .count();
             if n * 100 > w * 85 { 0 } else { n }
         })
         .collect();
@@ -397,18 +408,22 @@ fn ink_box(crop: &RgbImage) -> Option<[u32; 4]> {
         top -= 1;
     }
     let mut bottom = peak;
-    while bottom + 1 < rows.len() && inked(bottom + 1) {
+    while bottom + 1 < h && inked(bottom + 1) {
         bottom += 1;
     }
     if bottom < top + 2 {
         return None;
     }
-    let (top, bottom) = (top as u32, bottom as u32);
-    let column =
-        |x: u32| !rule_column[x as usize] && (top..=bottom).filter(|&y| at(x, y)).count() >= 2;
-    let left = (0..w).find(|&x| column(x))?;
-    let right = (0..w).rev().find(|&x| column(x))?;
-    Some([left, top, right, bottom])
+    let mut in_run = vec![0usize; w];
+    for row in dark[top * w..(bottom + 1) * w].chunks_exact(w) {
+        for (c, &d) in in_run.iter_mut().zip(row) {
+            *c += usize::from(d);
+        }
+    }
+    let column = |x: &usize| !rule_column[*x] && in_run[*x] >= 2;
+    let left = (0..w).find(column)?;
+    let right = (0..w).rev().find(column)?;
+    Some([left as u32, top as u32, right as u32, bottom as u32])
 }
 
 /// `text` with the year of every 文号 in 六角括号, as GB/T 9704 writes it: the models often
