@@ -335,7 +335,7 @@ impl<'a> Job<'a> {
         let stamp = Stamp::of(d, &id, self.date);
         let doc = build::build(&plan, d, &self.ready.res, &stamp);
         // Binders share little layout: what Typst memoised for this one would only pile up.
-        typst::comemo::evict(0);
+        crate::typeset::forget_layouts();
         let doc = doc?;
         let path = self.dir.join(plan.target.file_name(""));
         let (file, ()) = output::stage(&path, |f| {

@@ -450,7 +450,7 @@ pub fn dossier_places(
         );
         let places = build::layout_places(&plan, d, res, stamp)?;
         // Only the page numbers are kept: Typst's memoised layout of this volume can go.
-        typst::comemo::evict(0);
+        crate::typeset::forget_layouts();
         for (id, (first, _)) in places.records {
             out.insert(id, crate::places::text(several, v.number, first));
         }

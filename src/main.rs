@@ -9,7 +9,26 @@ use clap::Parser;
 use dossier::cli::{Cli, Command};
 use dossier::cmd::{self, Status};
 
+/// Keeps glibc's allocator to two arenas. By default every thread that allocates may get an
+/// arena of its own (up to eight per core), and each keeps what was freed in it: after one
+/// binder box is written on one thread, its memory stays there while the next box grows in
+/// another. With two, and the memory of each finished document given back
+/// (`typeset::forget_layouts`), the resident size stays near what is in use. Measured (2
+/// cores): `binder --all` of the 5,000-page synthetic dossier 489–524 → 367–401 MiB, in
+/// about the same time; builds unchanged in time and memory.
+/// The program's only other `unsafe`: a C call with plain integer arguments.
+#[allow(unsafe_code)]
+fn tune_allocator() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only changes the allocator's parameters; it is called before any other
+    // thread exists.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 2);
+    }
+}
+
 fn main() -> ExitCode {
+    tune_allocator();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

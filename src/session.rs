@@ -336,7 +336,7 @@ impl Session {
             if several {
                 // Forget this volume's evidence bytes and Typst's cached results for them.
                 ready.res.files.retain(|_| false);
-                typst::comemo::evict(0);
+                crate::typeset::forget_layouts();
             }
         }
         if !self.opts.draft {
@@ -480,7 +480,7 @@ impl Session {
             Err(diags) => return Ok(Err(diags)),
         };
         if !self.keep_layouts {
-            typst::comemo::evict(0);
+            crate::typeset::forget_layouts();
         }
         let (staged, path) = self.stage_pdf(&self.opts.out.join(&file), &doc)?;
         doc.pdf = Vec::new();

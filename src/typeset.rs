@@ -507,6 +507,25 @@ pub fn describe(world: &DossierWorld, diags: &[SourceDiagnostic]) -> String {
     out
 }
 
+/// Drops what Typst memoised (every layout, every decoded image) and gives the memory it
+/// held back to the operating system (glibc keeps freed memory in its arenas otherwise, so
+/// the next volume or binder box would grow on top of this one's). Called where a document's
+/// layout is no longer needed.
+pub fn forget_layouts() {
+    typst::comemo::evict(0);
+    trim_heap();
+}
+
+/// Returns the free pages of glibc's heap to the system.
+#[allow(unsafe_code)]
+fn trim_heap() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only releases memory that is free; it takes a plain integer.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
