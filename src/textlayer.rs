@@ -201,9 +201,14 @@ fn read_pages(
 ) -> anyhow::Result<Found> {
     let mut hashes = Hashes::read(out);
     let mut rels: Vec<&str> = wanted.iter().map(|w| w.rel.as_str()).collect();
+    rels.sort_unstable();
     rels.dedup();
     let shas = hashes.of(&d.canonical_root, &rels);
     hashes.write(out)?;
+    // A file that cannot be read now (it was checked moments ago) is said, not skipped.
+    for w in wanted.iter().filter(|w| !shas.contains_key(&w.rel)) {
+        diags.extend(unread(d, w, "文件读不出来"));
+    }
     let cache = ocr::Cache::new(out);
     let mut found = Found {
         pages: (wanted.iter())
