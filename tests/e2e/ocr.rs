@@ -42,6 +42,23 @@ fn build_ocr(dir: &Path) -> (serde_json::Value, String) {
     (summary, log)
 }
 
+/// Page `page` (1-based) of a PDF rendered at 72 dpi on white (hayro), as RGBA bytes.
+fn rendered(pdf: &[u8], page: usize) -> Vec<u8> {
+    let doc = hayro::hayro_syntax::Pdf::new(std::sync::Arc::new(pdf.to_vec())).unwrap();
+    let settings = hayro::RenderSettings {
+        bg_color: hayro::vello_cpu::color::palette::css::WHITE,
+        ..Default::default()
+    };
+    let cache = hayro::RenderCache::new();
+    let pix = hayro::render(
+        &doc.pages()[page - 1],
+        &cache,
+        &Default::default(),
+        &settings,
+    );
+    pix.data_as_u8_slice().to_vec()
+}
+
 /// Names and modification times of the files of the OCR cache.
 fn cache_entries(out: &Path) -> Vec<(String, std::time::SystemTime)> {
     let mut v: Vec<_> = std::fs::read_dir(out.join(".cache/ocr"))
@@ -62,6 +79,7 @@ fn build_ocr_makes_a_scan_searchable_on_its_page_and_reads_it_once() {
     let pdf_path = tmp.path().join("o/测试资料.pdf");
     // Without --ocr the scan is a picture: none of its text is in the PDF.
     build_ok(tmp.path(), &[]);
+    let plain_bytes = std::fs::read(&pdf_path).unwrap();
     let plain = pdf::Pdf::load(&pdf_path);
     let record_page = pages_with(&plain, &["06-01", "质量月活动文件扫描件"]);
     assert!(!record_page.is_empty());
@@ -92,6 +110,18 @@ fn build_ocr_makes_a_scan_searchable_on_its_page_and_reads_it_once() {
     for needle in [NUMBER, TITLE, PHRASE] {
         assert_eq!(pages_with(&layered, &[needle]), found, "{needle}");
     }
+    // Nobody sees the layer: the page renders as without it (hayro composites one row of
+    // pixels a level apart; visible text would differ by far more).
+    let (with, without) = (rendered(&first, found[0]), rendered(&plain_bytes, found[0]));
+    assert_eq!(with.len(), without.len());
+    let most = (with.iter().zip(&without))
+        .map(|(a, b)| a.abs_diff(*b))
+        .max();
+    assert!(
+        most <= Some(2),
+        "the text layer changes how page {} looks: {most:?}",
+        found[0]
+    );
 
     // A rebuild reads nothing again and makes the same bytes.
     let cache = cache_entries(&tmp.path().join("o"));
