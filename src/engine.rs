@@ -219,6 +219,18 @@ pub struct Ready {
 }
 
 impl Ready {
+    /// Ready with these resources and normalised pages; no text layer yet.
+    fn new(res: Resources, roles: FontRoles, prepared: Option<Arc<Prepared>>) -> Ready {
+        Ready {
+            res,
+            roles,
+            prepared,
+            text: None,
+            text_summary: None,
+            warnings: Vec::new(),
+        }
+    }
+
     /// The plan options every document of this run starts from.
     pub fn plan_options(&self, duplex: bool) -> PlanOptions {
         PlanOptions {
@@ -229,6 +241,12 @@ impl Ready {
             ..PlanOptions::default()
         }
     }
+}
+
+/// A callback that tells `events` how far `stage` is (done, total), for the stages that work
+/// item by item.
+pub fn progress_of(events: &mut dyn Events, stage: Stage) -> impl FnMut(usize, usize) + Send + '_ {
+    move |done, total| events.event(Event::Progress { stage, done, total })
 }
 
 /// What getting ready does besides checking: normalise the evidence, read scanned pages.
@@ -266,13 +284,8 @@ pub fn ready(
     };
     if how.ocr {
         let started = std::time::Instant::now();
-        let (layers, summary, warnings) = crate::textlayer::prepare(d, out, &mut |done, total| {
-            events.event(Event::Progress {
-                stage: Stage::Ocr,
-                done,
-                total,
-            })
-        })?;
+        let (layers, summary, warnings) =
+            crate::textlayer::prepare(d, out, &mut progress_of(&mut *events, Stage::Ocr))?;
         events.event(Event::Finished {
             stage: Stage::Ocr,
             elapsed: started.elapsed(),
@@ -306,14 +319,7 @@ fn normalised(
             files,
             normalized: None,
         };
-        return Ok(Ok(Ready {
-            res,
-            roles,
-            prepared: None,
-            text: None,
-            text_summary: None,
-            warnings: Vec::new(),
-        }));
+        return Ok(Ok(Ready::new(res, roles, None)));
     }
     let started = std::time::Instant::now();
     let dir = crate::normalize::cache_dir(out);
@@ -323,13 +329,12 @@ fn normalised(
     } else {
         crate::normalize::ImageForm::Pdf
     };
-    let prepared = crate::normalize::prepare(d, &dir, form, &mut |done, total| {
-        events.event(Event::Progress {
-            stage: Stage::Normalise,
-            done,
-            total,
-        })
-    })?;
+    let prepared = crate::normalize::prepare(
+        d,
+        &dir,
+        form,
+        &mut progress_of(&mut *events, Stage::Normalise),
+    )?;
     if !prepared.failed.is_empty() {
         return Ok(Err(unreadable(d, &prepared.failed)));
     }
@@ -357,14 +362,7 @@ fn normalised(
         files,
         normalized: Some(std::fs::canonicalize(&dir)?),
     };
-    Ok(Ok(Ready {
-        res,
-        roles,
-        prepared: Some(Arc::new(prepared)),
-        text: None,
-        text_summary: None,
-        warnings: Vec::new(),
-    }))
+    Ok(Ok(Ready::new(res, roles, Some(Arc::new(prepared)))))
 }
 
 /// Diagnostics for evidence files that could not be normalised, at every record using them.

@@ -602,13 +602,7 @@ fn stage_package(
     events: &mut dyn Events,
 ) -> anyhow::Result<(output::Staged, output::Staged, BuildReport)> {
     let mut made: Option<(BuildReport, Vec<u8>)> = None;
-    let mut progress = |done, total| {
-        events.event(Event::Progress {
-            stage: Stage::Package,
-            done,
-            total,
-        });
-    };
+    let mut progress = engine::progress_of(events, Stage::Package);
     let report = |entries: &[package::ManifestEntry]| {
         let r = report::BuildReport {
             ocr: ocr.cloned(),

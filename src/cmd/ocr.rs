@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use crate::cli::OcrArgs;
 use crate::cmd::{Env, Printer, Progress, Status, status};
-use crate::engine::{Event, Events, Stage};
+use crate::engine::{Stage, progress_of};
 use crate::textlayer::{self, corrections};
 use crate::validate::Dossier;
 
@@ -81,13 +81,7 @@ fn write_correction(
         ));
         return Ok(Status::DataErrors);
     }
-    let read = textlayer::read_file(d, &args.out, rel, &mut |done, total| {
-        progress.event(Event::Progress {
-            stage: Stage::Ocr,
-            done,
-            total,
-        })
-    })?;
+    let read = textlayer::read_file(d, &args.out, rel, &mut progress_of(progress, Stage::Ocr))?;
     let Some(read) = read else {
         status(&format!(
             "{rel} 没有需要识别文字的页：它不是汇编里排印的证据文件，或者它的页本来就有文字层（可以直接搜索）"
