@@ -150,7 +150,7 @@ pub fn run(
         Ok(staged) => staged,
         Err(diags) => return Ok(stopped(report, [warnings, diags].concat())),
     };
-    let made = commit(staged, &out_dir, which, events)?;
+    let made = commit(staged, &out_dir, (which, &job), events)?;
     Ok(Outcome {
         report: engine::with(report, warnings),
         value: Some(Binders {
@@ -206,16 +206,22 @@ struct Job<'a> {
     d: &'a Dossier,
     ready: Ready,
     duplex: bool,
+    /// The output folder, and its binders folder.
+    out: PathBuf,
     dir: PathBuf,
     date: Option<Date>,
     /// Where each record is in the dossier, by 件号.
     places: Arc<BTreeMap<String, String>>,
+    /// Where the labels were in each binder the last time (see [`crate::anchors`]).
+    hints: crate::anchors::Store,
 }
 
 /// A binder typeset and waiting in a temporary file.
 struct Staged {
     made: Made,
     file: output::Staged,
+    /// Its hint key and where its labels are, for the next run.
+    anchors: (String, crate::anchors::Anchors),
 }
 
 impl<'a> Job<'a> {
@@ -250,10 +256,35 @@ impl<'a> Job<'a> {
             d,
             ready,
             duplex: opts.duplex,
+            out: opts.out.clone(),
             dir: opts.out.join(BINDERS_DIR),
             date: opts.date,
             places: Arc::new(places),
+            hints: crate::anchors::Store::load(&opts.out),
         })
+    }
+
+    /// Keeps where the labels are in the binders just made for the next run: `--all` replaces
+    /// every binder's, one unit's run that unit's; the dossier's stay.
+    fn save_hints(&self, which: &Which, anchors: Vec<(String, crate::anchors::Anchors)>) {
+        let mut store = crate::anchors::Store::load(&self.out);
+        let made: Vec<String> = anchors.iter().map(|(k, _)| k.clone()).collect();
+        store.retain(|key| match key.strip_prefix(BINDERS_DIR) {
+            None => true,
+            Some(_) if *which == Which::All => false,
+            Some(_) => !made.iter().any(|m| m == key),
+        });
+        for (key, a) in anchors {
+            store.set(&key, a);
+        }
+        store.save(&self.out);
+    }
+
+    /// The key of a binder's places in the hint store: its path under the output folder, and
+    /// one- or two-sided.
+    fn hint_key(&self, file: &str) -> String {
+        let sides = if self.duplex { "" } else { "|simplex" };
+        format!("{BINDERS_DIR}/{file}{sides}")
     }
 
     /// Typesets the binders (unit, box) of `parts` in parallel, in the order given, each into a
@@ -333,11 +364,13 @@ impl<'a> Job<'a> {
             None => format!("binder/{short}"),
         };
         let stamp = Stamp::of(d, &id, self.date);
-        let doc = build::build(&plan, d, &self.ready.res, &stamp);
+        let file = plan.target.file_name("");
+        let key = self.hint_key(&file);
+        let doc = build::build(&plan, d, &self.ready.res, &stamp, self.hints.get(&key));
         // Binders share little layout: what Typst memoised for this one would only pile up.
         crate::typeset::forget_layouts();
-        let doc = doc?;
-        let path = self.dir.join(plan.target.file_name(""));
+        let mut doc = doc?;
+        let path = self.dir.join(&file);
         let (file, ()) = output::stage(&path, |f| {
             let mut w = std::io::BufWriter::new(f);
             doc.write_to(&mut w)?;
@@ -351,7 +384,15 @@ impl<'a> Job<'a> {
             records: plan.totals.records,
             pages: doc.pages,
         };
-        Ok((Staged { made, file }, doc.warnings))
+        let anchors = (key, std::mem::take(&mut doc.anchors));
+        Ok((
+            Staged {
+                made,
+                file,
+                anchors,
+            },
+            doc.warnings,
+        ))
     }
 }
 
@@ -360,12 +401,18 @@ impl<'a> Job<'a> {
 fn commit(
     staged: Vec<Staged>,
     out_dir: &output::OutDir,
-    which: &Which,
+    (which, job): (&Which, &Job<'_>),
     events: &mut dyn Events,
 ) -> anyhow::Result<Vec<Made>> {
-    let (made, files): (Vec<Made>, Vec<output::Staged>) =
-        staged.into_iter().map(|s| (s.made, s.file)).unzip();
+    let mut anchors = Vec::new();
+    let (made, files): (Vec<Made>, Vec<output::Staged>) = (staged.into_iter())
+        .map(|s| {
+            anchors.push(s.anchors);
+            (s.made, s.file)
+        })
+        .unzip();
     output::commit_all(files)?;
+    job.save_hints(which, anchors);
     let written: Vec<String> = made
         .iter()
         .filter_map(|m| m.path.strip_prefix(out_dir.path()).ok())

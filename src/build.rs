@@ -11,6 +11,7 @@ use typst::WorldExt;
 use typst::diag::{Severity as TypstSeverity, SourceDiagnostic};
 use typst::syntax::FileId;
 
+use crate::anchors::{self, Anchors};
 use crate::diag::{Diagnostic, Place};
 use crate::model::Date;
 use crate::names::{self, RecordId};
@@ -34,6 +35,12 @@ pub struct Document {
     pub record_pages: BTreeMap<String, (usize, usize)>,
     /// First page of every item's section, by item number.
     pub item_pages: BTreeMap<u32, usize>,
+    /// Where every label is: the hint for the next layout of this document.
+    pub anchors: Anchors,
+    /// How many times the document was laid out (1 when the hint held or there was none).
+    pub layouts: usize,
+    /// A hint was given.
+    pub hinted: bool,
 }
 
 impl Document {
@@ -88,9 +95,10 @@ pub fn build(
     dossier: &Dossier,
     res: &Resources,
     stamp: &Stamp,
+    hint: Option<&Anchors>,
 ) -> Result<Document, Vec<Diagnostic>> {
     let rendered = render::render(plan, Some(&dossier.root)).map_err(|d| vec![d])?;
-    typeset_rendered(&rendered, dossier, res, stamp)
+    typeset_rendered(&rendered, dossier, res, stamp, hint)
 }
 
 /// What typesetting needs besides the sources: the fonts, the cache of evidence bytes, and the
@@ -115,14 +123,16 @@ fn world(
     dossier: &Dossier,
     res: &Resources,
     stamp: &Stamp,
-    stand_ins: bool,
+    (stand_ins, known): (bool, &Anchors),
 ) -> DossierWorld {
     let stand_ins = (stand_ins && !stamp.pdfa)
         .then(|| Arc::new(crate::assemble::StandIns::new(res.files.stand_ins.clone())));
+    let mut files = rendered.files.clone();
+    files.push((PLACES_TYP.into(), anchors::source(known)));
     DossierWorld::new(
         res.fonts.clone(),
         rendered.main.clone(),
-        rendered.files.clone(),
+        files,
         Some(dossier.canonical_root.clone()),
         stamp.date,
     )
@@ -131,15 +141,43 @@ fn world(
     .with_stand_ins(stand_ins)
 }
 
-/// Typesets and exports rendered sources.
+/// The generated source with the places the templates may print without asking Typst (see
+/// [`crate::anchors`]); `lib.typ` imports it.
+pub const PLACES_TYP: &str = "/places.typ";
+
+/// Typesets and exports rendered sources. `hint`: where the labels were in the last layout of
+/// this document (see [`crate::anchors`]); the places it gives are printed only if the layout
+/// proves them right, otherwise the document is laid out again with the places it found, and
+/// the third time without any.
 pub fn typeset_rendered(
     rendered: &Rendered,
     dossier: &Dossier,
     res: &Resources,
     stamp: &Stamp,
+    hint: Option<&Anchors>,
 ) -> Result<Document, Vec<Diagnostic>> {
-    let world = world(rendered, dossier, res, stamp, true);
-    let compiled = typeset::compile(&world);
+    let mut known = hint.cloned().unwrap_or_default();
+    let mut layouts = 0;
+    let (world, compiled, anchors) = loop {
+        layouts += 1;
+        let world = world(rendered, dossier, res, stamp, (true, &known));
+        let compiled = typeset::compile(&world);
+        let given = !known.is_empty();
+        let anchors = match &compiled.output {
+            Ok(doc) => anchors::of(doc),
+            // Errors are reported from a layout without hints, as Typst finds them.
+            Err(_) if given => {
+                known.clear();
+                continue;
+            }
+            Err(_) => Anchors::new(),
+        };
+        if !given || anchors::holds(&known, &anchors) {
+            break (world, compiled, anchors);
+        }
+        // Moved: once more with the places just found, then without any.
+        known = if layouts < 2 { anchors } else { Anchors::new() };
+    };
     let warnings: Vec<Diagnostic> = compiled
         .warnings
         .iter()
@@ -158,12 +196,15 @@ pub fn typeset_rendered(
                 .map(|e| map_diagnostic(&world, rendered, dossier, e))
                 .collect::<Vec<_>>()
         })?;
-    let labels = label_pages(&doc);
+    let labels = printed(&anchors);
     Ok(Document {
         stand_ins: world.stand_ins().unwrap_or_default(),
         pages: doc.pages().len(),
         record_pages: record_pages(&labels),
         item_pages: item_pages(&labels),
+        anchors,
+        layouts,
+        hinted: hint.is_some_and(|h| !h.is_empty()),
         pdf,
         warnings,
     })
@@ -178,7 +219,7 @@ pub fn layout_places(
     stamp: &Stamp,
 ) -> Result<Places, Vec<Diagnostic>> {
     let doc = layout_with(plan, dossier, res, stamp, true)?;
-    let labels = label_pages(&doc);
+    let labels = printed(&anchors::of(&doc));
     Ok(Places {
         records: record_pages(&labels),
         items: item_pages(&labels),
@@ -206,7 +247,7 @@ fn layout_with(
     stand_ins: bool,
 ) -> Result<typst_layout::PagedDocument, Vec<Diagnostic>> {
     let rendered = render::render(plan, Some(&dossier.root)).map_err(|d| vec![d])?;
-    let world = world(&rendered, dossier, res, stamp, stand_ins);
+    let world = world(&rendered, dossier, res, stamp, (stand_ins, &Anchors::new()));
     typeset::compile(&world).output.map_err(|errors| {
         errors
             .iter()
@@ -228,21 +269,9 @@ pub struct Places {
 /// labelled element the templates place: `item-05` on an item's first page, `rec-05-03` on a
 /// record's first page and `rec-05-03-end` on its last. Covers are outside the count, so the
 /// printed number is not the physical page.
-fn label_pages(doc: &typst_layout::PagedDocument) -> BTreeMap<String, usize> {
-    use typst::introspection::Introspector;
-    let intro = doc.introspector();
-    let pages = doc.pages();
-    intro
-        .query_labelled()
-        .iter()
-        .filter_map(|c| {
-            let physical = intro.page(c.location()?)?.get();
-            let printed = pages
-                .get(physical - 1)
-                .and_then(|p| usize::try_from(p.number).ok())
-                .unwrap_or(physical);
-            Some((c.label()?.resolve().to_string(), printed))
-        })
+fn printed(anchors: &Anchors) -> BTreeMap<String, usize> {
+    (anchors.iter())
+        .map(|(name, a)| (name.clone(), a.page))
         .collect()
 }
 

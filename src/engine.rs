@@ -81,6 +81,8 @@ pub enum Event {
     /// A remark about the outputs (files removed, leftovers cleaned, evidence normalised,
     /// a wait for another process).
     Notice(String),
+    /// How a stage went, for whoever measures it (`DOSSIER_TIMINGS`): "版面 1 遍（沿用上次的页码）".
+    Detail(String),
 }
 
 /// Where the engine's events go: the command's progress display, or nowhere. Events may come

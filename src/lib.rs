@@ -16,7 +16,7 @@
 //! | 3 | [`county`], [`init`], [`output`], [`sheets`] | another county's table; new dossiers; writing outputs safely; the record table as a spreadsheet |
 //! | 4 | [`validate`], [`ocr`] | the checked dossier; text recognition of a page and its cache |
 //! | 5 | [`normalize`], [`progress`], [`import`], [`textlayer`] | evidence scaled and split before typesetting; where the collection stands; a spreadsheet read back into the item files; the text layer over scans and its corrections |
-//! | 6 | [`plan`], [`typeset`] | what goes into a document; the Typst world |
+//! | 6 | [`plan`], [`typeset`], [`anchors`] | what goes into a document; the Typst world; where each label is in a layout, the hint for the next |
 //! | 7 | [`render`], [`glyphs`] | templates; characters no font has |
 //! | 8 | [`build`], [`package`] | one document typeset; the package zip |
 //! | 9 | [`places`], [`report`] | where each record is in the dossier, kept between runs; the build report |
@@ -30,6 +30,7 @@
 // Diagnostics are returned by value on the error path of parsing; they are not hot.
 #![allow(clippy::result_large_err)]
 
+pub mod anchors;
 pub mod assemble;
 pub mod binders;
 pub mod build;

@@ -288,6 +288,121 @@ impl<W: Write + Seek> Started<W> {
         self.pdfs.push(entry);
         Ok(())
     }
+
+    /// Adds a PDF of the dossier from its bytes as they are being written to its file (`from`,
+    /// see [`PdfSink`]): the same entry as [`Started::add_pdf`] makes from the finished file,
+    /// without reading it back. A PDF whose writing stopped is an error.
+    pub fn add_pdf_streamed(
+        &mut self,
+        d: &Dossier,
+        pdf: &PackagePdf,
+        from: std::sync::mpsc::Receiver<Chunk>,
+    ) -> anyhow::Result<()> {
+        let p = pdf_entry(d, pdf);
+        // Streamed only when it is surely under 2 GiB (see `PdfSink::fits`), as `copy` then
+        // decides too: the same entry either way.
+        self.zip
+            .zip
+            .start_file(p.path.as_str(), self.zip.options(&p.path, 0))?;
+        let mut hasher = sha2::Sha256::new();
+        let mut len = 0u64;
+        loop {
+            match from.recv() {
+                Ok(Chunk::Bytes(b)) => {
+                    hasher.update(&b);
+                    len += b.len() as u64;
+                    self.zip.zip.write_all(&b)?;
+                }
+                Ok(Chunk::Done) => break,
+                Err(_) => bail!("{} 没有写完，资料包不完整", pdf.name),
+            }
+        }
+        self.pdfs.push(ManifestEntry {
+            path: p.path,
+            source: p.source,
+            kind: p.kind,
+            size: len,
+            sha256: hex(&hasher.finalize()),
+            item: p.item,
+            record: p.record,
+            title: p.title,
+            pages: p.pages,
+        });
+        Ok(())
+    }
+}
+
+/// A piece of a PDF on its way to the package while it is written.
+pub enum Chunk {
+    /// The next bytes.
+    Bytes(Vec<u8>),
+    /// Every byte was sent and the file was written whole.
+    Done,
+}
+
+/// Where a PDF's bytes go besides its file: to the package, in chunks of a megabyte, at most
+/// a few in flight (the writer waits for the package rather than holding the PDF in memory).
+/// When the package stops (it failed), the sink drops what it is given: the PDF is still
+/// written whole, and the package's own error is what the build reports.
+pub struct PdfSink {
+    tx: std::sync::mpsc::SyncSender<Chunk>,
+    buf: Vec<u8>,
+    stopped: bool,
+}
+
+impl PdfSink {
+    const CHUNK: usize = 1 << 20;
+
+    /// A sink and the receiving end for [`Started::add_pdf_streamed`].
+    pub fn new() -> (PdfSink, std::sync::mpsc::Receiver<Chunk>) {
+        let (tx, rx) = std::sync::mpsc::sync_channel(8);
+        let sink = PdfSink {
+            tx,
+            buf: Vec::with_capacity(PdfSink::CHUNK),
+            stopped: false,
+        };
+        (sink, rx)
+    }
+
+    /// Whether a PDF of at most `bound` bytes can be streamed: entries of 2 GiB and more are
+    /// written as ZIP64 (decided by their size), so those are copied from the finished file.
+    pub fn fits(bound: u64) -> bool {
+        bound < 1 << 31
+    }
+
+    /// Sends the rest and says the PDF is complete. Without this call the package sees an
+    /// unfinished PDF and fails.
+    pub fn finish(mut self) {
+        self.send();
+        if !self.stopped {
+            let _ = self.tx.send(Chunk::Done);
+        }
+    }
+
+    fn send(&mut self) {
+        if self.buf.is_empty() || self.stopped {
+            self.buf.clear();
+            return;
+        }
+        let full = std::mem::replace(&mut self.buf, Vec::with_capacity(PdfSink::CHUNK));
+        self.stopped = self.tx.send(Chunk::Bytes(full)).is_err();
+    }
+}
+
+impl Write for PdfSink {
+    fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+        if !self.stopped {
+            self.buf.extend_from_slice(b);
+            if self.buf.len() >= PdfSink::CHUNK {
+                self.send();
+            }
+        }
+        Ok(b.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
 }
 
 /// The planned entry of a PDF of the dossier.

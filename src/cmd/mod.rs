@@ -239,6 +239,12 @@ impl Events for Progress {
                     ));
                 }
             }
+            Event::Detail(text) => {
+                if self.timings {
+                    self.clear();
+                    status(&format!("  {text}"));
+                }
+            }
             Event::Notice(text) => {
                 self.clear();
                 if self.json {

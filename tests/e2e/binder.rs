@@ -456,4 +456,12 @@ fn a_binder_run_reuses_the_places_of_the_last_layout_until_an_input_changes() {
     std::fs::remove_file(&cache).unwrap();
     assert!(binder_all());
     assert_eq!(files_in(&binders), after);
+    // Every run after the first laid each binder out with the places of its labels from the
+    // last run (.cache/anchors.json); without them, the same bytes.
+    let hints = tmp.path().join("o/.cache/anchors.json");
+    let saved = std::fs::read_to_string(&hints).unwrap();
+    assert!(saved.contains("binders/市场监管局.pdf"), "{saved}");
+    std::fs::remove_file(&hints).unwrap();
+    assert!(!binder_all());
+    assert_eq!(files_in(&binders), after);
 }

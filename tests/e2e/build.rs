@@ -620,3 +620,77 @@ fn an_unknown_font_family_is_an_error_in_dossier_yaml() {
         "the hint lists the fonts there are: {e:?}"
     );
 }
+
+/// A rebuild lays the dossier out once with the places of the last build (the catalog's
+/// 页码, the indexes, the links; `.cache/anchors.json`), and whichever way the layout settles
+/// — no places, the right ones, wrong ones, those of a dossier that has since changed — the
+/// PDF is the same bytes as a build without any.
+#[test]
+fn the_last_builds_places_change_the_time_never_the_pdf() {
+    let (tmp, root) = dossier_with(None);
+    let build = |out: &str| -> (String, Vec<u8>) {
+        let run = std::process::Command::new(env!("CARGO_BIN_EXE_dossier"))
+            .args(["build", "d", "--out", out])
+            .current_dir(tmp.path())
+            .env("NO_COLOR", "1")
+            .env("SOURCE_DATE_EPOCH", "1653004800")
+            .env("DOSSIER_TIMINGS", "1")
+            .output()
+            .unwrap();
+        let log = String::from_utf8_lossy(&run.stderr).into_owned();
+        assert_eq!(run.status.code(), Some(0), "{log}");
+        let pdf = std::fs::read(tmp.path().join(out).join("测试资料.pdf")).unwrap();
+        (log, pdf)
+    };
+    let hints = tmp.path().join("o/.cache/anchors.json");
+
+    let (log, cold) = build("o");
+    assert!(log.contains("版面 1 遍（没有上次的页码）"), "{log}");
+    let saved: serde_json::Value = serde_json::from_slice(&std::fs::read(&hints).unwrap()).unwrap();
+    let places = &saved["documents"]["测试资料.pdf"];
+    // Where the PDF says record 05-01 starts (its page label) is where the hint has it.
+    let first = places["rec-05-01"]["page"].as_u64().unwrap() as usize;
+    let labels = Pdf::load(&tmp.path().join("o/测试资料.pdf")).labels();
+    let physical = places["rec-05-01"]["physical"].as_u64().unwrap() as usize;
+    assert_eq!(labels[physical - 1], Some(first));
+
+    let (log, warm) = build("o");
+    assert!(log.contains("版面 1 遍（沿用上次的页码）"), "{log}");
+    assert!(
+        warm == cold,
+        "a build with the last places differs from one without"
+    );
+
+    // Wrong places (every page one further on): laid out again, the same PDF, the right
+    // places saved.
+    let mut wrong = saved.clone();
+    for (_, a) in wrong["documents"]["测试资料.pdf"].as_object_mut().unwrap() {
+        for key in ["page", "physical"] {
+            a[key] = (a[key].as_u64().unwrap() + 1).into();
+        }
+    }
+    std::fs::write(&hints, serde_json::to_vec(&wrong).unwrap()).unwrap();
+    let (log, again) = build("o");
+    assert!(log.contains("版面 2 遍（上次的页码有变）"), "{log}");
+    assert!(again == cold, "wrong places changed the PDF");
+    let resaved: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&hints).unwrap()).unwrap();
+    assert_eq!(resaved, saved);
+
+    // An edit that moves every later page: the places of the last build are wrong now; the
+    // PDF is what a build without them makes.
+    replace_in(
+        &root.join("items/05.yaml"),
+        "    文件: evidence/05/方案.pdf\n  - 件号: 2",
+        "    文件:\n      - 路径: evidence/05/方案.pdf\n        页码: 1\n  - 件号: 2",
+    );
+    let (log, edited) = build("o");
+    assert!(log.contains("上次的页码有变"), "{log}");
+    let (log, fresh) = build("o2");
+    assert!(log.contains("没有上次的页码"), "{log}");
+    assert!(edited != cold, "the edit changed nothing");
+    assert!(
+        edited == fresh,
+        "a rebuild after an edit differs from a fresh build"
+    );
+}
