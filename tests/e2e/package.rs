@@ -345,3 +345,45 @@ fn an_unpacked_package_rebuilds_the_same_pdf() {
     let run = dossier(tmp.path(), &["unpack", zip.to_str().unwrap(), "还原"]);
     assert_eq!(run.status.code(), Some(2));
 }
+
+/// Each PDF goes into the package while it is being written (not read back from its file):
+/// the entry is the file byte for byte, and the manifest has its hash and size — for a dossier
+/// in volumes too (every volume and the master volume).
+#[test]
+fn every_pdf_in_the_package_is_the_pdf_written_beside_it() {
+    let tmp = sample_cut_by("每册页数上限: 60");
+    build_ok(tmp.path(), &[]);
+    let out = tmp.path().join("o");
+    let zip = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "zip"))
+        .unwrap();
+    let m = manifest(&zip);
+    let mut archive = zip::ZipArchive::new(std::fs::File::open(&zip).unwrap()).unwrap();
+    let mut seen = 0;
+    for f in m["files"].as_array().unwrap() {
+        if f["kind"] != "dossier" {
+            continue;
+        }
+        let name = f["path"].as_str().unwrap();
+        let written = std::fs::read(out.join(name)).unwrap();
+        let mut packed = Vec::new();
+        archive
+            .by_name(name)
+            .unwrap()
+            .read_to_end(&mut packed)
+            .unwrap();
+        assert!(
+            packed == written,
+            "{name} in the package differs from the file"
+        );
+        assert_eq!(f["sha256"], sha_hex(&written), "{name}");
+        assert_eq!(f["size"], written.len(), "{name}");
+        seen += 1;
+    }
+    assert!(
+        seen >= 3,
+        "{seen} PDFs in the package: expected volumes and the master"
+    );
+}
