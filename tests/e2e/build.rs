@@ -676,6 +676,11 @@ fn the_last_builds_places_change_the_time_never_the_pdf() {
     let resaved: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&hints).unwrap()).unwrap();
     assert_eq!(resaved, saved);
+    // An unreadable cache is no cache.
+    std::fs::write(&hints, "{ not json").unwrap();
+    let (log, again) = build("o");
+    assert!(log.contains("版面 1 遍（没有上次的页码）"), "{log}");
+    assert!(again == cold, "an unreadable cache changed the PDF");
 
     // An edit that moves every later page: the places of the last build are wrong now; the
     // PDF is what a build without them makes.
