@@ -311,7 +311,7 @@ impl<'a> Job<'a> {
             usize::MAX,
             budget,
             |(_, b)| b.pages,
-            |(u, b)| self.build_one(*u, b),
+            |(u, b), release| self.build_one(*u, b, release),
         );
         let mut staged = Vec::new();
         let mut failed = Vec::new();
@@ -344,10 +344,14 @@ impl<'a> Job<'a> {
         }
     }
 
+    /// Typesets one binder (or box) and writes it to a temporary file; its weight in the
+    /// budget of binders laid out together is given back (`release`) as soon as it is laid
+    /// out, so the next one is laid out while this one is written.
     fn build_one(
         &self,
         unit: usize,
         part: &plan::Volume,
+        release: &crate::par::Release<'_>,
     ) -> Result<(Staged, Vec<Diagnostic>), Vec<Diagnostic>> {
         let d = self.d;
         let opts = PlanOptions {
@@ -369,6 +373,7 @@ impl<'a> Job<'a> {
         let doc = build::build(&plan, d, &self.ready.res, &stamp, self.hints.get(&key));
         // Binders share little layout: what Typst memoised for this one would only pile up.
         crate::typeset::forget_layouts();
+        release.now();
         let mut doc = doc?;
         let path = self.dir.join(&file);
         let (file, ()) = output::stage(&path, |f| {

@@ -17,12 +17,34 @@ where
     R: Send,
     F: Fn(&T) -> R + Sync,
 {
-    map_within(items, max_threads, usize::MAX, |_| 0, f)
+    map_within(items, max_threads, usize::MAX, |_| 0, |item, _| f(item))
+}
+
+/// A running job's hold on the budget of [`map_within`]: [`Release::now`] gives its weight
+/// back before the job ends (its memory-heavy part is over: a binder laid out and only being
+/// written), so that the next job may start beside what is left of it.
+pub struct Release<'a> {
+    running: &'a Mutex<usize>,
+    done: &'a Condvar,
+    weight: usize,
+    released: std::cell::Cell<bool>,
+}
+
+impl Release<'_> {
+    /// Gives the weight back (once; later calls do nothing).
+    pub fn now(&self) {
+        if self.released.replace(true) {
+            return;
+        }
+        *self.running.lock().unwrap_or_else(|e| e.into_inner()) -= self.weight;
+        self.done.notify_all();
+    }
 }
 
 /// [`map`] for jobs whose memory grows with their size (typesetting a binder box): a job of
 /// `weight(item)` starts only while the weights of the jobs running with it stay within
-/// `budget` (a job heavier than the budget runs alone). Jobs start in input order.
+/// `budget` (a job heavier than the budget runs alone), counted until the job ends or gives
+/// its weight back through its [`Release`]. Jobs start in input order.
 pub fn map_within<T, R, F, W>(
     items: &[T],
     max_threads: usize,
@@ -33,7 +55,7 @@ pub fn map_within<T, R, F, W>(
 where
     T: Sync,
     R: Send,
-    F: Fn(&T) -> R + Sync,
+    F: Fn(&T, &Release<'_>) -> R + Sync,
     W: Fn(&T) -> usize + Sync,
 {
     let threads = std::thread::available_parallelism()
@@ -59,9 +81,14 @@ where
                     }
                     *now += w;
                     drop(now);
-                    let r = catch_unwind(AssertUnwindSafe(|| f(item)));
-                    *running.lock().unwrap_or_else(|e| e.into_inner()) -= w;
-                    done.notify_all();
+                    let release = Release {
+                        running: &running,
+                        done: &done,
+                        weight: w,
+                        released: std::cell::Cell::new(false),
+                    };
+                    let r = catch_unwind(AssertUnwindSafe(|| f(item, &release)));
+                    release.now();
                     if let Ok(r) = r {
                         results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(r);
                     }
@@ -110,7 +137,7 @@ mod tests {
             4,
             6,
             |&w| w,
-            |&w| {
+            |&w, _| {
                 let now = running.fetch_add(w.min(6), Ordering::SeqCst) + w.min(6);
                 most.fetch_max(now, Ordering::SeqCst);
                 std::thread::sleep(std::time::Duration::from_millis(5));
@@ -120,6 +147,41 @@ mod tests {
         );
         assert_eq!(out, items.iter().map(|&w| Some(w)).collect::<Vec<_>>());
         assert!(most.load(Ordering::SeqCst) <= 6, "{most:?}");
+    }
+
+    #[test]
+    fn a_job_that_gives_its_weight_back_lets_the_next_start_beside_it() {
+        // Each job fills the budget: laid out alone, but each one's writing (after `now`) runs
+        // beside the next one's layout. A job waits, after giving its weight back, until the
+        // next one has started (at most 10 s: without the release it never would).
+        let heavy = AtomicUsize::new(0);
+        let most_heavy = AtomicUsize::new(0);
+        let started = AtomicUsize::new(0);
+        let items = [0, 1, 2, 3];
+        let beside = map_within(
+            &items,
+            2,
+            6,
+            |_| 6,
+            |&i, release| {
+                started.fetch_add(1, Ordering::SeqCst);
+                most_heavy.fetch_max(heavy.fetch_add(1, Ordering::SeqCst) + 1, Ordering::SeqCst);
+                std::thread::sleep(std::time::Duration::from_millis(5));
+                heavy.fetch_sub(1, Ordering::SeqCst);
+                release.now();
+                release.now();
+                let until = std::time::Instant::now() + std::time::Duration::from_secs(10);
+                while i + 1 < items.len() && started.load(Ordering::SeqCst) <= i + 1 {
+                    if std::time::Instant::now() > until {
+                        return false;
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(1));
+                }
+                true
+            },
+        );
+        assert_eq!(most_heavy.load(Ordering::SeqCst), 1, "two layouts at once");
+        assert!(beside.iter().all(|b| *b == Some(true)), "{beside:?}");
     }
 
     #[test]

@@ -306,8 +306,9 @@ impl Session {
     }
 
     /// Typesets the dossier: each volume written to a temporary file and dropped before the
-    /// next (memory holds one volume at a time), then, for several volumes, the master volume.
-    /// Each PDF is handed to `written` (the package) as it is written.
+    /// next (memory holds one volume's layout at a time), then, for several volumes, the
+    /// master volume. A volume is written (and streamed to the package, `written`) on a thread
+    /// of its own while the next one is laid out.
     fn typeset_all(
         &self,
         d: &Dossier,
@@ -332,65 +333,62 @@ impl Session {
         };
         let hints = crate::anchors::Store::load(&self.opts.out);
         let mut item_places: BTreeMap<u32, (usize, usize)> = BTreeMap::new();
-        for v in &volumes {
-            let plan = plan::plan(
-                d,
-                &PlanOptions {
-                    volume: several.then(|| v.clone()),
-                    ..base.clone()
-                },
-            );
-            out.records += plan.totals.records;
-            let file = plan.target.file_name(&name);
-            events.event(Event::Started {
-                stage: Stage::Typeset,
-                detail: volume_detail(several.then_some(v.number), &plan),
-            });
-            let stamp = stamp.part(&v.number.to_string());
-            let doc_in = (file, &hints);
-            let (pdf, doc) =
-                match self.typeset(&plan, d, &ready.res, &stamp, doc_in, &mut written)? {
-                    Ok(made) => made,
-                    Err(diags) => return Ok(Err(diags)),
-                };
-            events.event(Event::Detail(layouts_detail(&doc)));
-            out.anchors.push((self.hint_key(&pdf.0.name), doc.anchors));
-            warnings.extend(doc.warnings);
-            for (id, (a, b)) in doc.record_pages {
-                out.places.insert(id, (v.number, a, b));
-            }
-            for (n, p) in doc.item_pages {
-                item_places.insert(n, (v.number, p));
-            }
-            warnings.extend(over_size(&pdf.0, v, engine::volume_limit(d)));
-            out.pdfs.push(pdf);
-            if several {
-                // Forget this volume's evidence bytes and Typst's cached results for them.
-                ready.res.files.retain(|_| false);
-                crate::typeset::forget_layouts();
-            }
+        // Each document's warnings, in the order of the documents.
+        let mut found: Vec<Vec<Diagnostic>> = Vec::new();
+        let laid_out =
+            std::thread::scope(|scope| -> anyhow::Result<Result<(), Vec<Diagnostic>>> {
+                let mut writing: Option<Writing<'_>> = None;
+                for v in &volumes {
+                    let volume = several.then(|| v.clone());
+                    let opts = PlanOptions {
+                        volume,
+                        ..base.clone()
+                    };
+                    let plan = plan::plan(d, &opts);
+                    out.records += plan.totals.records;
+                    events.event(Event::Started {
+                        stage: Stage::Typeset,
+                        detail: volume_detail(several.then_some(v.number), &plan),
+                    });
+                    let stamp = stamp.part(&v.number.to_string());
+                    let file = plan.target.file_name(&name);
+                    let mut doc = match self.lay_out(&plan, d, &ready.res, &stamp, (&file, &hints))
+                    {
+                        Ok(doc) => doc,
+                        Err(diags) => return Ok(Err(diags)),
+                    };
+                    events.event(Event::Detail(layouts_detail(&doc)));
+                    take_places(&mut doc, v.number, (&mut out.places, &mut item_places));
+                    self.finish_writing(writing.take(), &mut out, &mut written, &mut found)?;
+                    writing =
+                        Some(self.start_writing(scope, doc, file, (d, &mut written), Some(v)));
+                    self.forget_volume(ready, several);
+                }
+                // For binders, which print where each record is in the dossier.
+                save_places((d, ready), &self.opts, &out.places, several);
+                if several {
+                    let plan = master_plan(d, &base, &volumes, &out, &item_places);
+                    events.event(Event::Started {
+                        stage: Stage::Typeset,
+                        detail: "总目录".into(),
+                    });
+                    let file = plan.target.file_name(&name);
+                    let master = stamp.part("master");
+                    let doc = match self.lay_out(&plan, d, &ready.res, &master, (&file, &hints)) {
+                        Ok(doc) => doc,
+                        Err(diags) => return Ok(Err(diags)),
+                    };
+                    events.event(Event::Detail(layouts_detail(&doc)));
+                    self.finish_writing(writing.take(), &mut out, &mut written, &mut found)?;
+                    writing = Some(self.start_writing(scope, doc, file, (d, &mut written), None));
+                }
+                self.finish_writing(writing.take(), &mut out, &mut written, &mut found)?;
+                Ok(Ok(()))
+            })?;
+        if let Err(diags) = laid_out {
+            return Ok(Err(diags));
         }
-        // For binders, which print where each record is in the dossier.
-        save_places((d, ready), &self.opts, &out.places, several);
-        if several {
-            let plan = master_plan(d, &base, &volumes, &out, &item_places);
-            events.event(Event::Started {
-                stage: Stage::Typeset,
-                detail: "总目录".into(),
-            });
-            let file = plan.target.file_name(&name);
-            let master = stamp.part("master");
-            let doc_in = (file, &hints);
-            let (pdf, doc) =
-                match self.typeset(&plan, d, &ready.res, &master, doc_in, &mut written)? {
-                    Ok(made) => made,
-                    Err(diags) => return Ok(Err(diags)),
-                };
-            events.event(Event::Detail(layouts_detail(&doc)));
-            out.anchors.push((self.hint_key(&pdf.0.name), doc.anchors));
-            warnings.extend(doc.warnings);
-            out.pdfs.insert(0, pdf);
-        }
+        warnings.extend(found.into_iter().flatten());
         events.event(Event::Finished {
             stage: Stage::Typeset,
             elapsed: started.elapsed(),
@@ -490,33 +488,49 @@ impl Session {
         })
     }
 
-    /// Typesets one PDF of this build (the dossier, a volume or the master volume) and writes
-    /// it to a temporary file in the output folder (in place in `pdf_first` mode), its bytes
-    /// going to the package (`written`) at the same time. Returns it for the package, and the
-    /// document without its bytes (for its page places and warnings): memory holds one
-    /// volume's PDF at a time.
-    fn typeset(
+    /// Forgets what Typst memoised for the document just laid out (unless `watch` keeps it),
+    /// and with `several` volumes their evidence bytes too: memory holds one volume's.
+    fn forget_volume(&self, ready: &Ready, several: bool) {
+        if several {
+            ready.res.files.retain(|_| false);
+        }
+        if !self.keep_layouts {
+            crate::typeset::forget_layouts();
+        }
+    }
+
+    /// Lays out and exports one PDF of this build (the dossier, a volume or the master
+    /// volume), with the places of its last build (`hints`).
+    fn lay_out(
         &self,
         plan: &plan::Plan,
         d: &Dossier,
         res: &build::Resources,
         stamp: &Stamp,
-        (file, hints): (String, &crate::anchors::Store),
-        written: &mut Option<Written<'_>>,
-    ) -> anyhow::Result<Result<(StagedPdf, build::Document), Vec<Diagnostic>>> {
-        let hint = hints.get(&self.hint_key(&file));
-        let mut doc = match build::build(plan, d, res, stamp, hint) {
-            Ok(doc) => doc,
-            Err(diags) => return Ok(Err(diags)),
-        };
+        (file, hints): (&str, &crate::anchors::Store),
+    ) -> Result<build::Document, Vec<Diagnostic>> {
+        build::build(plan, d, res, stamp, hints.get(&self.hint_key(file)))
+    }
+
+    /// Starts writing a laid-out document to a temporary file in the output folder (in place
+    /// in `pdf_first` mode) on a thread of `scope`, its bytes going to the package (`written`)
+    /// at the same time, unless it could reach the size at which the package copies it from
+    /// its file (see [`package::PdfSink::fits`]). `volume`: the volume it is (for the size
+    /// limit), none for the master volume.
+    fn start_writing<'scope>(
+        &self,
+        scope: &'scope std::thread::Scope<'scope, '_>,
+        doc: build::Document,
+        file: String,
+        (d, written): (&Dossier, &mut Option<Written<'_>>),
+        volume: Option<&plan::Volume>,
+    ) -> Writing<'scope> {
         let dest = self.opts.out.join(&file);
-        let mut pdf = package::PackagePdf {
+        let pdf = package::PackagePdf {
             name: file,
             path: dest.clone(),
             pages: doc.pages,
         };
-        // Streamed into the package while it is written, unless it could reach the size at
-        // which the package copies it from its file (see `PdfSink::fits`).
         let evidence: u64 = d.files.values().map(|f| f.size).sum();
         let bound = (doc.pdf.len() as u64).saturating_add(evidence.saturating_mul(2));
         let streamed = written.is_some() && package::PdfSink::fits(bound);
@@ -528,20 +542,54 @@ impl Session {
             }
             _ => None,
         };
-        let (staged, path) = std::thread::scope(|scope| {
-            // Typst's memoised layouts are given back while the PDF is assembled (measured on
-            // 200 scans: the same time as keeping them, 200–210 MiB instead of 220–245).
-            if !self.keep_layouts {
-                scope.spawn(crate::typeset::forget_layouts);
-            }
-            self.stage_pdf(&dest, &doc, sink)
-        })?;
-        doc.pdf = Vec::new();
+        let pdf_first = self.pdf_first;
+        let build::Document {
+            pdf: frame,
+            stand_ins,
+            anchors,
+            warnings,
+            ..
+        } = doc;
+        let thread = scope.spawn(move || stage_pdf(&dest, (&frame, &stand_ins), sink, pdf_first));
+        Writing {
+            pdf,
+            streamed,
+            volume: volume.map(|v| (v.clone(), engine::volume_limit(d))),
+            anchors,
+            warnings,
+            thread,
+        }
+    }
+
+    /// Waits for a document being written and takes it into `out` (the master volume first),
+    /// its warnings into `found`; hands it to the package now if it was not streamed.
+    fn finish_writing(
+        &self,
+        writing: Option<Writing<'_>>,
+        out: &mut Typeset,
+        written: &mut Option<Written<'_>>,
+        found: &mut Vec<Vec<Diagnostic>>,
+    ) -> anyhow::Result<()> {
+        let Some(w) = writing else { return Ok(()) };
+        let joined = w.thread.join();
+        let (staged, path) =
+            joined.map_err(|_| anyhow::anyhow!("写出 {} 时程序出错", w.pdf.name))??;
+        let mut pdf = w.pdf;
         pdf.path = path;
-        if let (Some(hand), false) = (written.as_mut(), streamed) {
+        if let (Some(hand), false) = (written.as_mut(), w.streamed) {
             hand(Handed::File(pdf.clone()));
         }
-        Ok(Ok(((pdf, staged), doc)))
+        out.anchors.push((self.hint_key(&pdf.name), w.anchors));
+        let mut warnings = w.warnings;
+        match &w.volume {
+            Some((v, limit)) => {
+                warnings.extend(over_size(&pdf, v, *limit));
+                out.pdfs.push((pdf, staged));
+            }
+            None => out.pdfs.insert(0, (pdf, staged)),
+        }
+        found.push(warnings);
+        Ok(())
     }
 
     /// The key of a document's places in the hint store: its file name and what changes its
@@ -564,36 +612,6 @@ impl Session {
             store.set(&key, a);
         }
         store.save(&self.opts.out);
-    }
-
-    /// Writes a PDF to a temporary file beside its destination, and to `sink` (the package)
-    /// at the same time; in `pdf_first` mode it is put in place at once. Returns the staged
-    /// file (if not yet in place) and where its bytes are now.
-    fn stage_pdf(
-        &self,
-        dest: &Path,
-        doc: &build::Document,
-        sink: Option<package::PdfSink>,
-    ) -> anyhow::Result<(Option<output::Staged>, PathBuf)> {
-        let (staged, ()) = output::stage(dest, |f| {
-            let mut w = Tee {
-                file: std::io::BufWriter::new(f),
-                sink,
-            };
-            doc.write_to(&mut w)?;
-            w.file.flush()?;
-            if let Some(sink) = w.sink {
-                sink.finish();
-            }
-            Ok(())
-        })?;
-        if self.pdf_first {
-            staged.commit()?;
-            Ok((None, dest.to_path_buf()))
-        } else {
-            let path = staged.path().to_path_buf();
-            Ok((Some(staged), path))
-        }
     }
 
     /// Forgets the evidence bytes and normalised pages this build did not use (a long watch
@@ -640,6 +658,66 @@ impl Session {
         self.fonts = Some((key, fonts.clone(), roles.clone()));
         Ok((fonts, roles))
     }
+}
+
+/// Writes a PDF (its frame and the evidence for its stand-ins) to a temporary file beside its
+/// destination, and to `sink` (the package) at the same time; in `pdf_first` mode it is put in
+/// place at once. Returns the staged file (if not yet in place) and where its bytes are now.
+fn stage_pdf(
+    dest: &Path,
+    (frame, stand_ins): (&[u8], &crate::assemble::StandIns),
+    sink: Option<package::PdfSink>,
+    pdf_first: bool,
+) -> anyhow::Result<(Option<output::Staged>, PathBuf)> {
+    let (staged, ()) = output::stage(dest, |f| {
+        let mut w = Tee {
+            file: std::io::BufWriter::new(f),
+            sink,
+        };
+        crate::assemble::write(frame, stand_ins, &mut w)?;
+        w.file.flush()?;
+        if let Some(sink) = w.sink {
+            sink.finish();
+        }
+        Ok(())
+    })?;
+    if pdf_first {
+        staged.commit()?;
+        Ok((None, dest.to_path_buf()))
+    } else {
+        let path = staged.path().to_path_buf();
+        Ok((Some(staged), path))
+    }
+}
+
+/// Each record's volume and printed pages (first, last), by 件号.
+type RecordPlaces = BTreeMap<String, (usize, usize, usize)>;
+
+/// Takes the pages of a volume's records and items (volume `number`) into the dossier's.
+fn take_places(
+    doc: &mut build::Document,
+    number: usize,
+    (records, items): (&mut RecordPlaces, &mut BTreeMap<u32, (usize, usize)>),
+) {
+    for (id, (a, b)) in std::mem::take(&mut doc.record_pages) {
+        records.insert(id, (number, a, b));
+    }
+    for (n, p) in std::mem::take(&mut doc.item_pages) {
+        items.insert(n, (number, p));
+    }
+}
+
+/// A document being written on its own thread while the next is laid out, with what the
+/// build keeps of it.
+struct Writing<'scope> {
+    pdf: package::PackagePdf,
+    streamed: bool,
+    /// The volume it is and the dossier's limits; none for the master volume.
+    volume: Option<(plan::Volume, plan::VolumeLimit)>,
+    anchors: crate::anchors::Anchors,
+    warnings: Vec<Diagnostic>,
+    thread:
+        std::thread::ScopedJoinHandle<'scope, anyhow::Result<(Option<output::Staged>, PathBuf)>>,
 }
 
 /// Told of each PDF of a build as it is written (the package).
