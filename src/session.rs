@@ -355,7 +355,7 @@ impl Session {
                     let mut doc = match self.lay_out(&plan, d, &ready.res, &stamp, (&file, &hints))
                     {
                         Ok(doc) => doc,
-                        Err(diags) => return Ok(Err(diags)),
+                        Err(diags) => return Ok(Err(abandon(writing, diags))),
                     };
                     events.event(Event::Detail(layouts_detail(&doc)));
                     take_places(&mut doc, v.number, (&mut out.places, &mut item_places));
@@ -376,7 +376,7 @@ impl Session {
                     let master = stamp.part("master");
                     let doc = match self.lay_out(&plan, d, &ready.res, &master, (&file, &hints)) {
                         Ok(doc) => doc,
-                        Err(diags) => return Ok(Err(diags)),
+                        Err(diags) => return Ok(Err(abandon(writing, diags))),
                     };
                     events.event(Event::Detail(layouts_detail(&doc)));
                     self.finish_writing(writing.take(), &mut out, &mut written, &mut found)?;
@@ -692,6 +692,15 @@ fn stage_pdf(
 
 /// Each record's volume and printed pages (first, last), by 件号.
 type RecordPlaces = BTreeMap<String, (usize, usize, usize)>;
+
+/// Lets a document being written finish when a later one failed (its temporary file goes
+/// with it, a panic in it included): the build reports `diags`.
+fn abandon(writing: Option<Writing<'_>>, diags: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    if let Some(w) = writing {
+        let _ = w.thread.join();
+    }
+    diags
+}
 
 /// Takes the pages of a volume's records and items (volume `number`) into the dossier's.
 fn take_places(
