@@ -206,9 +206,8 @@ struct Job<'a> {
     d: &'a Dossier,
     ready: Ready,
     duplex: bool,
-    /// The output folder, and its binders folder.
+    /// The output folder.
     out: PathBuf,
-    dir: PathBuf,
     date: Option<Date>,
     /// Where each record is in the dossier, by 件号.
     places: Arc<BTreeMap<String, String>>,
@@ -257,7 +256,6 @@ impl<'a> Job<'a> {
             ready,
             duplex: opts.duplex,
             out: opts.out.clone(),
-            dir: opts.out.join(BINDERS_DIR),
             date: opts.date,
             places: Arc::new(places),
             hints: crate::anchors::Store::load(&opts.out),
@@ -269,7 +267,8 @@ impl<'a> Job<'a> {
     fn save_hints(&self, which: &Which, anchors: Vec<(String, crate::anchors::Anchors)>) {
         let mut store = crate::anchors::Store::load(&self.out);
         let made: Vec<String> = anchors.iter().map(|(k, _)| k.clone()).collect();
-        store.retain(|key| match key.strip_prefix(BINDERS_DIR) {
+        let binders = format!("{BINDERS_DIR}/");
+        store.retain(|key| match key.strip_prefix(&binders) {
             None => true,
             Some(_) if *which == Which::All => false,
             Some(_) => !made.iter().any(|m| m == key),
@@ -375,7 +374,7 @@ impl<'a> Job<'a> {
         crate::typeset::forget_layouts();
         release.now();
         let mut doc = doc?;
-        let path = self.dir.join(&file);
+        let path = self.out.join(BINDERS_DIR).join(&file);
         let (file, ()) = output::stage(&path, |f| {
             let mut w = std::io::BufWriter::new(f);
             doc.write_to(&mut w)?;
