@@ -169,25 +169,27 @@ fn volumes_keep_records_whole_and_the_master_contents_point_to_the_right_pages()
     }
     // Built again, each volume and the master laid out with the places of this build (and
     // written while the next is laid out): the same bytes.
-    let pdfs = |dir: &Path| -> std::collections::BTreeMap<String, Vec<u8>> {
-        std::fs::read_dir(dir)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.extension().is_some_and(|e| e == "pdf"))
-            .map(|p| {
-                (
-                    p.file_name().unwrap().to_string_lossy().into_owned(),
-                    std::fs::read(&p).unwrap(),
-                )
-            })
-            .collect()
-    };
-    let first = pdfs(&tmp.path().join("o"));
+    let first = pdfs_in(&tmp.path().join("o"));
     assert!(tmp.path().join("o/.cache/anchors.json").is_file());
     build_ok(tmp.path(), &[]);
-    let second = pdfs(&tmp.path().join("o"));
+    let second = pdfs_in(&tmp.path().join("o"));
     assert_eq!(first.len(), volumes.len() + 1);
     assert!(first == second, "a rebuild of the volumes differs");
+}
+
+/// The PDFs in a folder and their bytes, by file name.
+fn pdfs_in(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "pdf"))
+        .map(|p| {
+            (
+                p.file_name().unwrap().to_string_lossy().into_owned(),
+                std::fs::read(&p).unwrap(),
+            )
+        })
+        .collect()
 }
 
 /// The package holds every PDF as written (each volume went in as soon as it was typeset),
