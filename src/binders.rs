@@ -150,7 +150,7 @@ pub fn run(
         Ok(staged) => staged,
         Err(diags) => return Ok(stopped(report, [warnings, diags].concat())),
     };
-    let made = commit(staged, &out_dir, (which, &job), events)?;
+    let made = commit(staged, &out_dir, (which, job), events)?;
     Ok(Outcome {
         report: engine::with(report, warnings),
         value: Some(Binders {
@@ -264,8 +264,8 @@ impl<'a> Job<'a> {
 
     /// Keeps where the labels are in the binders just made for the next run: `--all` replaces
     /// every binder's, one unit's run that unit's; the dossier's stay.
-    fn save_hints(&self, which: &Which, anchors: Vec<(String, crate::anchors::Anchors)>) {
-        let mut store = crate::anchors::Store::load(&self.out);
+    fn save_hints(self, which: &Which, anchors: Vec<(String, crate::anchors::Anchors)>) {
+        let mut store = self.hints;
         let made: Vec<String> = anchors.iter().map(|(k, _)| k.clone()).collect();
         let binders = format!("{BINDERS_DIR}/");
         store.retain(|key| match key.strip_prefix(&binders) {
@@ -405,7 +405,7 @@ impl<'a> Job<'a> {
 fn commit(
     staged: Vec<Staged>,
     out_dir: &output::OutDir,
-    (which, job): (&Which, &Job<'_>),
+    (which, job): (&Which, Job<'_>),
     events: &mut dyn Events,
 ) -> anyhow::Result<Vec<Made>> {
     let mut anchors = Vec::new();

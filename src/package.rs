@@ -127,6 +127,23 @@ struct Planned {
     pages: Option<u32>,
 }
 
+impl Planned {
+    /// The manifest entry of this file, written with `size` bytes hashed by `hasher`.
+    fn entry(self, size: u64, hasher: sha2::Sha256) -> ManifestEntry {
+        ManifestEntry {
+            path: self.path,
+            source: self.source,
+            kind: self.kind,
+            size,
+            sha256: hex(&hasher.finalize()),
+            item: self.item,
+            record: self.record,
+            title: self.title,
+            pages: self.pages,
+        }
+    }
+}
+
 /// The sources the package carries, as entries.
 fn source_entries(d: &Dossier) -> Vec<Planned> {
     (source_files(d).into_iter())
@@ -317,17 +334,7 @@ impl<W: Write + Seek> Started<W> {
                 Err(_) => bail!("{} 没有写完，资料包不完整", pdf.name),
             }
         }
-        self.pdfs.push(ManifestEntry {
-            path: p.path,
-            source: p.source,
-            kind: p.kind,
-            size: len,
-            sha256: hex(&hasher.finalize()),
-            item: p.item,
-            record: p.record,
-            title: p.title,
-            pages: p.pages,
-        });
+        self.pdfs.push(p.entry(len, hasher));
         Ok(())
     }
 }
@@ -588,17 +595,7 @@ impl<W: Write + Seek> Zip<W> {
                 reader.len
             );
         }
-        Ok(ManifestEntry {
-            path: p.path,
-            source: p.source,
-            kind: p.kind,
-            size: reader.len,
-            sha256: hex(&reader.hasher.finalize()),
-            item: p.item,
-            record: p.record,
-            title: p.title,
-            pages: p.pages,
-        })
+        Ok(p.entry(reader.len, reader.hasher))
     }
 }
 

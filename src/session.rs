@@ -104,6 +104,8 @@ struct Typeset {
     records: usize,
     /// Where each label is in each document, by hint key (see [`Session::hint_key`]).
     anchors: Vec<(String, crate::anchors::Anchors)>,
+    /// The places the last builds kept (read once, saved with this build's after the commit).
+    hints: crate::anchors::Store,
 }
 
 /// What typesetting volume `number` (or the dossier in one volume) is about: "第 2 册：120 件
@@ -330,6 +332,7 @@ impl Session {
             places: BTreeMap::new(),
             records: 0,
             anchors: Vec::new(),
+            hints: crate::anchors::Store::default(),
         };
         let hints = crate::anchors::Store::load(&self.opts.out);
         let mut item_places: BTreeMap<u32, (usize, usize)> = BTreeMap::new();
@@ -389,6 +392,7 @@ impl Session {
             return Ok(Err(diags));
         }
         warnings.extend(found.into_iter().flatten());
+        out.hints = hints;
         events.event(Event::Finished {
             stage: Stage::Typeset,
             elapsed: started.elapsed(),
@@ -426,6 +430,7 @@ impl Session {
             places,
             records,
             anchors,
+            hints,
         } = typeset;
         let pages: usize = pdfs.iter().map(|(p, _)| p.pages).sum();
         let input = package::PackageInput {
@@ -454,7 +459,7 @@ impl Session {
                 .chain([zip_staged, report_staged])
                 .collect(),
         )?;
-        self.save_hints(&name, anchors);
+        self.save_hints(hints, &name, anchors);
         events.event(Event::Finished {
             stage: Stage::Package,
             elapsed: started.elapsed(),
@@ -600,10 +605,15 @@ impl Session {
         format!("{file}{draft}{sides}")
     }
 
-    /// Keeps where each label is in this build's documents for the next build, in place of
-    /// what an earlier build of the dossier (`name`) kept; binders' places stay.
-    fn save_hints(&self, name: &str, anchors: Vec<(String, crate::anchors::Anchors)>) {
-        let mut store = crate::anchors::Store::load(&self.opts.out);
+    /// Keeps where each label is in this build's documents for the next build, in `store` (the
+    /// places read at the start) in place of what an earlier build of the dossier (`name`)
+    /// kept; binders' places stay.
+    fn save_hints(
+        &self,
+        mut store: crate::anchors::Store,
+        name: &str,
+        anchors: Vec<(String, crate::anchors::Anchors)>,
+    ) {
         store.retain(|key| {
             let file = key.split('|').next().unwrap_or(key);
             !Target::is_dossier_pdf(name, file)
