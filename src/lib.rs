@@ -13,7 +13,7 @@
 //! | 0 | [`diag`], [`model`], [`names`], [`paths`], [`catalog`], [`raster`], [`pdfscan`], [`par`], [`cli`] | diagnostics; YAML data types; 件号, labels and output names; file names and fingerprints; the embedded task table; image structure; PDF page counts and text layers from the cross-reference data; parallel map; the command line's shape |
 //! | 1 | [`yaml`], [`evidence`] | YAML parsing and its messages; evidence file inspection |
 //! | 2 | [`load`], [`units`] | reading a dossier folder; the units registry |
-//! | 3 | [`county`], [`init`], [`output`], [`sheets`] | another county's table; new dossiers; writing outputs safely; the record table as a spreadsheet |
+//! | 3 | [`county`], [`init`], [`output`], [`sheets`], [`digests`] | another county's table; new dossiers; writing outputs safely; the record table as a spreadsheet; evidence digests kept between packages |
 //! | 4 | [`validate`], [`ocr`] | the checked dossier; text recognition of a page and its cache |
 //! | 5 | [`normalize`], [`progress`], [`import`], [`textlayer`] | evidence scaled and split before typesetting; where the collection stands; a spreadsheet read back into the item files; the text layer over scans and its corrections |
 //! | 6 | [`plan`], [`typeset`], [`anchors`] | what goes into a document; the Typst world; where each label is in a layout, the hint for the next |
@@ -39,6 +39,7 @@ pub mod cli;
 pub mod cmd;
 pub mod county;
 pub mod diag;
+pub mod digests;
 pub mod engine;
 pub mod evidence;
 pub mod glyphs;

@@ -126,6 +126,84 @@ impl Staging {
     }
 }
 
+/// Bytes written through a [`Writeback`] between two requests to start writing them to disk.
+pub const WRITEBACK_EVERY: u64 = 32 << 20;
+
+/// A file written through this goes to disk while it is written: every [`WRITEBACK_EVERY`]
+/// bytes a helper thread flushes what is written so far (`fdatasync` of another handle), so
+/// the `sync_all` that ends the writing ([`Staging::finish`]) waits only for the last part —
+/// the disk's time overlaps the making of the rest. An error of an early flush is left to that
+/// final `sync_all` to report. Dropping it waits for the helper.
+pub struct Writeback {
+    file: File,
+    pending: u64,
+    nudge: Option<std::sync::mpsc::SyncSender<()>>,
+    helper: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Writeback {
+    /// Writes to `file` (a handle of its own: the helper flushes through a clone of it).
+    pub fn new(file: File) -> Writeback {
+        let helper_file = file.try_clone().ok();
+        let (nudge, helper) = match helper_file {
+            Some(f) => {
+                // One request waiting is enough: the flush it starts covers everything
+                // written before it runs.
+                let (tx, rx) = std::sync::mpsc::sync_channel::<()>(1);
+                let helper = std::thread::Builder::new()
+                    .name("writeback".into())
+                    .spawn(move || {
+                        for () in rx {
+                            let _ = f.sync_data();
+                        }
+                    })
+                    .ok();
+                (helper.is_some().then_some(tx), helper)
+            }
+            None => (None, None),
+        };
+        Writeback {
+            file,
+            pending: 0,
+            nudge,
+            helper,
+        }
+    }
+}
+
+impl Write for Writeback {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        let n = self.file.write(b)?;
+        self.pending += n as u64;
+        if self.pending >= WRITEBACK_EVERY {
+            self.pending = 0;
+            if let Some(tx) = &self.nudge {
+                let _ = tx.try_send(());
+            }
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file.flush()
+    }
+}
+
+impl std::io::Seek for Writeback {
+    fn seek(&mut self, pos: std::io::SeekFrom) -> std::io::Result<u64> {
+        self.file.seek(pos)
+    }
+}
+
+impl Drop for Writeback {
+    fn drop(&mut self) {
+        self.nudge = None;
+        if let Some(h) = self.helper.take() {
+            let _ = h.join();
+        }
+    }
+}
+
 impl Staged {
     /// Where the bytes are until [`Staged::commit`].
     pub fn path(&self) -> &Path {

@@ -25,6 +25,7 @@ use sha2::Digest;
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, DateTime, ZipWriter};
 
+use crate::digests::Digests;
 use crate::evidence::hex;
 use crate::load::{CONFIG_FILE, UNITS_FILE};
 use crate::model::Date;
@@ -128,14 +129,14 @@ struct Planned {
 }
 
 impl Planned {
-    /// The manifest entry of this file, written with `size` bytes hashed by `hasher`.
-    fn entry(self, size: u64, hasher: sha2::Sha256) -> ManifestEntry {
+    /// The manifest entry of this file, written with `size` bytes of SHA-256 `sha256` (hex).
+    fn entry(self, size: u64, sha256: String) -> ManifestEntry {
         ManifestEntry {
             path: self.path,
             source: self.source,
             kind: self.kind,
             size,
-            sha256: hex(&hasher.finalize()),
+            sha256,
             item: self.item,
             record: self.record,
             title: self.title,
@@ -301,7 +302,7 @@ pub struct Started<W: Write + Seek> {
 impl<W: Write + Seek> Started<W> {
     /// Adds a PDF of the dossier (a volume, as soon as it is typeset).
     pub fn add_pdf(&mut self, d: &Dossier, pdf: &PackagePdf) -> anyhow::Result<()> {
-        let entry = self.zip.copy(&pdf.path, pdf_entry(d, pdf))?;
+        let entry = self.zip.copy(&pdf.path, pdf_entry(d, pdf), None)?;
         self.pdfs.push(entry);
         Ok(())
     }
@@ -334,7 +335,7 @@ impl<W: Write + Seek> Started<W> {
                 Err(_) => bail!("{} 没有写完，资料包不完整", pdf.name),
             }
         }
-        self.pdfs.push(p.entry(len, hasher));
+        self.pdfs.push(p.entry(len, hex(&hasher.finalize())));
         Ok(())
     }
 }
@@ -426,7 +427,9 @@ fn pdf_entry(d: &Dossier, p: &PackagePdf) -> Planned {
 }
 
 /// Starts the package of `d` in `out` with its evidence files (and the unreferenced ones when
-/// `include_unreferenced`), each streamed through the hasher. Needs nothing typeset, so it runs
+/// `include_unreferenced`), each streamed through the hasher — or, unchanged since the package
+/// `digests` come from, only through the CRC-32 (the digests are updated to this package's
+/// files). Needs nothing typeset, so it runs
 /// while the PDF is being typeset; it stops, with an error, as soon as `cancel` is set (the
 /// build failed and the package will not be used).
 pub fn start<W: Write + Seek>(
@@ -434,6 +437,7 @@ pub fn start<W: Write + Seek>(
     d: &Dossier,
     include_unreferenced: bool,
     date: Date,
+    digests: &mut Digests,
     cancel: &std::sync::atomic::AtomicBool,
 ) -> anyhow::Result<Started<W>> {
     let mut zip = Zip {
@@ -442,13 +446,16 @@ pub fn start<W: Write + Seek>(
             .unwrap_or_else(|_| DateTime::default()),
     };
     let mut stored = Vec::new();
+    let mut used = std::collections::BTreeSet::new();
     for p in stored_entries(d, include_unreferenced) {
         if cancel.load(std::sync::atomic::Ordering::Relaxed) {
             bail!("打包已取消");
         }
         let path = d.canonical_root.join(&p.source);
-        stored.push(zip.copy(&path, p)?);
+        used.insert(Digests::key_of(&path));
+        stored.push(zip.copy(&path, p, Some(&mut *digests))?);
     }
+    digests.retain_only(&used);
     Ok(Started {
         zip,
         stored,
@@ -492,7 +499,7 @@ pub fn finish<W: Write + Seek>(
     let total = planned.len();
     let mut sources = Vec::new();
     for (i, (path, p)) in planned.into_iter().enumerate() {
-        let entry = zip.copy(&path, p)?;
+        let entry = zip.copy(&path, p, None)?;
         if entry.kind == EntryKind::Dossier {
             added.push(entry);
         } else {
@@ -575,27 +582,110 @@ impl<W: Write + Seek> Zip<W> {
     }
 
     /// Copies a file into the package, streamed and hashed on the way; a file that changes
-    /// size while it is copied is an error (it was still being written).
-    fn copy(&mut self, path: &Path, p: Planned) -> anyhow::Result<ManifestEntry> {
+    /// size while it is copied is an error (it was still being written). With `digests`, a
+    /// file whose status and CRC-32 are those kept from an earlier package is not hashed again
+    /// (see [`crate::digests`]), and the digests of a settled file hashed now are kept.
+    fn copy(
+        &mut self,
+        path: &Path,
+        p: Planned,
+        digests: Option<&mut Digests>,
+    ) -> anyhow::Result<ManifestEntry> {
         let file = File::open(path).with_context(|| format!("无法读取 {}", path.display()))?;
+        let read_at = std::time::SystemTime::now();
+        let status = crate::digests::Status::of(&file);
         let expected = file.metadata().map(|m| m.len()).unwrap_or(0);
+        let known = (digests.as_deref())
+            .zip(status.as_ref())
+            .and_then(|(d, s)| d.get(path, s))
+            .cloned();
         self.zip
             .start_file(p.path.as_str(), self.options(&p.path, expected))?;
-        let mut reader = Hashing {
+        let mut reader = Digesting {
             inner: file,
-            hasher: sha2::Sha256::new(),
+            sha: known.is_none().then(sha2::Sha256::new),
+            crc: crc32fast::Hasher::new(),
             len: 0,
         };
         io::copy(&mut reader, &mut self.zip)
             .with_context(|| format!("打包 {} 时出错", path.display()))?;
+        let changed = |len: u64| {
+            anyhow::anyhow!(
+                "{} 在打包过程中被改动了（大小从 {expected} 变为 {len} 字节），请等文件复制完成后重新生成",
+                p.source
+            )
+        };
         if reader.len != expected {
-            bail!(
-                "{} 在打包过程中被改动了（大小从 {expected} 变为 {} 字节），请等文件复制完成后重新生成",
-                p.source,
-                reader.len
-            );
+            return Err(changed(reader.len));
         }
-        Ok(p.entry(reader.len, reader.hasher))
+        let crc = reader.crc.clone().finalize();
+        let after = crate::digests::Status::of(&reader.inner);
+        let sha = match (reader.sha, known) {
+            (Some(sha), _) => hex(&sha.finalize()),
+            (None, Some(k)) if k.crc32 == crc && after == Some(k.status) => k.sha256,
+            // The kept digests do not hold after all: hashed again from the file, which must
+            // still hold the bytes just copied.
+            (None, _) => {
+                let (sha, again, len) = digest_file(path)?;
+                if again != crc || len != reader.len {
+                    return Err(changed(len));
+                }
+                sha
+            }
+        };
+        if let Some(d) = digests {
+            match status {
+                Some(s) if after == Some(s) && s.settled_before(read_at) => {
+                    let sha256 = sha.clone();
+                    d.keep(
+                        path,
+                        crate::digests::Digest {
+                            status: s,
+                            crc32: crc,
+                            sha256,
+                        },
+                    );
+                }
+                _ => d.forget(path),
+            }
+        }
+        Ok(p.entry(reader.len, sha))
+    }
+}
+
+/// The SHA-256 (hex), CRC-32 and length of the file at `path`, read in blocks.
+fn digest_file(path: &Path) -> anyhow::Result<(String, u32, u64)> {
+    let file = File::open(path).with_context(|| format!("无法读取 {}", path.display()))?;
+    let mut reader = Digesting {
+        inner: file,
+        sha: Some(sha2::Sha256::new()),
+        crc: crc32fast::Hasher::new(),
+        len: 0,
+    };
+    io::copy(&mut reader, &mut io::sink())
+        .with_context(|| format!("无法读取 {}", path.display()))?;
+    let sha = reader.sha.map(|s| hex(&s.finalize())).unwrap_or_default();
+    Ok((sha, reader.crc.finalize(), reader.len))
+}
+
+/// Reads through to the inner reader, computing the CRC-32 of every byte and, when asked,
+/// the SHA-256.
+struct Digesting<R> {
+    inner: R,
+    sha: Option<sha2::Sha256>,
+    crc: crc32fast::Hasher,
+    len: u64,
+}
+
+impl<R: Read> Read for Digesting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if let Some(sha) = &mut self.sha {
+            sha.update(&buf[..n]);
+        }
+        self.crc.update(&buf[..n]);
+        self.len += n as u64;
+        Ok(n)
     }
 }
 

@@ -273,8 +273,13 @@ impl Session {
             std::thread::scope(|scope| {
                 let packing = scope.spawn(|| -> anyhow::Result<StartedPackage> {
                     let include = self.opts.include_unreferenced;
-                    let (staging, mut started) =
-                        start_package(&zip_path, dossier, include, stamp.date, &cancel)?;
+                    let (staging, mut started) = start_package(
+                        (&zip_path, &self.opts.out),
+                        dossier,
+                        include,
+                        stamp.date,
+                        &cancel,
+                    )?;
                     for handed in rx {
                         match handed {
                             Handed::File(pdf) => started.add_pdf(dossier, &pdf)?,
@@ -443,7 +448,8 @@ impl Session {
             Some(packed) => packed,
             None => {
                 let include = input.include_unreferenced;
-                start_package(&zip_path, d, include, stamp.date, &AtomicBool::new(false))?
+                let paths = (zip_path.as_path(), self.opts.out.as_path());
+                start_package(paths, d, include, stamp.date, &AtomicBool::new(false))?
             }
         };
         let (zip_staged, report_staged, new_report) =
@@ -681,7 +687,7 @@ fn stage_pdf(
 ) -> anyhow::Result<(Option<output::Staged>, PathBuf)> {
     let (staged, ()) = output::stage(dest, |f| {
         let mut w = Tee {
-            file: std::io::BufWriter::new(f),
+            file: std::io::BufWriter::new(output::Writeback::new(f.try_clone()?)),
             sink,
         };
         crate::assemble::write(frame, stand_ins, &mut w)?;
@@ -782,21 +788,25 @@ type TypesetAndPacked = (
 /// A package with its evidence in, in its temporary file.
 type StartedPackage = (
     output::Staging,
-    package::Started<std::io::BufWriter<std::fs::File>>,
+    package::Started<std::io::BufWriter<output::Writeback>>,
 );
 
 /// Starts the package at `zip_path` (a temporary file beside it) with the evidence of `d`.
+/// The evidence's digests kept by the last package in `out` are used and saved back updated.
 fn start_package(
-    zip_path: &Path,
+    (zip_path, out): (&Path, &Path),
     d: &Dossier,
     include_unreferenced: bool,
     date: Date,
     cancel: &AtomicBool,
 ) -> anyhow::Result<StartedPackage> {
     let staging = output::Staging::open(zip_path)?;
-    let out = std::io::BufWriter::new(staging.writer()?);
-    let started = package::start(out, d, include_unreferenced, date, cancel)
+    let writer = std::io::BufWriter::new(output::Writeback::new(staging.writer()?));
+    let kept = crate::digests::Digests::file(out);
+    let mut digests = crate::digests::Digests::load(&kept);
+    let started = package::start(writer, d, include_unreferenced, date, &mut digests, cancel)
         .with_context(|| format!("写入 {} 失败", zip_path.display()))?;
+    digests.save(&kept)?;
     // The evidence to disk now, while the PDF is being typeset: the final flush of the
     // package then has only the PDF and the rest to wait for.
     (staging.writer()?.sync_data()).with_context(|| format!("写入 {} 失败", zip_path.display()))?;

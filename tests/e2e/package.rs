@@ -387,3 +387,95 @@ fn every_pdf_in_the_package_is_the_pdf_written_beside_it() {
         "{seen} PDFs in the package: expected volumes and the master"
     );
 }
+
+/// The evidence's digests kept by the last package, as `.cache/digests.json` holds them: file
+/// path → (status, CRC-32, SHA-256).
+fn kept_digests(out: &Path) -> serde_json::Map<String, Value> {
+    let text = std::fs::read_to_string(out.join(".cache/digests.json")).unwrap();
+    let v: Value = serde_json::from_str(&text).unwrap();
+    v["files"].as_object().unwrap().clone()
+}
+
+/// A rebuild takes an evidence file's SHA-256 from the last package only while the file's
+/// status (size, times, inode) is unchanged and the CRC-32 of the bytes copied is the kept one:
+/// a file rewritten with its old size and modification time, and a file whose kept CRC-32 does
+/// not match, are hashed again; an unchanged file's kept digest is what the manifest lists.
+#[test]
+fn a_rebuild_hashes_again_every_evidence_file_that_changed_even_with_its_old_time() {
+    let (tmp, root) = dossier_with(None);
+    // Files changed in the last two seconds are not kept (they could change again within the
+    // same clock tick): let the fixture's files settle first.
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    build_ok(tmp.path(), &[]);
+    let out = tmp.path().join("o");
+    let zip = out.join("测试资料.zip");
+    let evidence: Vec<String> = (manifest(&zip)["files"].as_array().unwrap().iter())
+        .filter(|f| f["kind"] == "evidence")
+        .map(|f| f["source"].as_str().unwrap().to_string())
+        .collect();
+    assert!(evidence.len() >= 3, "{evidence:?}");
+    let kept = kept_digests(&out);
+    for rel in &evidence {
+        assert!(
+            kept.keys().any(|k| k.ends_with(rel.as_str())),
+            "{rel} not kept: {:?}",
+            kept.keys()
+        );
+    }
+    let key = |kept: &serde_json::Map<String, Value>, rel: &str| {
+        kept.keys().find(|k| k.ends_with(rel)).unwrap().clone()
+    };
+
+    // The photo rewritten in place: same size, its modification time put back.
+    let photo = root.join("evidence/05/照片.jpg");
+    let mtime = std::fs::metadata(&photo).unwrap().modified().unwrap();
+    let mut bytes = std::fs::read(&photo).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0x55;
+    std::fs::write(&photo, &bytes).unwrap();
+    let f = std::fs::File::options().write(true).open(&photo).unwrap();
+    f.set_modified(mtime).unwrap();
+    drop(f);
+    // The scheme's kept CRC-32 made wrong: its kept SHA-256 must not be trusted.
+    let mut kept = kept_digests(&out);
+    let scheme = key(&kept, "evidence/05/方案.pdf");
+    let crc = kept[&scheme]["crc32"].as_u64().unwrap();
+    kept[&scheme]["crc32"] = Value::from(crc ^ 1);
+    kept[&scheme]["sha256"] = Value::from("0".repeat(64));
+    let file = out.join(".cache/digests.json");
+    let mut saved: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    saved["files"] = Value::Object(kept);
+    std::fs::write(&file, serde_json::to_vec(&saved).unwrap()).unwrap();
+
+    build_ok(tmp.path(), &[]);
+    for f in manifest(&zip)["files"].as_array().unwrap() {
+        if f["kind"] == "evidence" {
+            let bytes = std::fs::read(root.join(f["source"].as_str().unwrap())).unwrap();
+            assert_eq!(f["sha256"], sha_hex(&bytes), "{}", f["source"]);
+        }
+    }
+    let run = dossier(tmp.path(), &["verify", "o/测试资料.zip"]);
+    assert!(run.status.success(), "{}", log(&run));
+    // The rewritten photo changed a moment ago: nothing is kept for it until it settles.
+    let kept = kept_digests(&out);
+    assert!(!kept.keys().any(|k| k.ends_with("evidence/05/照片.jpg")));
+    assert_eq!(
+        kept[&key(&kept, "evidence/05/方案.pdf")]["sha256"],
+        sha_hex(&std::fs::read(root.join("evidence/05/方案.pdf")).unwrap())
+    );
+
+    // An unchanged file: the kept SHA-256 is what goes into the manifest (it is not hashed
+    // again) — shown by a kept value the file does not have, with its status and CRC-32 right.
+    let mut kept = kept_digests(&out);
+    let scan = key(&kept, "evidence/05/扫描件.png");
+    kept[&scan]["sha256"] = Value::from("ab".repeat(32));
+    let mut saved: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    saved["files"] = Value::Object(kept);
+    std::fs::write(&file, serde_json::to_vec(&saved).unwrap()).unwrap();
+    build_ok(tmp.path(), &[]);
+    let listed = (manifest(&zip)["files"].as_array().unwrap().iter())
+        .find(|f| f["source"] == "evidence/05/扫描件.png")
+        .unwrap()["sha256"]
+        .clone();
+    assert_eq!(listed, "ab".repeat(32));
+}
