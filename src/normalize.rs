@@ -506,14 +506,14 @@ fn shrink(img: DynamicImage, (tw, th): (u32, u32)) -> DynamicImage {
     let (w, h) = img.dimensions();
     match img {
         DynamicImage::ImageLuma8(g) => {
-            image::GrayImage::from_raw(tw, th, shrink_u8(g.as_raw(), (w, h), 1, (tw, th)))
+            image::GrayImage::from_raw(tw, th, shrink_u8::<1>(g.as_raw(), (w, h), (tw, th)))
                 .map_or_else(
                     || DynamicImage::ImageLuma8(g).thumbnail_exact(tw, th),
                     DynamicImage::ImageLuma8,
                 )
         }
         DynamicImage::ImageRgb8(rgb) => {
-            image::RgbImage::from_raw(tw, th, shrink_u8(rgb.as_raw(), (w, h), 3, (tw, th)))
+            image::RgbImage::from_raw(tw, th, shrink_u8::<3>(rgb.as_raw(), (w, h), (tw, th)))
                 .map_or_else(
                     || DynamicImage::ImageRgb8(rgb).thumbnail_exact(tw, th),
                     DynamicImage::ImageRgb8,
@@ -548,24 +548,26 @@ fn area_weights(from: u32, to: u32) -> Vec<Vec<(usize, u32)>> {
         .collect()
 }
 
-/// Area-average shrinking of interleaved 8-bit pixels (`channels` per pixel), separable:
+/// Area-average shrinking of interleaved 8-bit pixels (`C` channels per pixel), separable:
 /// rows first into 8.8 fixed point, then columns. Integer arithmetic: the same bytes on every
-/// machine.
-fn shrink_u8(src: &[u8], (w, h): (u32, u32), channels: usize, (tw, th): (u32, u32)) -> Vec<u8> {
+/// machine. The channel count is a constant so that each pixel's channels are summed together
+/// over the pixels it covers (measured: 12 → 9 ms for a 2000 × 1500 photo to 1378 × 1033).
+fn shrink_u8<const C: usize>(src: &[u8], (w, h): (u32, u32), (tw, th): (u32, u32)) -> Vec<u8> {
     let across = area_weights(w, tw);
     let down = area_weights(h, th);
-    let (row, trow) = (w as usize * channels, tw as usize * channels);
+    let (row, trow) = (w as usize * C, tw as usize * C);
     // Rows: h × tw, each value × 256.
     let mut mid = vec![0u16; h as usize * trow];
-    for (y, out) in mid.chunks_exact_mut(trow).enumerate() {
-        let line = &src[y * row..(y + 1) * row];
-        for (x, cells) in across.iter().enumerate() {
-            for c in 0..channels {
-                let acc: u32 = cells
-                    .iter()
-                    .map(|&(j, wt)| wt * u32::from(line[j * channels + c]))
-                    .sum();
-                out[x * channels + c] = ((acc + 128) >> 8) as u16;
+    for (line, out) in src.chunks_exact(row).zip(mid.chunks_exact_mut(trow)) {
+        for (cells, o) in across.iter().zip(out.chunks_exact_mut(C)) {
+            let mut acc = [0u32; C];
+            for &(j, wt) in cells {
+                for (a, &v) in acc.iter_mut().zip(&line[j * C..j * C + C]) {
+                    *a += wt * u32::from(v);
+                }
+            }
+            for (o, a) in o.iter_mut().zip(acc) {
+                *o = ((a + 128) >> 8) as u16;
             }
         }
     }
@@ -857,7 +859,7 @@ pub(crate) mod tests {
         let stripes: Vec<u8> = (0..8 * 4)
             .map(|i| if i % 2 == 0 { 0 } else { 255 })
             .collect();
-        let out = shrink_u8(&stripes, (8, 4), 1, (4, 2));
+        let out = shrink_u8::<1>(&stripes, (8, 4), (4, 2));
         assert!(out.iter().all(|&v| (127..=128).contains(&v)), "{out:?}");
         let (w, h, tw, th) = (61u32, 47u32, 23u32, 17u32);
         let mut rng = 7u32;
@@ -867,7 +869,7 @@ pub(crate) mod tests {
                 (rng >> 24) as u8
             })
             .collect();
-        let ours = shrink_u8(&pic, (w, h), 3, (tw, th));
+        let ours = shrink_u8::<3>(&pic, (w, h), (tw, th));
         let overlap = |i: u32, to: u32, j: u32, from: u32| {
             let (a, b) = (
                 f64::from(i) * f64::from(from) / f64::from(to),
