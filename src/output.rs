@@ -503,6 +503,31 @@ struct Record {
 mod tests {
     use super::*;
 
+    #[test]
+    fn a_file_written_through_writeback_has_every_byte() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.bin");
+        let file = File::create(&path).unwrap();
+        let chunk: Vec<u8> = (0..=255u8).cycle().take(1 << 20).collect();
+        let mut w = Writeback::new(file);
+        // More than two flush requests' worth, in pieces that do not line up with them.
+        let mut written = 0usize;
+        while written < (WRITEBACK_EVERY as usize) * 2 + 12345 {
+            let n = (written % 7919) + 1000;
+            w.write_all(&chunk[..n]).unwrap();
+            written += n;
+        }
+        drop(w);
+        let back = std::fs::read(&path).unwrap();
+        assert_eq!(back.len(), written);
+        let mut at = 0usize;
+        while at < back.len() {
+            let n = (at % 7919) + 1000;
+            assert_eq!(&back[at..at + n], &chunk[..n]);
+            at += n;
+        }
+    }
+
     fn staged(dest: &Path, bytes: &'static [u8]) -> Staged {
         stage(dest, |f| Ok(f.write_all(bytes)?)).unwrap().0
     }
