@@ -252,22 +252,6 @@ fn stored(path: &str) -> bool {
     path.contains('.') && COMPRESSED.contains(&ext.as_str())
 }
 
-/// Reads through to the inner reader, hashing and counting every byte.
-struct Hashing<R> {
-    inner: R,
-    hasher: sha2::Sha256,
-    len: u64,
-}
-
-impl<R: Read> Read for Hashing<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.hasher.update(&buf[..n]);
-        self.len += n as u64;
-        Ok(n)
-    }
-}
-
 /// A PDF of the dossier to package: its file name and where its bytes are now.
 #[derive(Debug, Clone)]
 pub struct PackagePdf {
@@ -429,9 +413,8 @@ fn pdf_entry(d: &Dossier, p: &PackagePdf) -> Planned {
 /// Starts the package of `d` in `out` with its evidence files (and the unreferenced ones when
 /// `include_unreferenced`), each streamed through the hasher — or, unchanged since the package
 /// `digests` come from, only through the CRC-32 (the digests are updated to this package's
-/// files). Needs nothing typeset, so it runs
-/// while the PDF is being typeset; it stops, with an error, as soon as `cancel` is set (the
-/// build failed and the package will not be used).
+/// files). Needs nothing typeset, so it runs while the PDF is being typeset; it stops, with an
+/// error, as soon as `cancel` is set (the build failed and the package will not be used).
 pub fn start<W: Write + Seek>(
     out: W,
     d: &Dossier,
@@ -618,8 +601,18 @@ impl<W: Write + Seek> Zip<W> {
         if reader.len != expected {
             return Err(changed(reader.len));
         }
-        let crc = reader.crc.clone().finalize();
         let after = crate::digests::Status::of(&reader.inner);
+        // Written to while it was read (the bytes copied may be half old, half new). Only a
+        // change of the status (a new link, new permissions) is not a reason to stop.
+        if let (Some(s), Some(a)) = (&status, &after)
+            && s.modified_ns != a.modified_ns
+        {
+            bail!(
+                "{} 在打包过程中被改动了（修改时间变了），请等文件复制完成后重新生成",
+                p.source
+            );
+        }
+        let crc = reader.crc.clone().finalize();
         let sha = match (reader.sha, known) {
             (Some(sha), _) => hex(&sha.finalize()),
             (None, Some(k)) if k.crc32 == crc && after == Some(k.status) => k.sha256,
@@ -627,8 +620,14 @@ impl<W: Write + Seek> Zip<W> {
             // still hold the bytes just copied.
             (None, _) => {
                 let (sha, again, len) = digest_file(path)?;
-                if again != crc || len != reader.len {
+                if len != reader.len {
                     return Err(changed(len));
+                }
+                if again != crc {
+                    bail!(
+                        "{} 在打包过程中被改动了（内容与刚复制进资料包的不同），请等文件复制完成后重新生成",
+                        p.source
+                    );
                 }
                 sha
             }
@@ -656,15 +655,10 @@ impl<W: Write + Seek> Zip<W> {
 /// The SHA-256 (hex), CRC-32 and length of the file at `path`, read in blocks.
 fn digest_file(path: &Path) -> anyhow::Result<(String, u32, u64)> {
     let file = File::open(path).with_context(|| format!("无法读取 {}", path.display()))?;
-    let mut reader = Digesting {
-        inner: file,
-        sha: Some(sha2::Sha256::new()),
-        crc: crc32fast::Hasher::new(),
-        len: 0,
-    };
+    let mut reader = Digesting::sha256(file);
     io::copy(&mut reader, &mut io::sink())
         .with_context(|| format!("无法读取 {}", path.display()))?;
-    let sha = reader.sha.map(|s| hex(&s.finalize())).unwrap_or_default();
+    let sha = reader.sha_hex();
     Ok((sha, reader.crc.finalize(), reader.len))
 }
 
@@ -675,6 +669,26 @@ struct Digesting<R> {
     sha: Option<sha2::Sha256>,
     crc: crc32fast::Hasher,
     len: u64,
+}
+
+impl<R> Digesting<R> {
+    /// Reads `inner` computing both digests.
+    fn sha256(inner: R) -> Digesting<R> {
+        Digesting {
+            inner,
+            sha: Some(sha2::Sha256::new()),
+            crc: crc32fast::Hasher::new(),
+            len: 0,
+        }
+    }
+
+    /// The SHA-256 of what was read, lowercase hex (empty if it was not computed).
+    fn sha_hex(&mut self) -> String {
+        self.sha
+            .take()
+            .map(|s| hex(&s.finalize()))
+            .unwrap_or_default()
+    }
 }
 
 impl<R: Read> Read for Digesting<R> {
@@ -928,18 +942,14 @@ pub fn verify(path: &Path) -> anyhow::Result<Verified> {
                 continue;
             }
         };
-        let mut reader = Hashing {
-            inner: &mut f,
-            hasher: sha2::Sha256::new(),
-            len: 0,
-        };
+        let mut reader = Digesting::sha256(&mut f);
         match io::copy(&mut reader, &mut io::sink()) {
             Err(e) => findings.push(Finding::Altered(
                 entry.path.clone(),
                 format!("读取出错（{e}）"),
             )),
             Ok(_) => {
-                let sha = hex(&reader.hasher.finalize());
+                let sha = reader.sha_hex();
                 if reader.len != entry.size {
                     findings.push(Finding::Altered(
                         entry.path.clone(),
@@ -1006,15 +1016,11 @@ pub fn unpack(package: &Path, dir: &Path) -> anyhow::Result<usize> {
         let mut f = zip
             .by_name(&entry.path)
             .map_err(|_| anyhow::anyhow!("资料包缺少 {}", entry.path))?;
-        let mut reader = Hashing {
-            inner: &mut f,
-            hasher: sha2::Sha256::new(),
-            len: 0,
-        };
+        let mut reader = Digesting::sha256(&mut f);
         let mut out =
             File::create(&target).with_context(|| format!("无法写入 {}", target.display()))?;
         io::copy(&mut reader, &mut out)?;
-        if hex(&reader.hasher.finalize()) != entry.sha256 {
+        if reader.sha_hex() != entry.sha256 {
             bail!(
                 "{} 与清单不符（SHA-256 不同），资料包可能已损坏",
                 entry.path
