@@ -19,19 +19,18 @@ use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
 
+use crate::paths::Fingerprint;
+
 /// How much older than the moment of reading a file's last change must be for its digest to
 /// be kept (see the module documentation).
 pub const SETTLED: Duration = Duration::from_secs(2);
 
-/// What a file's status says about its contents: when any of it changes, the contents may have.
+/// What a file's status says about its contents: its fingerprint (size, modification and
+/// status-change times), inode and device. When any of it changes, the contents may have.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Status {
-    /// Size in bytes.
-    pub size: u64,
-    /// Modification time, nanoseconds since the Unix epoch.
-    pub modified_ns: i128,
-    /// Status-change time (ctime), nanoseconds since the Unix epoch.
-    pub changed_ns: i128,
+    /// Size and times.
+    pub print: Fingerprint,
     /// Inode number.
     pub inode: u64,
     /// Device number.
@@ -47,11 +46,8 @@ impl Status {
     #[cfg(unix)]
     fn from_metadata(m: &std::fs::Metadata) -> Option<Status> {
         use std::os::unix::fs::MetadataExt;
-        let ns = |s: i64, n: i64| i128::from(s) * 1_000_000_000 + i128::from(n);
         Some(Status {
-            size: m.size(),
-            modified_ns: ns(m.mtime(), m.mtime_nsec()),
-            changed_ns: ns(m.ctime(), m.ctime_nsec()),
+            print: Fingerprint::from_metadata(m)?,
             inode: m.ino(),
             device: m.dev(),
         })
@@ -66,8 +62,8 @@ impl Status {
     pub fn settled_before(&self, read_at: SystemTime) -> bool {
         let at = read_at
             .duration_since(SystemTime::UNIX_EPOCH)
-            .map_or(0, |d| i128::try_from(d.as_nanos()).unwrap_or(i128::MAX));
-        self.changed_ns + i128::try_from(SETTLED.as_nanos()).unwrap_or(0) <= at
+            .map_or(0, |d| d.as_nanos());
+        self.print.changed_ns + SETTLED.as_nanos() <= at
     }
 }
 
@@ -190,8 +186,8 @@ mod tests {
             .unwrap();
         let now = status_of(&path);
         assert_eq!(
-            (now.size, now.modified_ns),
-            (status.size, status.modified_ns)
+            (now.print.size, now.print.modified_ns),
+            (status.print.size, status.print.modified_ns)
         );
         assert!(d.get(&path, &now).is_none());
     }
@@ -223,9 +219,11 @@ mod tests {
     #[test]
     fn a_file_changed_just_before_it_was_read_has_not_settled() {
         let s = Status {
-            size: 1,
-            modified_ns: 0,
-            changed_ns: 10_000_000_000,
+            print: Fingerprint {
+                size: 1,
+                modified_ns: 0,
+                changed_ns: 10_000_000_000,
+            },
             inode: 1,
             device: 1,
         };

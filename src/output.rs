@@ -435,10 +435,10 @@ impl OutDir {
             let file = self.path.join(&rel);
             match Fingerprint::of(&file) {
                 None => {}
-                Some(s) if keep(&rel) && s == stamp => {
-                    now.insert(rel, stamp);
+                Some(s) if keep(&rel) && s.still(&stamp) => {
+                    now.insert(rel, s);
                 }
-                Some(s) if s == stamp => {
+                Some(s) if s.still(&stamp) => {
                     std::fs::remove_file(&file)
                         .with_context(|| format!("无法删除过时的 {}", file.display()))?;
                     lines.push(format!("已删除这次不再生成的 {}", file.display()));

@@ -605,7 +605,7 @@ impl<W: Write + Seek> Zip<W> {
         // Written to while it was read (the bytes copied may be half old, half new). Only a
         // change of the status (a new link, new permissions) is not a reason to stop.
         if let (Some(s), Some(a)) = (&status, &after)
-            && s.modified_ns != a.modified_ns
+            && s.print.modified_ns != a.print.modified_ns
         {
             bail!(
                 "{} 在打包过程中被改动了（修改时间变了），请等文件复制完成后重新生成",

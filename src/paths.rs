@@ -24,29 +24,64 @@ pub fn is_hidden_folder(name: &str) -> bool {
     name.starts_with('.')
 }
 
-/// Size and modification time of a file: when either changes, the file changed. What every
-/// cache of file contents here is keyed by (evidence bytes, inspections, fonts), and what the
-/// record of outputs keeps to tell a file changed by hand.
+/// Size, modification time and status-change time (ctime) of a file: when any changes, the
+/// file may have changed. What every cache of file contents here is keyed by (evidence bytes,
+/// inspections, normalised images, fonts), and what the record of outputs keeps to tell a file
+/// changed by hand. The ctime matters: a tool that edits a file in place and puts its
+/// modification time back (`exiftool -P` turning a photo, `touch -r`) leaves size and mtime
+/// as they were, but every write moves the ctime and no program can set it back. (Copying the
+/// dossier folder elsewhere gives every file a new ctime: the caches are made again once.)
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Fingerprint {
     /// Size in bytes.
     pub size: u64,
     /// Modification time, in nanoseconds since the Unix epoch.
     pub modified_ns: u128,
+    /// Status-change time, in nanoseconds since the Unix epoch (0 where the platform has none,
+    /// and in records written before it was kept).
+    #[serde(default)]
+    pub changed_ns: u128,
 }
 
 impl Fingerprint {
     /// The fingerprint of the file at `path`, if its metadata can be read.
     pub fn of(path: &std::path::Path) -> Option<Fingerprint> {
-        let meta = std::fs::metadata(path).ok()?;
+        Fingerprint::from_metadata(&std::fs::metadata(path).ok()?)
+    }
+
+    /// The fingerprint in `meta` (of a path, or of an open file), if it has a modification time.
+    pub fn from_metadata(meta: &std::fs::Metadata) -> Option<Fingerprint> {
         let modified = meta.modified().ok()?;
         Some(Fingerprint {
             size: meta.len(),
             modified_ns: modified
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.as_nanos()),
+            changed_ns: changed_ns(meta),
         })
     }
+
+    /// Whether a fingerprint recorded earlier (perhaps by a version that kept no ctime) still
+    /// describes the file whose fingerprint is `self` now.
+    pub fn still(&self, recorded: &Fingerprint) -> bool {
+        if recorded.changed_ns == 0 {
+            (self.size, self.modified_ns) == (recorded.size, recorded.modified_ns)
+        } else {
+            self == recorded
+        }
+    }
+}
+
+#[cfg(unix)]
+fn changed_ns(meta: &std::fs::Metadata) -> u128 {
+    use std::os::unix::fs::MetadataExt;
+    u128::try_from(meta.ctime()).unwrap_or(0) * 1_000_000_000
+        + u128::try_from(meta.ctime_nsec()).unwrap_or(0)
+}
+
+#[cfg(not(unix))]
+fn changed_ns(_: &std::fs::Metadata) -> u128 {
+    0
 }
 
 /// Values made from files (their bytes, what inspecting them found), each kept with the file's
@@ -210,6 +245,35 @@ impl<V> FingerprintCache<V> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_file_rewritten_with_its_old_size_and_time_has_another_fingerprint() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("photo.jpg");
+        std::fs::write(&path, b"orientation 1").unwrap();
+        let before = Fingerprint::of(&path).unwrap();
+        let mtime = std::fs::metadata(&path).unwrap().modified().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        std::fs::write(&path, b"orientation 6").unwrap();
+        let f = std::fs::File::options().write(true).open(&path).unwrap();
+        f.set_modified(mtime).unwrap();
+        drop(f);
+        let after = Fingerprint::of(&path).unwrap();
+        assert_eq!(
+            (after.size, after.modified_ns),
+            (before.size, before.modified_ns)
+        );
+        if cfg!(unix) {
+            assert_ne!(after, before);
+            assert!(!after.still(&before));
+        }
+        // A record written before the ctime was kept is matched by size and time.
+        let old = Fingerprint {
+            changed_ns: 0,
+            ..before
+        };
+        assert!(after.still(&old));
+    }
 
     #[test]
     fn scratch_files_are_recognised_and_ordinary_ones_are_not() {

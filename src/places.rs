@@ -93,13 +93,14 @@ pub fn key(d: &Dossier, base: &PlanOptions, limit: plan::VolumeLimit) -> Option<
     Some(crate::evidence::hex(&h.finalize()))
 }
 
-/// A file's size and modification time, as bytes for a key.
+/// A file's fingerprint (size, modification and status-change times), as bytes for a key.
 fn stamp(path: &Path) -> Option<Vec<u8>> {
     let f = Fingerprint::of(path)?;
     Some(
         [
             f.size.to_le_bytes().as_slice(),
             &f.modified_ns.to_le_bytes(),
+            &f.changed_ns.to_le_bytes(),
         ]
         .concat(),
     )

@@ -1143,3 +1143,51 @@ fn issue10_a_file_name_in_another_unicode_form_is_explained() {
         assert!(e.hint.contains("重新输入"), "{stderr}");
     }
 }
+
+/// A photo turned in place by a tool that keeps its size and puts its modification time back
+/// (`exiftool -P -Orientation=6`) prints turned on the next build: the caches of inspections
+/// and normalised images know the file changed by its status-change time.
+#[test]
+fn a_photo_turned_in_place_with_its_old_time_prints_turned() {
+    let (tmp, root) = dossier_with(None);
+    let dir = root.join("evidence/06");
+    std::fs::create_dir_all(&dir).unwrap();
+    let photo = dir.join("转向.jpg");
+    let upright = images::jpeg(images::JpegKind::Rgb, 240, 160, 2);
+    let turned = images::jpeg(images::JpegKind::Rgb, 240, 160, 6);
+    assert_eq!(
+        upright.len(),
+        turned.len(),
+        "only the orientation tag differs"
+    );
+    std::fs::write(&photo, &upright).unwrap();
+    append(
+        &root,
+        "items/06.yaml",
+        "  - 件号: 1\n    题名: 转向的照片\n    责任单位: 市场监管局\n    考核内容: [1]\n    文件: evidence/06/转向.jpg\n",
+    );
+    let shown = |tmp: &Path| {
+        let pdf = Pdf::load(&tmp.join("o/测试资料.pdf"));
+        let page = (pdf.bookmarks().into_iter())
+            .find(|b| b.title.contains("转向的照片"))
+            .unwrap()
+            .page;
+        let jpegs = pdf.page_jpegs_placed(page);
+        assert_eq!(jpegs.len(), 1);
+        pdf::shown_orientation(jpegs[0].1)
+    };
+    build_ok(tmp.path(), &[]);
+    assert_eq!(shown(tmp.path()), 2);
+    let mtime = std::fs::metadata(&photo).unwrap().modified().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    std::fs::write(&photo, &turned).unwrap();
+    let f = std::fs::File::options().write(true).open(&photo).unwrap();
+    f.set_modified(mtime).unwrap();
+    drop(f);
+    build_ok(tmp.path(), &[]);
+    assert_eq!(
+        shown(tmp.path()),
+        6,
+        "the photo still prints as it was before it was turned"
+    );
+}
