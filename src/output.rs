@@ -108,6 +108,13 @@ impl Staging {
             .with_context(|| format!("写入 {} 失败", self.dest.display()))
     }
 
+    /// A writer to the temporary file that hands what is written to the disk as it goes (see
+    /// [`Writeback`]).
+    pub fn writeback(&self) -> anyhow::Result<Writeback> {
+        let flusher = File::open(self.tmp.path()).ok();
+        Ok(Writeback::new(self.writer()?, flusher))
+    }
+
     /// The file is complete: made an ordinary readable file and flushed to disk.
     pub fn finish(self) -> anyhow::Result<Staged> {
         let dest = &self.dest;
@@ -130,10 +137,12 @@ impl Staging {
 pub const WRITEBACK_EVERY: u64 = 32 << 20;
 
 /// A file written through this goes to disk while it is written: every [`WRITEBACK_EVERY`]
-/// bytes a helper thread flushes what is written so far (`fdatasync` of another handle), so
-/// the `sync_all` that ends the writing ([`Staging::finish`]) waits only for the last part —
-/// the disk's time overlaps the making of the rest. An error of an early flush is left to that
-/// final `sync_all` to report. Dropping it waits for the helper.
+/// bytes a helper thread flushes what is written so far (`fdatasync`), so the `sync_all` that
+/// ends the writing ([`Staging::finish`]) waits only for the last part — the disk's time
+/// overlaps the making of the rest. The helper flushes through a file opened on its own, not a
+/// duplicate of the writer's handle: the kernel reports a failed write-back once to each open
+/// file, and the error the helper does not look at must still reach that final `sync_all`.
+/// Dropping it waits for the helper. Made by [`Staging::writeback`].
 pub struct Writeback {
     file: File,
     pending: u64,
@@ -142,10 +151,10 @@ pub struct Writeback {
 }
 
 impl Writeback {
-    /// Writes to `file` (a handle of its own: the helper flushes through a clone of it).
-    pub fn new(file: File) -> Writeback {
-        let helper_file = file.try_clone().ok();
-        let (nudge, helper) = match helper_file {
+    /// Writes to `file`; `flusher`, the same file opened separately, is flushed by the helper
+    /// (without it, nothing is flushed early).
+    fn new(file: File, flusher: Option<File>) -> Writeback {
+        let (nudge, helper) = match flusher {
             Some(f) => {
                 // One request waiting is enough: the flush it starts covers everything
                 // written before it runs.
@@ -507,9 +516,10 @@ mod tests {
     fn a_file_written_through_writeback_has_every_byte() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("big.bin");
-        let file = File::create(&path).unwrap();
+        let staging = Staging::open(&path).unwrap();
         let chunk: Vec<u8> = (0..=255u8).cycle().take(1 << 20).collect();
-        let mut w = Writeback::new(file);
+        let mut w = staging.writeback().unwrap();
+        assert!(w.helper.is_some(), "no helper to flush early");
         // More than two flush requests' worth, in pieces that do not line up with them.
         let mut written = 0usize;
         while written < (WRITEBACK_EVERY as usize) * 2 + 12345 {
@@ -518,6 +528,7 @@ mod tests {
             written += n;
         }
         drop(w);
+        staging.finish().unwrap().commit().unwrap();
         let back = std::fs::read(&path).unwrap();
         assert_eq!(back.len(), written);
         let mut at = 0usize;

@@ -685,9 +685,10 @@ fn stage_pdf(
     sink: Option<package::PdfSink>,
     pdf_first: bool,
 ) -> anyhow::Result<(Option<output::Staged>, PathBuf)> {
-    let (staged, ()) = output::stage(dest, |f| {
+    let staging = output::Staging::open(dest)?;
+    let write = || -> anyhow::Result<()> {
         let mut w = Tee {
-            file: std::io::BufWriter::new(output::Writeback::new(f.try_clone()?)),
+            file: std::io::BufWriter::new(staging.writeback()?),
             sink,
         };
         crate::assemble::write(frame, stand_ins, &mut w)?;
@@ -696,7 +697,9 @@ fn stage_pdf(
             sink.finish();
         }
         Ok(())
-    })?;
+    };
+    write().with_context(|| format!("写入 {} 失败", dest.display()))?;
+    let staged = staging.finish()?;
     if pdf_first {
         staged.commit()?;
         Ok((None, dest.to_path_buf()))
@@ -801,7 +804,7 @@ fn start_package(
     cancel: &AtomicBool,
 ) -> anyhow::Result<StartedPackage> {
     let staging = output::Staging::open(zip_path)?;
-    let writer = std::io::BufWriter::new(output::Writeback::new(staging.writer()?));
+    let writer = std::io::BufWriter::new(staging.writeback()?);
     let kept = crate::digests::Digests::file(out);
     let mut digests = crate::digests::Digests::load(&kept);
     let started = package::start(writer, d, include_unreferenced, date, &mut digests, cancel)
