@@ -369,9 +369,15 @@ impl<'a> Job<'a> {
         let stamp = Stamp::of(d, &id, self.date);
         let file = plan.target.file_name("");
         let key = self.hint_key(&file);
-        let doc = build::build(&plan, d, &self.ready.res, &stamp, self.hints.get(&key));
-        // Binders share little layout: what Typst memoised for this one would only pile up.
-        crate::typeset::forget_layouts();
+        // Binders share little layout: what Typst memoised for this one would only pile up;
+        // it goes while the binder is exported, before the next box is laid out.
+        let doc = build::build(
+            &plan,
+            d,
+            &self.ready.res,
+            &stamp,
+            (self.hints.get(&key), true),
+        );
         release.now();
         let mut doc = doc?;
         let path = self.out.join(BINDERS_DIR).join(&file);

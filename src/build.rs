@@ -88,17 +88,19 @@ impl Stamp {
     }
 }
 
-/// Renders, typesets and exports one plan. Errors are diagnostics pointing at the record (or
-/// template) that caused them.
+/// Renders, typesets and exports one plan, with the places of its last layout (`hint`); with
+/// `forget`, what Typst memoised is given back while it is exported (see
+/// [`typeset::Forgetting`]). Errors are diagnostics pointing at the record (or template) that
+/// caused them.
 pub fn build(
     plan: &Plan,
     dossier: &Dossier,
     res: &Resources,
     stamp: &Stamp,
-    hint: Option<&Anchors>,
+    (hint, forget): (Option<&Anchors>, bool),
 ) -> Result<Document, Vec<Diagnostic>> {
     let rendered = render::render(plan, Some(&dossier.root)).map_err(|d| vec![d])?;
-    typeset_rendered(&rendered, dossier, res, stamp, hint)
+    typeset_rendered(&rendered, dossier, res, stamp, (hint, forget))
 }
 
 /// What typesetting needs besides the sources: the fonts, the cache of evidence bytes, and the
@@ -154,7 +156,7 @@ pub fn typeset_rendered(
     dossier: &Dossier,
     res: &Resources,
     stamp: &Stamp,
-    hint: Option<&Anchors>,
+    (hint, forget): (Option<&Anchors>, bool),
 ) -> Result<Document, Vec<Diagnostic>> {
     let mut known = hint.cloned().unwrap_or_default();
     let mut layouts = 0;
@@ -178,6 +180,9 @@ pub fn typeset_rendered(
         // Moved: once more with the places just found, then without any.
         known = if layouts < 2 { anchors } else { Anchors::new() };
     };
+    // Laid out: with `forget`, what Typst memoised goes while the document is exported, and
+    // is gone before it is written.
+    let forgetting = forget.then(typeset::Forgetting::start);
     let warnings: Vec<Diagnostic> = compiled
         .warnings
         .iter()
@@ -196,10 +201,16 @@ pub fn typeset_rendered(
                 .map(|e| map_diagnostic(&world, rendered, dossier, e))
                 .collect::<Vec<_>>()
         })?;
+    let pages = doc.pages().len();
+    if let Some(f) = forgetting {
+        // The layout itself goes too, before the document is written.
+        drop(doc);
+        f.wait();
+    }
     let labels = printed(&anchors);
     Ok(Document {
         stand_ins: world.stand_ins().unwrap_or_default(),
-        pages: doc.pages().len(),
+        pages,
         record_pages: record_pages(&labels),
         item_pages: item_pages(&labels),
         anchors,

@@ -370,7 +370,10 @@ impl Session {
                     self.finish_writing(writing.take(), &mut out, &mut written, &mut found)?;
                     writing =
                         Some(self.start_writing(scope, doc, file, (d, &mut written), Some(v)));
-                    self.forget_volume(ready, several);
+                    if several {
+                        // Memory holds one volume's evidence bytes (its layout is forgotten).
+                        ready.res.files.retain(|_| false);
+                    }
                 }
                 // For binders, which print where each record is in the dossier.
                 save_places((d, ready), &self.opts, &out.places, several);
@@ -499,17 +502,6 @@ impl Session {
         })
     }
 
-    /// Forgets what Typst memoised for the document just laid out (unless `watch` keeps it),
-    /// and with `several` volumes their evidence bytes too: memory holds one volume's.
-    fn forget_volume(&self, ready: &Ready, several: bool) {
-        if several {
-            ready.res.files.retain(|_| false);
-        }
-        if !self.keep_layouts {
-            crate::typeset::forget_layouts();
-        }
-    }
-
     /// Lays out and exports one PDF of this build (the dossier, a volume or the master
     /// volume), with the places of its last build (`hints`).
     fn lay_out(
@@ -520,7 +512,8 @@ impl Session {
         stamp: &Stamp,
         (file, hints): (&str, &crate::anchors::Store),
     ) -> Result<build::Document, Vec<Diagnostic>> {
-        build::build(plan, d, res, stamp, hints.get(&self.hint_key(file)))
+        let hint = hints.get(&self.hint_key(file));
+        build::build(plan, d, res, stamp, (hint, !self.keep_layouts))
     }
 
     /// Starts writing a laid-out document to a temporary file in the output folder (in place

@@ -516,6 +516,47 @@ pub fn forget_layouts() {
     trim_heap();
 }
 
+/// Typst's memo being given back ([`forget_layouts`]) on a thread of its own while the
+/// document just laid out is exported (which needs none of it): the time overlaps the
+/// export's. [`Forgetting::wait`] waits for it and gives back what was freed meanwhile (the
+/// laid-out document, once the caller dropped it), so the memory is back before the document
+/// is written. Dropping it waits too.
+pub struct Forgetting(Option<std::thread::JoinHandle<()>>);
+
+impl Forgetting {
+    /// Starts forgetting (at once, on this thread, if no thread can be started).
+    pub fn start() -> Forgetting {
+        let thread = std::thread::Builder::new()
+            .name("forget".into())
+            .spawn(forget_layouts);
+        match thread {
+            Ok(h) => Forgetting(Some(h)),
+            Err(_) => {
+                forget_layouts();
+                Forgetting(None)
+            }
+        }
+    }
+}
+
+impl Forgetting {
+    /// Waits until the memo is given back, then gives back what was freed meanwhile.
+    pub fn wait(mut self) {
+        if let Some(h) = self.0.take() {
+            let _ = h.join();
+        }
+        trim_heap();
+    }
+}
+
+impl Drop for Forgetting {
+    fn drop(&mut self) {
+        if let Some(h) = self.0.take() {
+            let _ = h.join();
+        }
+    }
+}
+
 /// Returns the free pages of glibc's heap to the system.
 #[allow(unsafe_code)]
 fn trim_heap() {
