@@ -537,9 +537,7 @@ impl Forgetting {
             }
         }
     }
-}
 
-impl Forgetting {
     /// Waits until the memo is given back, then gives back what was freed meanwhile.
     pub fn wait(mut self) {
         if let Some(h) = self.0.take() {
