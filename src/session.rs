@@ -503,7 +503,9 @@ impl Session {
     }
 
     /// Lays out and exports one PDF of this build (the dossier, a volume or the master
-    /// volume), with the places of its last build (`hints`).
+    /// volume), with the places of its last build (`hints`). What Typst memoised is given back
+    /// unless `watch` keeps it — and a volume's always: the next volume shares little of it,
+    /// and memory holds one volume's layout at a time, in `watch` too.
     fn lay_out(
         &self,
         plan: &plan::Plan,
@@ -513,7 +515,8 @@ impl Session {
         (file, hints): (&str, &crate::anchors::Store),
     ) -> Result<build::Document, Vec<Diagnostic>> {
         let hint = hints.get(&self.hint_key(file));
-        build::build(plan, d, res, stamp, (hint, !self.keep_layouts))
+        let volume = matches!(plan.target, Target::Volume(_));
+        build::build(plan, d, res, stamp, (hint, volume || !self.keep_layouts))
     }
 
     /// Starts writing a laid-out document to a temporary file in the output folder (in place
