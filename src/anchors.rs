@@ -6,9 +6,10 @@
 //! criteria's "见 05-03，第 45 页", the group pages. Found by Typst's own queries, each of
 //! those makes the page that holds it wait for a second layout pass, and that pass cost a
 //! third of the typesetting time and a quarter of the build's memory (measured on 200
-//! scanned records: layout 680 → 430 ms, peak 255–273 → 198–217 MiB). So the places found by one build are given to the next build of the
-//! same document as `/places.typ`; `lib.typ`'s `link-to`, `page-of` and `page-range` print a
-//! known place as it is, and query only what is not known. After the layout the program checks
+//! scanned records: layout 680 → 430 ms, peak 255–273 → 198–217 MiB). So the places found by
+//! one build are given to the next build of the same document as `/places.typ`; `lib.typ`'s
+//! `link-to`, `page-of` and `page-range` print a known place as it is, and query only what is
+//! not known. After the layout the program checks
 //! every place it gave against where the label really is ([`holds`]); if one moved (an edit
 //! that shifts pages), it lays out again with the places just found, and if that still does
 //! not settle, without any (Typst's own passes). A place given is therefore only ever printed

@@ -612,7 +612,7 @@ impl<W: Write + Seek> Zip<W> {
                 p.source
             );
         }
-        let crc = reader.crc.clone().finalize();
+        let crc = reader.crc.finalize();
         let sha = match (reader.sha, known) {
             (Some(sha), _) => hex(&sha.finalize()),
             (None, Some(k)) if k.crc32 == crc && after == Some(k.status) => k.sha256,
