@@ -24,6 +24,25 @@ use sha2::Digest;
 use crate::normalize::PassThrough;
 use crate::paths::Fingerprint;
 
+/// An evidence file that cannot go into the PDF as it is (a JPEG damaged between intact
+/// ends, which `check` does not read): an error of the record that has it, reported there by
+/// the build, not a failure to write.
+#[derive(Debug)]
+pub struct Unusable {
+    /// The file.
+    pub path: PathBuf,
+    /// What is wrong with it.
+    pub why: String,
+}
+
+impl std::fmt::Display for Unusable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "图片 {} 无法使用：{}", self.path.display(), self.why)
+    }
+}
+
+impl std::error::Error for Unusable {}
+
 /// The first bytes of a stand-in page's content.
 const MARKER: &[u8] = b"% dossier-evidence ";
 
@@ -141,8 +160,7 @@ fn key_of(asked: &str) -> String {
 /// How the JPEG at `real` passes through; an error if it does not (it changed since it was
 /// normalised).
 fn pass_through_of(real: &Path) -> anyhow::Result<crate::normalize::PassThrough> {
-    let data = std::fs::read(real).with_context(|| format!("无法读取 {}", real.display()))?;
-    crate::normalize::pass_through(&data)?
+    crate::normalize::pass_through_file(real)?
         .with_context(|| format!("{} 在生成过程中被改动了，请重新生成", real.display()))
 }
 
@@ -369,6 +387,15 @@ fn jpeg_xobjects(
             "{} 在生成过程中被改动了，请等文件复制完成后重新生成",
             file.display()
         );
+    }
+    // Every byte that goes into the PDF is walked: `check` read only the JPEG's two ends (see
+    // `raster::examine_jpeg_file`).
+    if let Err(defect) = crate::raster::examine(crate::raster::Format::Jpeg, &data) {
+        return Err(Unusable {
+            path: file.clone(),
+            why: defect.to_string(),
+        }
+        .into());
     }
     let (pw, ph) = (placed.size.0 as f32, placed.size.1 as f32);
     let image = Ref::new(*next as i32);

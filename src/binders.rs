@@ -386,7 +386,11 @@ impl<'a> Job<'a> {
             doc.write_to(&mut w)?;
             Ok(w.flush()?)
         })
-        .map_err(|e| vec![Diagnostic::error(format!("{e:#}")).code("binder-write-failed")])?;
+        .map_err(|e| {
+            crate::engine::unusable(d, &e).unwrap_or_else(|| {
+                vec![Diagnostic::error(format!("{e:#}")).code("binder-write-failed")]
+            })
+        })?;
         let made = Made {
             unit: short.clone(),
             part: boxed,

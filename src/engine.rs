@@ -388,6 +388,16 @@ pub fn unreadable(d: &Dossier, failed: &[(String, String)]) -> Vec<Diagnostic> {
     out
 }
 
+/// An evidence file the assembler could not embed (see [`crate::assemble::Unusable`]) as the
+/// error of the records that have it, like those `check` finds; `None` for any other error.
+pub fn unusable(d: &Dossier, e: &anyhow::Error) -> Option<Vec<Diagnostic>> {
+    let u = e.downcast_ref::<crate::assemble::Unusable>()?;
+    let rel = u.path.strip_prefix(&d.canonical_root).ok()?;
+    let rel = rel.to_string_lossy().replace('\\', "/");
+    let diags = unreadable(d, &[(rel, u.why.clone())]);
+    (!diags.is_empty()).then_some(diags)
+}
+
 /// PDF/A cannot embed PDF pages (Typst 0.15): a clear error when both are asked for.
 fn pdfa_conflict(d: &Dossier) -> Option<Diagnostic> {
     let asked = d.config.pdfa.as_ref().filter(|p| p.value.0)?;

@@ -231,28 +231,13 @@ pub fn inspect(path: &Path) -> Result<Inspected, Problem> {
                 text,
             })
         }
-        Kind::Jpeg | Kind::Png | Kind::Gif | Kind::Webp => {
-            let format = kind.raster().expect("an image kind");
-            // The whole file is read (a scan or a photo is a few MB) to see that it is complete.
-            let data = std::fs::read(path).map_err(|e| Problem::Io(e.to_string()))?;
-            let header = crate::raster::examine(format, &data).map_err(Problem::Image)?;
-            if matches!(kind, Kind::Gif | Kind::Webp) {
-                // The decoder reads the rest of these two formats' structure.
-                let reader = image::ImageReader::new(std::io::Cursor::new(&data))
-                    .with_guessed_format()
-                    .map_err(|e| Problem::Io(e.to_string()))?;
-                reader
-                    .into_dimensions()
-                    .map_err(|e| Problem::Unreadable(e.to_string()))?;
-            }
-            Ok(Inspected {
-                kind,
-                size,
-                pages: 1,
-                pixels: Some(header.shown_size()),
-                text: TextLayer::none(),
-            })
-        }
+        Kind::Jpeg | Kind::Png | Kind::Gif | Kind::Webp => Ok(Inspected {
+            kind,
+            size,
+            pages: 1,
+            pixels: Some(image_header(kind, path, size)?.shown_size()),
+            text: TextLayer::none(),
+        }),
         Kind::Other => Ok(Inspected {
             kind,
             size,
@@ -261,6 +246,32 @@ pub fn inspect(path: &Path) -> Result<Inspected, Problem> {
             text: TextLayer::Unknown,
         }),
     }
+}
+
+/// The header of the image of kind `kind` at `path` (`size` bytes), checked complete: a JPEG
+/// from its segments and its end (see [`crate::raster::examine_jpeg_file`]), other formats
+/// read whole (an image of a few MB).
+fn image_header(kind: Kind, path: &Path, size: u64) -> Result<crate::raster::Header, Problem> {
+    let io = |e: std::io::Error| Problem::Io(e.to_string());
+    if kind == Kind::Jpeg {
+        let mut f = File::open(path).map_err(io)?;
+        return crate::raster::examine_jpeg_file(&mut f, size)
+            .map_err(io)?
+            .map_err(Problem::Image);
+    }
+    let format = kind.raster().expect("an image kind");
+    let data = std::fs::read(path).map_err(io)?;
+    let header = crate::raster::examine(format, &data).map_err(Problem::Image)?;
+    if matches!(kind, Kind::Gif | Kind::Webp) {
+        // The decoder reads the rest of these two formats' structure.
+        let reader = image::ImageReader::new(std::io::Cursor::new(&data))
+            .with_guessed_format()
+            .map_err(io)?;
+        reader
+            .into_dimensions()
+            .map_err(|e| Problem::Unreadable(e.to_string()))?;
+    }
+    Ok(header)
 }
 
 /// Counts the pages of a PDF, refusing encrypted ones.

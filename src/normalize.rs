@@ -257,15 +257,15 @@ fn prepare_file(
     form: ImageForm,
 ) -> Result<(Vec<String>, bool, Option<PassThrough>), Failure> {
     let path = d.canonical_root.join(rel);
-    let data = std::fs::read(&path)
-        .with_context(|| format!("无法读取 {}", path.display()))
-        .map_err(Failure::Evidence)?;
-    if kind.is_image()
+    if kind == Kind::Jpeg
         && form == ImageForm::Pdf
-        && let Some(p) = pass_through(&data).map_err(Failure::Evidence)?
+        && let Some(p) = pass_through_file(&path).map_err(Failure::Evidence)?
     {
         return Ok((vec![format!("{PASS_THROUGH_DIR}/{rel}")], false, Some(p)));
     }
+    let data = std::fs::read(&path)
+        .with_context(|| format!("无法读取 {}", path.display()))
+        .map_err(Failure::Evidence)?;
     let mut h = sha2::Sha256::new();
     h.update(env!("CARGO_PKG_VERSION").as_bytes());
     h.update(VERSION.as_bytes());
@@ -377,16 +377,40 @@ pub fn pass_through(data: &[u8]) -> anyhow::Result<Option<PassThrough>> {
     }
     let h = crate::raster::examine(crate::raster::Format::Jpeg, data)
         .map_err(|d| anyhow::anyhow!("{d}"))?;
-    if !h.pdf_compatible_jpeg() {
+    Ok(placed(&h))
+}
+
+/// [`pass_through`] of the file at `path`, reading only what decides it (see
+/// [`crate::raster::examine_jpeg_file`]).
+pub fn pass_through_file(path: &Path) -> anyhow::Result<Option<PassThrough>> {
+    let read = || format!("无法读取 {}", path.display());
+    let mut file = std::fs::File::open(path).with_context(read)?;
+    let size = file.metadata().with_context(read)?.len();
+    let mut magic = [0u8; 2];
+    if size < 2
+        || std::io::Read::read_exact(&mut file, &mut magic).is_err()
+        || magic != [0xFF, 0xD8]
+    {
         return Ok(None);
+    }
+    let h = crate::raster::examine_jpeg_file(&mut file, size)
+        .with_context(read)?
+        .map_err(|d| anyhow::anyhow!("{d}"))?;
+    Ok(placed(&h))
+}
+
+/// How a JPEG with header `h` is embedded unchanged, if it can be.
+fn placed(h: &crate::raster::Header) -> Option<PassThrough> {
+    if !h.pdf_compatible_jpeg() {
+        return None;
     }
     let (dw, dh) = h.shown_size();
     let (max_w, max_h) = max_px();
     let scale = (max_w / f64::from(dw)).min(max_h / f64::from(dh)).min(1.0);
     if DPI / scale > PASS_THROUGH_MAX_DPI {
-        return Ok(None);
+        return None;
     }
-    Ok(Some(PassThrough {
+    Some(PassThrough {
         size: (
             f64::from(dw) * scale / DPI * 72.0,
             f64::from(dh) * scale / DPI * 72.0,
@@ -395,7 +419,7 @@ pub fn pass_through(data: &[u8]) -> anyhow::Result<Option<PassThrough>> {
         height: h.height,
         gray: h.components == 1,
         orientation: h.orientation,
-    }))
+    })
 }
 
 /// The matrix that draws an image stored as it is (the unit square) on a `pw` × `ph` page
@@ -862,13 +886,7 @@ pub(crate) mod tests {
         let out = shrink_u8::<1>(&stripes, (8, 4), (4, 2));
         assert!(out.iter().all(|&v| (127..=128).contains(&v)), "{out:?}");
         let (w, h, tw, th) = (61u32, 47u32, 23u32, 17u32);
-        let mut rng = 7u32;
-        let pic: Vec<u8> = (0..w * h * 3)
-            .map(|_| {
-                rng = rng.wrapping_mul(1_103_515_245).wrapping_add(12345);
-                (rng >> 24) as u8
-            })
-            .collect();
+        let pic = crate::raster::tests::noise((w * h * 3) as usize, 7);
         let ours = shrink_u8::<3>(&pic, (w, h), (tw, th));
         let overlap = |i: u32, to: u32, j: u32, from: u32| {
             let (a, b) = (

@@ -5,7 +5,9 @@
 //!
 //! - JPEG: the marker segments are walked to the start of the scan, then the entropy-coded data
 //!   to the end-of-image marker (progressive files have several scans). A file that ends before
-//!   it is truncated: a viewer shows grey or nothing where the rest of the picture was.
+//!   it is truncated: a viewer shows grey or nothing where the rest of the picture was. From a
+//!   file, [`examine_jpeg_file`] reads only the segments before the first scan and the last two
+//!   bytes when they say the same (see there); the assembler walks every byte it embeds.
 //! - PNG: every chunk's length and CRC are checked, up to `IEND`.
 //! - GIF and WebP: the header gives the size; the decoder finds the rest.
 //!
@@ -14,6 +16,7 @@
 //! in the IDCT.
 
 use std::fmt;
+use std::io::{self, Read, Seek, SeekFrom};
 
 /// The most pixels a PNG, GIF or WebP may have: 100 million, a 600-dpi scan of an A2 sheet
 /// (about 400 MB decoded, 800 MB at 16 bits a channel).
@@ -116,11 +119,59 @@ impl fmt::Display for Defect {
 /// pixel budget.
 pub fn examine(format: Format, data: &[u8]) -> Result<Header, Defect> {
     let header = match format {
-        Format::Jpeg => jpeg(data)?,
+        Format::Jpeg => jpeg(data, Walk::ToTheEnd)?,
         Format::Png => png(data)?,
         Format::Gif => gif(data)?,
         Format::Webp => webp(data)?,
     };
+    within_budget(format, header)
+}
+
+/// [`examine`] for the JPEG in `file` (`size` bytes), reading what decides the answer: the
+/// marker segments up to the first scan (kilobytes), then the last two bytes. When those are
+/// the end-of-image marker the file is complete: entropy-coded data never holds that pair (a
+/// 0xFF in it is followed by 0x00 or a restart marker), so a file cut anywhere in its image
+/// data, or between the scans of a progressive JPEG, does not end with it. Otherwise (cut
+/// short, or data after the image, as some cameras append) the file is read whole and walked
+/// as [`examine`] does, so the verdict and its words are the same. What this does not see is
+/// damage in the middle of the image data that leaves both ends intact: a full walk finds some
+/// of it (a broken marker), none of it shows before decoding, and the assembler walks every
+/// byte of a JPEG it embeds (see [`crate::assemble`]), so a build still stops on it.
+/// Measured on 200 scans of 0.8 MB (first `check`): 61 ms of reading and walking → 3 ms.
+pub fn examine_jpeg_file(
+    file: &mut (impl Read + Seek),
+    size: u64,
+) -> io::Result<Result<Header, Defect>> {
+    let mut head = Vec::new();
+    let mut want: u64 = 64 << 10;
+    let header = loop {
+        head.clear();
+        file.seek(SeekFrom::Start(0))?;
+        file.by_ref().take(want.min(size)).read_to_end(&mut head)?;
+        match jpeg(&head, Walk::ToTheFirstScan) {
+            Ok(h) => break h,
+            // The segments before the scan go on past what was read (a large EXIF or ICC
+            // block): read more.
+            Err(Defect::Truncated(_)) if (head.len() as u64) < size => want *= 16,
+            Err(defect) => return Ok(Err(defect)),
+        }
+    };
+    let mut end = [0u8; 2];
+    if size >= 4 {
+        file.seek(SeekFrom::Start(size - 2))?;
+        file.read_exact(&mut end)?;
+    }
+    if end == [0xFF, 0xD9] {
+        return Ok(within_budget(Format::Jpeg, header));
+    }
+    let mut data = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+    file.seek(SeekFrom::Start(0))?;
+    file.read_to_end(&mut data)?;
+    Ok(examine(Format::Jpeg, &data))
+}
+
+/// `header`, unless it has no size or more pixels than the budget of `format` allows.
+fn within_budget(format: Format, header: Header) -> Result<Header, Defect> {
     if header.width == 0 || header.height == 0 {
         return Err(Defect::NoSize);
     }
@@ -160,8 +211,19 @@ fn le24(d: &[u8], at: usize) -> Option<u32> {
     ]))
 }
 
-/// Walks a JPEG's markers and scans to its end-of-image marker.
-fn jpeg(d: &[u8]) -> Result<Header, Defect> {
+/// How far [`jpeg`] walks.
+#[derive(Clone, Copy, PartialEq)]
+enum Walk {
+    /// Through every scan to the end-of-image marker.
+    ToTheEnd,
+    /// To the header of the first scan (the segments before it carry the size, the colour
+    /// transform and the orientation).
+    ToTheFirstScan,
+}
+
+/// Walks a JPEG's markers and scans to its end-of-image marker (or, with
+/// [`Walk::ToTheFirstScan`], to the start of its first scan).
+fn jpeg(d: &[u8], walk: Walk) -> Result<Header, Defect> {
     let truncated = || Defect::Truncated("文件在图像数据中间就结束了（可能没有复制完整）".into());
     if !d.starts_with(&[0xFF, 0xD8]) {
         return Err(Defect::Corrupt("缺少 JPEG 文件头".into()));
@@ -216,6 +278,9 @@ fn jpeg(d: &[u8]) -> Result<Header, Defect> {
             _ => {}
         }
         i += len;
+        if marker == 0xDA && walk == Walk::ToTheFirstScan {
+            break;
+        }
         if marker == 0xDA {
             // Entropy-coded data: ends at a marker other than a stuffed 0xFF00 or a restart.
             // memchr jumps from one 0xFF to the next (about one byte in 256 here).
@@ -378,7 +443,7 @@ fn webp(d: &[u8]) -> Result<Header, Defect> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use image::ImageEncoder;
 
@@ -481,5 +546,85 @@ mod tests {
                 max: MAX_PIXELS
             })
         );
+    }
+
+    /// `len` bytes of noise from a linear congruential generator started at `seed`.
+    pub(crate) fn noise(len: usize, seed: u32) -> Vec<u8> {
+        let mut state = seed;
+        (0..len)
+            .map(|_| {
+                state = state.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                (state >> 24) as u8
+            })
+            .collect()
+    }
+
+    /// A reader that counts the bytes it hands out.
+    struct Counting {
+        inner: std::io::Cursor<Vec<u8>>,
+        read: u64,
+    }
+
+    impl Read for Counting {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = self.inner.read(buf)?;
+            self.read += n as u64;
+            Ok(n)
+        }
+    }
+
+    impl Seek for Counting {
+        fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
+            self.inner.seek(to)
+        }
+    }
+
+    fn from_file(data: &[u8]) -> (Result<Header, Defect>, u64) {
+        let mut f = Counting {
+            inner: std::io::Cursor::new(data.to_vec()),
+            read: 0,
+        };
+        let verdict = examine_jpeg_file(&mut f, data.len() as u64).unwrap();
+        (verdict, f.read)
+    }
+
+    #[test]
+    fn a_jpeg_file_is_judged_from_its_ends_as_from_all_its_bytes() {
+        // Noise, so that the image data is large and full of 0xFF bytes.
+        let (w, h) = (600u32, 400u32);
+        let noise = noise((w * h * 3) as usize, 7);
+        let mut j = Vec::new();
+        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut j, 90)
+            .write_image(&noise, w, h, image::ExtendedColorType::Rgb8)
+            .unwrap();
+        assert!(j.len() > 200_000);
+        // Complete: the same header from a few kilobytes.
+        let (verdict, read) = from_file(&j);
+        assert_eq!(verdict, examine(Format::Jpeg, &j));
+        assert!(verdict.is_ok());
+        assert!(read < 70_000, "read {read} bytes");
+        // Cut anywhere: the same verdict as the walk through every byte (truncated).
+        for cut in (2..j.len()).step_by(997).chain([j.len() - 1, j.len() - 2]) {
+            let (verdict, _) = from_file(&j[..cut]);
+            assert_eq!(verdict, examine(Format::Jpeg, &j[..cut]), "cut at {cut}");
+            assert!(matches!(verdict, Err(Defect::Truncated(_))), "cut at {cut}");
+        }
+        // Data after the image (as some cameras append): read whole, and fine.
+        let mut tail = j.clone();
+        tail.extend_from_slice(&[0u8; 300]);
+        let (verdict, read) = from_file(&tail);
+        assert_eq!(verdict, examine(Format::Jpeg, &j));
+        assert!(read >= tail.len() as u64);
+        // Segments before the scan longer than the first read (three 60 KB ICC blocks).
+        let mut big = j[..2].to_vec();
+        for _ in 0..3 {
+            big.extend_from_slice(&[0xFF, 0xE2]);
+            big.extend_from_slice(&60_002u16.to_be_bytes());
+            big.extend(std::iter::repeat_n(0x11u8, 60_000));
+        }
+        big.extend_from_slice(&j[2..]);
+        let (verdict, _) = from_file(&big);
+        assert_eq!(verdict, examine(Format::Jpeg, &big));
+        assert!(verdict.is_ok());
     }
 }

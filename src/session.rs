@@ -343,60 +343,57 @@ impl Session {
         let mut item_places: BTreeMap<u32, (usize, usize)> = BTreeMap::new();
         // Each document's warnings, in the order of the documents.
         let mut found: Vec<Vec<Diagnostic>> = Vec::new();
-        let laid_out =
-            std::thread::scope(|scope| -> anyhow::Result<Result<(), Vec<Diagnostic>>> {
-                let mut writing: Option<Writing<'_>> = None;
-                for v in &volumes {
-                    let volume = several.then(|| v.clone());
-                    let opts = PlanOptions {
-                        volume,
-                        ..base.clone()
-                    };
-                    let plan = plan::plan(d, &opts);
-                    out.records += plan.totals.records;
-                    events.event(Event::Started {
-                        stage: Stage::Typeset,
-                        detail: volume_detail(several.then_some(v.number), &plan),
-                    });
-                    let stamp = stamp.part(&v.number.to_string());
-                    let file = plan.target.file_name(&name);
-                    let mut doc = match self.lay_out(&plan, d, &ready.res, &stamp, (&file, &hints))
-                    {
-                        Ok(doc) => doc,
-                        Err(diags) => return Ok(Err(abandon(writing, diags))),
-                    };
-                    events.event(Event::Detail(layouts_detail(&doc)));
-                    take_places(&mut doc, v.number, (&mut out.places, &mut item_places));
-                    self.finish_writing(writing.take(), &mut out, &mut written, &mut found)?;
-                    writing =
-                        Some(self.start_writing(scope, doc, file, (d, &mut written), Some(v)));
-                    if several {
-                        // Memory holds one volume's evidence bytes (its layout is forgotten).
-                        ready.res.files.retain(|_| false);
-                    }
-                }
-                // For binders, which print where each record is in the dossier.
-                save_places((d, ready), &self.opts, &out.places, several);
-                if several {
-                    let plan = master_plan(d, &base, &volumes, &out, &item_places);
-                    events.event(Event::Started {
-                        stage: Stage::Typeset,
-                        detail: "总目录".into(),
-                    });
-                    let file = plan.target.file_name(&name);
-                    let master = stamp.part("master");
-                    let doc = match self.lay_out(&plan, d, &ready.res, &master, (&file, &hints)) {
-                        Ok(doc) => doc,
-                        Err(diags) => return Ok(Err(abandon(writing, diags))),
-                    };
-                    events.event(Event::Detail(layouts_detail(&doc)));
-                    self.finish_writing(writing.take(), &mut out, &mut written, &mut found)?;
-                    writing = Some(self.start_writing(scope, doc, file, (d, &mut written), None));
-                }
+        let laid_out = std::thread::scope(|scope| -> anyhow::Result<Result<(), Vec<Diagnostic>>> {
+            let mut writing: Option<Writing<'_>> = None;
+            for v in &volumes {
+                let volume = several.then(|| v.clone());
+                let opts = PlanOptions {
+                    volume,
+                    ..base.clone()
+                };
+                let plan = plan::plan(d, &opts);
+                out.records += plan.totals.records;
+                events.event(Event::Started {
+                    stage: Stage::Typeset,
+                    detail: volume_detail(several.then_some(v.number), &plan),
+                });
+                let stamp = stamp.part(&v.number.to_string());
+                let file = plan.target.file_name(&name);
+                let mut doc = match self.lay_out(&plan, d, &ready.res, &stamp, (&file, &hints)) {
+                    Ok(doc) => doc,
+                    Err(diags) => return Ok(Err(abandon(writing, diags))),
+                };
+                events.event(Event::Detail(layouts_detail(&doc)));
+                take_places(&mut doc, v.number, (&mut out.places, &mut item_places));
                 self.finish_writing(writing.take(), &mut out, &mut written, &mut found)?;
-                Ok(Ok(()))
-            })?;
-        if let Err(diags) = laid_out {
+                writing = Some(self.start_writing(scope, doc, file, (d, &mut written), Some(v)));
+                if several {
+                    // Memory holds one volume's evidence bytes (its layout is forgotten).
+                    ready.res.files.retain(|_| false);
+                }
+            }
+            // For binders, which print where each record is in the dossier.
+            save_places((d, ready), &self.opts, &out.places, several);
+            if several {
+                let plan = master_plan(d, &base, &volumes, &out, &item_places);
+                events.event(Event::Started {
+                    stage: Stage::Typeset,
+                    detail: "总目录".into(),
+                });
+                let file = plan.target.file_name(&name);
+                let master = stamp.part("master");
+                let doc = match self.lay_out(&plan, d, &ready.res, &master, (&file, &hints)) {
+                    Ok(doc) => doc,
+                    Err(diags) => return Ok(Err(abandon(writing, diags))),
+                };
+                events.event(Event::Detail(layouts_detail(&doc)));
+                self.finish_writing(writing.take(), &mut out, &mut written, &mut found)?;
+                writing = Some(self.start_writing(scope, doc, file, (d, &mut written), None));
+            }
+            self.finish_writing(writing.take(), &mut out, &mut written, &mut found)?;
+            Ok(Ok(()))
+        });
+        if let Err(diags) = at_the_record(d, laid_out)? {
             return Ok(Err(diags));
         }
         warnings.extend(found.into_iter().flatten());
@@ -669,6 +666,18 @@ impl Session {
         let (fonts, roles) = build::dossier_fonts(d)?;
         self.fonts = Some((key, fonts.clone(), roles.clone()));
         Ok((fonts, roles))
+    }
+}
+
+/// `r`, with an evidence file the assembler could not embed as the error of its records (see
+/// [`engine::unusable`]).
+fn at_the_record<T>(
+    d: &Dossier,
+    r: anyhow::Result<Result<T, Vec<Diagnostic>>>,
+) -> anyhow::Result<Result<T, Vec<Diagnostic>>> {
+    match r {
+        Err(e) => engine::unusable(d, &e).map(Err).ok_or(e),
+        r => r,
     }
 }
 

@@ -506,6 +506,48 @@ fn issue10_truncated_and_damaged_images_are_errors_in_check() {
     }
 }
 
+#[test]
+fn a_jpeg_damaged_between_intact_ends_stops_the_build_and_keeps_the_last_dossier() {
+    // `check` reads a JPEG's segments and its last two bytes; the assembler walks every byte
+    // it embeds. A broken marker in the middle of the image data, both ends intact: the walk
+    // calls it damaged, so the build must stop at the file and leave the last PDF as it was.
+    let (tmp, root) = dossier_with(None);
+    let photo = images::jpeg(JpegKind::Rgb, 240, 160, 1);
+    let file = root.join("evidence/05/照片.jpg");
+    std::fs::write(&file, &photo).unwrap();
+    let run = dossier(tmp.path(), &["build", "d", "--out", "o"]);
+    assert!(run.status.success(), "{}", printed_by(&run));
+    let pdf = tmp.path().join("o/测试资料.pdf");
+    let before = std::fs::read(&pdf).unwrap();
+    let mut damaged = photo.clone();
+    let mid = damaged.len() / 2;
+    damaged[mid..mid + 2].copy_from_slice(&[0xFF, 0x01]);
+    assert!(dossier::raster::examine(dossier::raster::Format::Jpeg, &damaged).is_err());
+    assert_eq!(damaged[..2], [0xFF, 0xD8]);
+    assert_eq!(damaged[damaged.len() - 2..], [0xFF, 0xD9]);
+    std::fs::write(&file, &damaged).unwrap();
+    let run = dossier(tmp.path(), &["build", "d", "--out", "o"]);
+    let printed = printed_by(&run);
+    assert_eq!(run.status.code(), Some(1), "{printed}");
+    assert!(printed.contains("照片.jpg"), "{printed}");
+    assert!(printed.contains("损坏"), "{printed}");
+    assert!(!printed.contains("panicked"), "{printed}");
+    assert_eq!(
+        std::fs::read(&pdf).unwrap(),
+        before,
+        "the last dossier was replaced"
+    );
+    // A unit's binder embeds it the same way.
+    let run = dossier(
+        tmp.path(),
+        &["binder", "d", "--out", "o", "--unit", "绿洲街道办"],
+    );
+    let printed = printed_by(&run);
+    assert_eq!(run.status.code(), Some(1), "{printed}");
+    assert!(printed.contains("evidence/05/照片.jpg"), "{printed}");
+    assert!(printed.contains("items/05.yaml"), "{printed}");
+}
+
 /// One YAML mistake, the message it must get and the line and column it must point at.
 struct Mistake {
     from: &'static str,
