@@ -247,7 +247,7 @@ impl Index {
 
 /// Normalises the file `rel` of the dossier; returns the Typst paths of its pages (in page
 /// order) and whether anything had to be made. A JPEG that passes through (see [`image_page`])
-/// is neither hashed nor copied: it is served from where it is.
+/// is neither read whole (its header decides), hashed nor copied: it is served from where it is.
 fn prepare_file(
     d: &Dossier,
     rel: &str,
