@@ -11,7 +11,6 @@
 //! files and put in place together: when one fails, no binder in the folder changes.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
@@ -381,12 +380,7 @@ impl<'a> Job<'a> {
         release.now();
         let mut doc = doc?;
         let path = self.out.join(BINDERS_DIR).join(&file);
-        let (file, ()) = output::stage(&path, |f| {
-            let mut w = std::io::BufWriter::new(f);
-            doc.write_to(&mut w)?;
-            Ok(w.flush()?)
-        })
-        .map_err(|e| {
+        let (file, ()) = output::stage_writeback(&path, |w| doc.write_to(w)).map_err(|e| {
             crate::engine::unusable(d, &e).unwrap_or_else(|| {
                 vec![Diagnostic::error(format!("{e:#}")).code("binder-write-failed")]
             })

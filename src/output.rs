@@ -74,6 +74,24 @@ pub fn stage<T>(
     Ok((staging.finish()?, value))
 }
 
+/// [`stage`] for a large output: `fill` writes through a buffered [`Writeback`], so what it
+/// writes goes to the disk while it is written and the final flush waits only for the tail
+/// (a PDF of hundreds of megabytes: its whole write-back would otherwise come at the end).
+pub fn stage_writeback<T>(
+    dest: &Path,
+    fill: impl FnOnce(&mut std::io::BufWriter<Writeback>) -> anyhow::Result<T>,
+) -> anyhow::Result<(Staged, T)> {
+    let staging = Staging::open(dest)?;
+    let write = || -> anyhow::Result<T> {
+        let mut w = std::io::BufWriter::new(staging.writeback()?);
+        let value = fill(&mut w)?;
+        w.flush()?;
+        Ok(value)
+    };
+    let value = write().with_context(|| format!("写入 {} 失败", dest.display()))?;
+    Ok((staging.finish()?, value))
+}
+
 /// An output being written to a temporary file beside its destination, over a longer time
 /// than one call (the package: its evidence while the PDF is typeset, the rest after).
 /// Dropping it removes the temporary file.

@@ -690,21 +690,15 @@ fn stage_pdf(
     sink: Option<package::PdfSink>,
     pdf_first: bool,
 ) -> anyhow::Result<(Option<output::Staged>, PathBuf)> {
-    let staging = output::Staging::open(dest)?;
-    let write = || -> anyhow::Result<()> {
-        let mut w = Tee {
-            file: std::io::BufWriter::new(staging.writeback()?),
-            sink,
-        };
+    let (staged, ()) = output::stage_writeback(dest, |file| {
+        let mut w = Tee { file, sink };
         crate::assemble::write(frame, stand_ins, &mut w)?;
-        w.file.flush()?;
         if let Some(sink) = w.sink {
+            w.file.flush()?;
             sink.finish();
         }
         Ok(())
-    };
-    write().with_context(|| format!("写入 {} 失败", dest.display()))?;
-    let staged = staging.finish()?;
+    })?;
     if pdf_first {
         staged.commit()?;
         Ok((None, dest.to_path_buf()))
