@@ -137,7 +137,7 @@ pub fn examine(format: Format, data: &[u8]) -> Result<Header, Defect> {
 /// damage in the middle of the image data that leaves both ends intact: a full walk finds some
 /// of it (a broken marker), none of it shows before decoding, and the assembler walks every
 /// byte of a JPEG it embeds (see [`crate::assemble`]), so a build still stops on it.
-/// Measured on 200 scans of 0.8 MB (first `check`): 61 ms of reading and walking → 3 ms.
+/// Measured on 200 scans of 0.8 MB, first build: the check stage 145 → 15 ms.
 pub fn examine_jpeg_file(
     file: &mut (impl Read + Seek),
     size: u64,
@@ -145,14 +145,17 @@ pub fn examine_jpeg_file(
     let mut head = Vec::new();
     let mut want: u64 = 64 << 10;
     let header = loop {
+        let asked = want.min(size);
         head.clear();
         file.seek(SeekFrom::Start(0))?;
-        file.by_ref().take(want.min(size)).read_to_end(&mut head)?;
+        file.by_ref().take(asked).read_to_end(&mut head)?;
         match jpeg(&head, Walk::ToTheFirstScan) {
             Ok(h) => break h,
             // The segments before the scan go on past what was read (a large EXIF or ICC
-            // block): read more.
-            Err(Defect::Truncated(_)) if (head.len() as u64) < size => want *= 16,
+            // block): read more. A file shorter than `size` (cut since) is truncated.
+            Err(Defect::Truncated(_)) if head.len() as u64 == asked && asked < size => {
+                want = want.saturating_mul(16);
+            }
             Err(defect) => return Ok(Err(defect)),
         }
     };
@@ -626,5 +629,12 @@ pub(crate) mod tests {
         let (verdict, _) = from_file(&big);
         assert_eq!(verdict, examine(Format::Jpeg, &big));
         assert!(verdict.is_ok());
+        // A file shorter than its size said (cut since): truncated, and no reading in circles.
+        let mut f = Counting {
+            inner: std::io::Cursor::new(big[..1000].to_vec()),
+            read: 0,
+        };
+        let verdict = examine_jpeg_file(&mut f, big.len() as u64).unwrap();
+        assert!(matches!(verdict, Err(Defect::Truncated(_))), "{verdict:?}");
     }
 }
