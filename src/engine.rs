@@ -341,13 +341,11 @@ fn normalised(
         return Ok(Err(unreadable(d, &prepared.failed)));
     }
     // What normalising found of the JPEGs that pass through: their stand-ins need not read
-    // them again.
-    for (rel, placed) in &prepared.passed {
-        let path = d.canonical_root.join(rel);
-        if let Some(print) = crate::paths::Fingerprint::of(&path) {
-            let pages = Arc::new(crate::assemble::Pages::jpeg(*placed));
-            files.stand_ins.keep(path, print, pages);
-        }
+    // them again. Kept under the fingerprint normalising read them with, so a file changed
+    // since is read again, not placed as it was.
+    for (rel, print, placed) in &prepared.passed {
+        let pages = Arc::new(crate::assemble::Pages::jpeg(*placed));
+        (files.stand_ins).keep(d.canonical_root.join(rel), *print, pages);
     }
     if prepared.made > 0 {
         events.notice(format!(

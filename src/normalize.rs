@@ -52,8 +52,9 @@ pub struct Prepared {
     pub made: usize,
     /// Files taken from the cache.
     pub cached: usize,
-    /// JPEGs that pass through (served from where they are), and how each is placed.
-    pub passed: Vec<(String, PassThrough)>,
+    /// JPEGs that pass through (served from where they are), and how each is placed, with
+    /// the file's fingerprint taken before its header was read (what the placing holds for).
+    pub passed: Vec<(String, crate::paths::Fingerprint, PassThrough)>,
     /// Files that could not be normalised: path and why (the caller reports them at the records).
     pub failed: Vec<(String, String)>,
 }
@@ -145,11 +146,11 @@ pub fn prepare(
                 };
                 found.files.insert(rel.clone(), known);
             }
-            result
+            (print, result)
         })
         .collect();
     found.write(cache)?;
-    for ((rel, _, pages), result) in jobs.iter().zip(results) {
+    for ((rel, _, pages), (print, result)) in jobs.iter().zip(results) {
         // A decoder that panics on a strange file must not take the build down.
         let result = match result
             .unwrap_or_else(|| Err(Failure::Evidence(anyhow::anyhow!("解码时出错"))))
@@ -162,7 +163,9 @@ pub fn prepare(
         match result {
             Ok((paths, made, passed)) => {
                 if let Some(p) = passed {
-                    out.passed.push((rel.clone(), p));
+                    if let Some(print) = print {
+                        out.passed.push((rel.clone(), print, p));
+                    }
                 } else if made {
                     out.made += 1
                 } else {
