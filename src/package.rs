@@ -300,7 +300,7 @@ impl<W: Write + Seek> Started<W> {
         pdf: &PackagePdf,
         from: std::sync::mpsc::Receiver<Chunk>,
     ) -> anyhow::Result<()> {
-        let p = pdf_entry(d, pdf);
+        let mut p = pdf_entry(d, pdf);
         // Streamed only when it is surely under 2 GiB (see `PdfSink::fits`), as `copy` then
         // decides too: the same entry either way.
         self.zip
@@ -315,7 +315,10 @@ impl<W: Write + Seek> Started<W> {
                     len += b.len() as u64;
                     self.zip.zip.write_all(&b)?;
                 }
-                Ok(Chunk::Done) => break,
+                Ok(Chunk::Done(pages)) => {
+                    p.pages = u32::try_from(pages).ok();
+                    break;
+                }
                 Err(_) => bail!("{} 没有写完，资料包不完整", pdf.name),
             }
         }
@@ -328,8 +331,8 @@ impl<W: Write + Seek> Started<W> {
 pub enum Chunk {
     /// The next bytes.
     Bytes(Vec<u8>),
-    /// Every byte was sent and the file was written whole.
-    Done,
+    /// Every byte was sent and the file was written whole, with this many pages.
+    Done(usize),
 }
 
 /// Where a PDF's bytes go besides its file: to the package, in chunks of a megabyte, at most
@@ -362,12 +365,12 @@ impl PdfSink {
         bound < 1 << 31
     }
 
-    /// Sends the rest and says the PDF is complete. Without this call the package sees an
-    /// unfinished PDF and fails.
-    pub fn finish(mut self) {
+    /// Sends the rest and says the PDF is complete, with its number of `pages`. Without this
+    /// call the package sees an unfinished PDF and fails.
+    pub fn finish(mut self, pages: usize) {
         self.send();
         if !self.stopped {
-            let _ = self.tx.send(Chunk::Done);
+            let _ = self.tx.send(Chunk::Done(pages));
         }
     }
 

@@ -258,6 +258,15 @@ pub fn export_templates(root: &Path) -> anyhow::Result<Exported> {
     Ok(out)
 }
 
+/// Whether the dossier at `root` has a template of its own that differs from the built-in one
+/// (then what the document draws is only known from its layout). Templates exported and left
+/// as they are do not count.
+pub fn own_templates(root: &Path) -> bool {
+    TEMPLATES.iter().any(|(name, builtin)| {
+        template_text(name, Some(root)).is_some_and(|(text, own)| own && text != *builtin)
+    })
+}
+
 /// The text of template `name`: the dossier's own `templates/NAME` when it has one (then
 /// `true`), else the built-in one.
 fn template_text(name: &str, root: Option<&Path>) -> Option<(String, bool)> {

@@ -95,6 +95,7 @@ type ReportParts<'a> = (
 type LoadedFonts = (Vec<(PathBuf, Fingerprint)>, Arc<Fonts>, FontRoles);
 
 /// The typeset documents of one build, waiting to be packaged.
+#[derive(Default)]
 struct Typeset {
     /// The PDFs, master volume first.
     pdfs: Vec<StagedPdf>,
@@ -263,7 +264,13 @@ impl Session {
         let zip_path = (self.opts.out).join(format!("{}.zip", engine::output_name(dossier)));
         if self.pdf_first {
             // watch: the PDF first, on every core; the package after it.
-            let typeset = self.typeset_all(dossier, ready, stamp, warnings, (events, None));
+            let typeset = self.typeset_all(
+                dossier,
+                ready,
+                stamp,
+                warnings,
+                (events, None, &AtomicBool::new(false)),
+            );
             (typeset, None)
         } else {
             // The evidence goes into the package while the dossier is typeset, and each volume
@@ -301,7 +308,7 @@ impl Session {
                     ready,
                     stamp,
                     warnings,
-                    (events, Some(&mut hand_over)),
+                    (events, Some(&mut hand_over), &cancel),
                 );
                 if !matches!(typeset, Ok(Ok(_))) {
                     cancel.store(true, Ordering::Relaxed);
@@ -315,14 +322,15 @@ impl Session {
     /// Typesets the dossier: each volume written to a temporary file and dropped before the
     /// next (memory holds one volume's layout at a time), then, for several volumes, the
     /// master volume. A volume is written (and streamed to the package, `written`) on a thread
-    /// of its own while the next one is laid out.
+    /// of its own, its evidence while it is laid out, the rest while the next one is; a failed
+    /// layout sets `cancel` (the package stops) and the writing stops.
     fn typeset_all(
         &self,
         d: &Dossier,
         ready: &Ready,
         stamp: &Stamp,
         warnings: &mut Vec<Diagnostic>,
-        (events, mut written): (&mut dyn Events, Option<Written<'_>>),
+        (events, mut written, cancel): (&mut dyn Events, Option<Written<'_>>, &AtomicBool),
     ) -> anyhow::Result<Result<Typeset, Vec<Diagnostic>>> {
         let started = Instant::now();
         let name = engine::output_name(d);
@@ -332,13 +340,7 @@ impl Session {
             draft: self.opts.draft,
             ..ready.plan_options(self.opts.duplex)
         };
-        let mut out = Typeset {
-            pdfs: Vec::new(),
-            places: BTreeMap::new(),
-            records: 0,
-            anchors: Vec::new(),
-            hints: crate::anchors::Store::default(),
-        };
+        let mut out = Typeset::default();
         let hints = crate::anchors::Store::load(&self.opts.out);
         let mut item_places: BTreeMap<u32, (usize, usize)> = BTreeMap::new();
         // Each document's warnings, in the order of the documents.
@@ -359,14 +361,19 @@ impl Session {
                 });
                 let stamp = stamp.part(&v.number.to_string());
                 let file = plan.target.file_name(&name);
-                let mut doc = match self.lay_out(&plan, d, &ready.res, &stamp, (&file, &hints)) {
-                    Ok(doc) => doc,
-                    Err(diags) => return Ok(Err(abandon(writing, diags))),
+                let (next, mut doc) = match self.write_and_lay_out(
+                    scope,
+                    (&plan, &stamp, ready),
+                    (&file, Some(v), &hints),
+                    (d, &mut written, &mut writing, cancel),
+                ) {
+                    Ok(laid_out) => laid_out,
+                    Err(diags) => return Ok(Err(diags)),
                 };
                 events.event(Event::Detail(layouts_detail(&doc)));
                 take_places(&mut doc, v.number, (&mut out.places, &mut item_places));
                 self.finish_writing(writing.take(), &mut out, &mut written, &mut found)?;
-                writing = Some(self.start_writing(scope, doc, file, (d, &mut written), Some(v)));
+                writing = Some(next.give(doc, &mut written));
                 if several {
                     // Memory holds one volume's evidence bytes (its layout is forgotten).
                     ready.res.files.retain(|_| false);
@@ -382,13 +389,18 @@ impl Session {
                 });
                 let file = plan.target.file_name(&name);
                 let master = stamp.part("master");
-                let doc = match self.lay_out(&plan, d, &ready.res, &master, (&file, &hints)) {
-                    Ok(doc) => doc,
-                    Err(diags) => return Ok(Err(abandon(writing, diags))),
+                let (next, doc) = match self.write_and_lay_out(
+                    scope,
+                    (&plan, &master, ready),
+                    (&file, None, &hints),
+                    (d, &mut written, &mut writing, cancel),
+                ) {
+                    Ok(laid_out) => laid_out,
+                    Err(diags) => return Ok(Err(diags)),
                 };
                 events.event(Event::Detail(layouts_detail(&doc)));
                 self.finish_writing(writing.take(), &mut out, &mut written, &mut found)?;
-                writing = Some(self.start_writing(scope, doc, file, (d, &mut written), None));
+                writing = Some(next.give(doc, &mut written));
             }
             self.finish_writing(writing.take(), &mut out, &mut written, &mut found)?;
             Ok(Ok(()))
@@ -516,51 +528,102 @@ impl Session {
         build::build(plan, d, res, stamp, (hint, volume || !self.keep_layouts))
     }
 
-    /// Starts writing a laid-out document to a temporary file in the output folder (in place
-    /// in `pdf_first` mode) on a thread of `scope`, its bytes going to the package (`written`)
+    /// Starts writing a document of this build (see [`Session::start_writing`]) and lays it
+    /// out; a failed layout stops that writing and the one of the document before it
+    /// (`writing`), and the package (`cancel`).
+    fn write_and_lay_out<'scope>(
+        &self,
+        scope: &'scope std::thread::Scope<'scope, '_>,
+        (plan, stamp, ready): (&plan::Plan, &Stamp, &Ready),
+        (file, volume, hints): (&str, Option<&plan::Volume>, &crate::anchors::Store),
+        (d, written, writing, cancel): (
+            &Dossier,
+            &mut Option<Written<'_>>,
+            &mut Option<Writing<'scope>>,
+            &AtomicBool,
+        ),
+    ) -> Result<(Writing<'scope>, build::Document), Vec<Diagnostic>> {
+        let start = (plan, stamp, &ready.res);
+        let next = self.start_writing(
+            scope,
+            start,
+            (file.to_string(), volume),
+            (d, written, writing),
+        );
+        match self.lay_out(plan, d, &ready.res, stamp, (file, hints)) {
+            Ok(doc) => Ok((next, doc)),
+            Err(diags) => Err(abandon([writing.take(), Some(next)], cancel, diags)),
+        }
+    }
+
+    /// Starts writing a document of this build, before it is laid out, to a temporary file in
+    /// the output folder (in place in `pdf_first` mode) on a thread of `scope`: the evidence
+    /// pages its plan draws first (see [`crate::assemble::Ahead`]), then, once
+    /// [`Writing::give`] hands it the layout, the rest. Its bytes go to the package (`written`)
     /// at the same time, unless it could reach the size at which the package copies it from
-    /// its file (see [`package::PdfSink::fits`]). `volume`: the volume it is (for the size
-    /// limit), none for the master volume.
+    /// its file (see [`package::PdfSink::fits`]) — handed to the package now unless a document
+    /// before it (`before`) is still to be handed, so that the package keeps their order.
+    /// `volume`: the volume it is (for the size limit), none for the master volume.
     fn start_writing<'scope>(
         &self,
         scope: &'scope std::thread::Scope<'scope, '_>,
-        doc: build::Document,
-        file: String,
-        (d, written): (&Dossier, &mut Option<Written<'_>>),
-        volume: Option<&plan::Volume>,
+        (plan, stamp, res): (&plan::Plan, &Stamp, &build::Resources),
+        (file, volume): (String, Option<&plan::Volume>),
+        (d, written, before): (&Dossier, &mut Option<Written<'_>>, &Option<Writing<'_>>),
     ) -> Writing<'scope> {
         let dest = self.opts.out.join(&file);
         let pdf = package::PackagePdf {
             name: file,
             path: dest.clone(),
-            pages: doc.pages,
+            pages: 0,
         };
         let evidence: u64 = d.files.values().map(|f| f.size).sum();
-        let bound = (doc.pdf.len() as u64).saturating_add(evidence.saturating_mul(2));
+        // The frame of a document is some kilobytes a page: far below this.
+        let bound = evidence.saturating_mul(2).saturating_add(256 << 20);
         let streamed = written.is_some() && package::PdfSink::fits(bound);
-        let sink = match written.as_mut() {
-            Some(hand) if streamed => {
+        let (sink, mut handed) = match written.as_mut() {
+            Some(_) if streamed => {
                 let (sink, chunks) = package::PdfSink::new();
-                hand(Handed::Stream(pdf.clone(), chunks));
-                Some(sink)
+                (Some(sink), Some(Handed::Stream(pdf.clone(), chunks)))
             }
-            _ => None,
+            _ => (None, None),
         };
+        if before.as_ref().is_none_or(|b| b.streamed)
+            && let (Some(hand), Some(h)) = (written.as_mut(), handed.take())
+        {
+            hand(h);
+        }
+        let ahead =
+            (!stamp.pdfa && !crate::render::own_templates(&d.canonical_root)).then(|| Evidence {
+                pages: (plan.drawn_pages().into_iter())
+                    .map(|(p, n)| (p.to_string(), n))
+                    .collect(),
+                root: d.canonical_root.clone(),
+                normalized: res.normalized.clone(),
+                cache: res.files.stand_ins.clone(),
+            });
+        let stop = Arc::new(AtomicBool::new(false));
+        let (give, frame) = std::sync::mpsc::sync_channel::<Frame>(1);
         let pdf_first = self.pdf_first;
-        let build::Document {
-            pdf: frame,
-            stand_ins,
-            anchors,
-            warnings,
-            ..
-        } = doc;
-        let thread = scope.spawn(move || stage_pdf(&dest, (&frame, &stand_ins), sink, pdf_first));
+        let stopped = stop.clone();
+        let thread = scope.spawn(move || {
+            stage_pdf(
+                &dest,
+                (ahead.filter(|a| !a.pages.is_empty()), &stopped),
+                frame,
+                sink,
+                pdf_first,
+            )
+        });
         Writing {
             pdf,
             streamed,
+            handed,
             volume: volume.map(|v| (v.clone(), engine::volume_limit(d))),
-            anchors,
-            warnings,
+            anchors: crate::anchors::Anchors::new(),
+            warnings: Vec::new(),
+            give: Some(give),
+            stop,
             thread,
         }
     }
@@ -681,21 +744,61 @@ fn at_the_record<T>(
     }
 }
 
-/// Writes a PDF (its frame and the evidence for its stand-ins) to a temporary file beside its
-/// destination, and to `sink` (the package) at the same time; in `pdf_first` mode it is put in
-/// place at once. Returns the staged file (if not yet in place) and where its bytes are now.
+/// What the thread writing a PDF is given once its document is laid out: the frame, its
+/// stand-ins and its number of pages.
+type Frame = (Vec<u8>, Arc<crate::assemble::StandIns>, usize);
+
+/// The evidence pages a document's plan draws, and what finds them as its world does.
+struct Evidence {
+    pages: Vec<(String, u32)>,
+    root: PathBuf,
+    normalized: Option<PathBuf>,
+    cache: Arc<crate::assemble::StandInCache>,
+}
+
+impl Evidence {
+    /// Writes them ahead of the frame (see [`crate::assemble::Ahead`]), unless `stop` is set.
+    fn write(
+        &self,
+        stop: &AtomicBool,
+        out: &mut impl Write,
+    ) -> anyhow::Result<crate::assemble::Ahead> {
+        let pages: Vec<(&str, u32)> = self.pages.iter().map(|(p, n)| (p.as_str(), *n)).collect();
+        let resolve = |asked: &str| {
+            if stop.load(Ordering::Relaxed) {
+                return None;
+            }
+            crate::typeset::resolve(&self.root, self.normalized.as_deref(), asked).ok()
+        };
+        crate::assemble::write_ahead(&pages, &resolve, self.cache.clone(), out)
+    }
+}
+
+/// Writes a PDF to a temporary file beside its destination, and to `sink` (the package) at
+/// the same time: the evidence first when it is known before the layout (`ahead`), then, once
+/// the layout comes (`frame`), the frame and the evidence for its stand-ins. In `pdf_first`
+/// mode it is put in place at once. Returns the staged file (if not yet in place) and where
+/// its bytes are now. When the layout fails (`frame` closes, `stop` is set) nothing is kept.
 fn stage_pdf(
     dest: &Path,
-    (frame, stand_ins): (&[u8], &crate::assemble::StandIns),
+    (ahead, stop): (Option<Evidence>, &AtomicBool),
+    frame: std::sync::mpsc::Receiver<Frame>,
     sink: Option<package::PdfSink>,
     pdf_first: bool,
 ) -> anyhow::Result<(Option<output::Staged>, PathBuf)> {
     let (staged, ()) = output::stage_writeback(dest, |file| {
         let mut w = Tee { file, sink };
-        crate::assemble::write(frame, stand_ins, &mut w)?;
+        let written = ahead.map(|a| a.write(stop, &mut w)).transpose()?;
+        let Ok((frame, stand_ins, pages)) = frame.recv() else {
+            anyhow::bail!("排版没有完成");
+        };
+        match written {
+            Some(a) => crate::assemble::finish_ahead(&frame, &stand_ins, a, &mut w)?,
+            None => crate::assemble::write(&frame, &stand_ins, &mut w)?,
+        }
         if let Some(sink) = w.sink {
             w.file.flush()?;
-            sink.finish();
+            sink.finish(pages);
         }
         Ok(())
     })?;
@@ -711,10 +814,17 @@ fn stage_pdf(
 /// Each record's volume and printed pages (first, last), by 件号.
 type RecordPlaces = BTreeMap<String, (usize, usize, usize)>;
 
-/// Lets a document being written finish when a later one failed (its temporary file goes
-/// with it, a panic in it included): the build reports `diags`.
-fn abandon(writing: Option<Writing<'_>>, diags: Vec<Diagnostic>) -> Vec<Diagnostic> {
-    if let Some(w) = writing {
+/// Stops the documents being written when a layout failed (their temporary files go with
+/// them, a panic in them included) and the package (`cancel`): the build reports `diags`.
+fn abandon<const N: usize>(
+    writing: [Option<Writing<'_>>; N],
+    cancel: &AtomicBool,
+    diags: Vec<Diagnostic>,
+) -> Vec<Diagnostic> {
+    cancel.store(true, Ordering::Relaxed);
+    for w in writing.into_iter().flatten() {
+        w.stop.store(true, Ordering::Relaxed);
+        drop(w.give);
         let _ = w.thread.join();
     }
     diags
@@ -734,17 +844,49 @@ fn take_places(
     }
 }
 
-/// A document being written on its own thread while the next is laid out, with what the
-/// build keeps of it.
+/// A document being written on its own thread while it and the next are laid out, with what
+/// the build keeps of it.
 struct Writing<'scope> {
     pdf: package::PackagePdf,
     streamed: bool,
+    /// Its stream, not yet handed to the package (a document before it is handed first).
+    handed: Option<Handed>,
     /// The volume it is and the dossier's limits; none for the master volume.
     volume: Option<(plan::Volume, plan::VolumeLimit)>,
     anchors: crate::anchors::Anchors,
     warnings: Vec<Diagnostic>,
+    /// Gives the thread the laid-out document.
+    give: Option<std::sync::mpsc::SyncSender<Frame>>,
+    /// Set when the layout failed: the thread stops writing evidence.
+    stop: Arc<AtomicBool>,
     thread:
         std::thread::ScopedJoinHandle<'scope, anyhow::Result<(Option<output::Staged>, PathBuf)>>,
+}
+
+impl<'scope> Writing<'scope> {
+    /// Gives the writing its laid-out document (and the package its stream, if the document
+    /// before it is handed by now).
+    fn give(mut self, doc: build::Document, written: &mut Option<Written<'_>>) -> Writing<'scope> {
+        if let (Some(hand), Some(h)) = (written.as_mut(), self.handed.take()) {
+            hand(h);
+        }
+        let build::Document {
+            pdf: frame,
+            stand_ins,
+            anchors,
+            warnings,
+            pages,
+            ..
+        } = doc;
+        self.pdf.pages = pages;
+        self.anchors = anchors;
+        self.warnings = warnings;
+        if let Some(give) = self.give.take() {
+            // A thread that stopped (its evidence could not be written) says why when joined.
+            let _ = give.send((frame, stand_ins, pages));
+        }
+        self
+    }
 }
 
 /// Told of each PDF of a build as it is written (the package).

@@ -319,11 +319,7 @@ impl DossierWorld {
     /// stand-in of a PDF when this world gives them, else the file itself (through the shared
     /// cache).
     fn serve(&self, path: &Path, asked: &str) -> FileResult<Bytes> {
-        let is_pdf = path
-            .extension()
-            .and_then(|e| e.to_str())
-            .is_some_and(|e| e.eq_ignore_ascii_case("pdf"));
-        if let (Some(stand_ins), true) = (&self.stand_ins, is_pdf) {
+        if let (Some(stand_ins), true) = (&self.stand_ins, is_pdf(path)) {
             return stand_ins
                 .stand_in(path, asked)
                 .map(Bytes::new)
@@ -354,27 +350,10 @@ impl DossierWorld {
             return Err(FileError::AccessDenied);
         }
         let virtual_path = rooted.vpath().get_with_slash();
-        if let (Some(dir), Some(name)) = (
-            &self.normalized,
-            virtual_path.strip_prefix(crate::normalize::VIRTUAL_DIR),
-        ) {
-            let name = name.trim_start_matches('/');
-            if name.contains('/') || name.contains("..") {
-                return Err(FileError::AccessDenied);
-            }
-            let path = dir.join(name);
-            return self.serve(&path, virtual_path);
+        match resolve(root, self.normalized.as_deref(), virtual_path)? {
+            Served::File(path) => self.serve(&path, virtual_path),
+            Served::Jpeg(path) => self.serve_jpeg(&path, virtual_path),
         }
-        if let Some(rel) = virtual_path.strip_prefix(crate::normalize::PASS_THROUGH_DIR) {
-            let real = within(root, &root.join(rel.trim_start_matches('/')))?;
-            return self.serve_jpeg(&real, virtual_path);
-        }
-        let path = rooted
-            .vpath()
-            .realize(root)
-            .map_err(|_| FileError::AccessDenied)?;
-        let real = within(root, &path)?;
-        self.serve(&real, virtual_path)
     }
 
     /// A JPEG that passes through (see [`crate::normalize::PASS_THROUGH_DIR`]): its stand-in
@@ -395,6 +374,47 @@ impl DossierWorld {
             .map(Bytes::new)
             .map_err(failed)
     }
+}
+
+/// What a project path is served from: a file (given as it is, or as a stand-in when it is a
+/// PDF), or a JPEG that passes through (see [`crate::normalize::PASS_THROUGH_DIR`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Served {
+    /// The file at this path.
+    File(PathBuf),
+    /// The JPEG at this path, drawn on a page of its own size.
+    Jpeg(PathBuf),
+}
+
+/// Where the file Typst asks for as `asked` (`/evidence/05/a.pdf`, `/.normalized/…`,
+/// `/.jpeg/…`) is, for a dossier at `root` (canonical) with normalised pages in `normalized`:
+/// the same answer for the world and for the assembler that writes evidence before the
+/// layout (see [`crate::assemble::Ahead`]).
+pub fn resolve(root: &Path, normalized: Option<&Path>, asked: &str) -> FileResult<Served> {
+    if let (Some(dir), Some(name)) = (
+        normalized,
+        asked.strip_prefix(crate::normalize::VIRTUAL_DIR),
+    ) {
+        let name = name.trim_start_matches('/');
+        if name.contains('/') || name.contains("..") {
+            return Err(FileError::AccessDenied);
+        }
+        return Ok(Served::File(dir.join(name)));
+    }
+    if let Some(rel) = asked.strip_prefix(crate::normalize::PASS_THROUGH_DIR) {
+        let real = within(root, &root.join(rel.trim_start_matches('/')))?;
+        return Ok(Served::Jpeg(real));
+    }
+    let vpath = VirtualPath::new(asked).map_err(|_| FileError::AccessDenied)?;
+    let path = vpath.realize(root).map_err(|_| FileError::AccessDenied)?;
+    Ok(Served::File(within(root, &path)?))
+}
+
+/// Whether `path` names a PDF (given to Typst as a stand-in when the world gives them).
+pub fn is_pdf(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("pdf"))
 }
 
 /// The canonical form of `path`, refused unless it is inside `root` (canonical).

@@ -75,6 +75,28 @@ pub struct BinderMeta {
     pub records: Vec<RecordPlan>,
 }
 
+impl Plan {
+    /// Every page of a file the document draws as a PDF page (a PDF's page, a normalised page,
+    /// a JPEG that passes through), in the order of the document: (path for Typst, 1-based
+    /// page). The assembler writes these before the layout (see [`crate::assemble::Ahead`]).
+    pub fn drawn_pages(&self) -> Vec<(&str, u32)> {
+        let records = (self.groups.iter())
+            .flat_map(|g| &g.items)
+            .flat_map(|i| &i.records)
+            .chain(self.binder.iter().flat_map(|b| &b.records));
+        let mut out = Vec::new();
+        for e in records.flat_map(|r| &r.entries) {
+            if e.kind == "pdf" {
+                out.push((e.path.as_str(), e.page));
+            }
+            if let Some(s) = e.second.as_ref().filter(|s| s.kind == "pdf") {
+                out.push((s.path.as_str(), s.page));
+            }
+        }
+        out
+    }
+}
+
 /// Metadata of the document.
 #[derive(Debug, Clone, Serialize)]
 pub struct Meta {

@@ -415,6 +415,65 @@ fn every_evidence_stand_in_is_replaced_by_its_page() {
 }
 
 #[test]
+fn evidence_written_before_the_layout_is_all_drawn_in_one_revision() {
+    // The evidence is written before Typst has laid out the frame, from the plan, and the
+    // frame's objects come after it, renumbered. Every object must be reached from the
+    // trailer — an evidence page written ahead that no page draws would be dead weight, a
+    // sign that the plan and the templates disagree on what is drawn — and the file is one
+    // revision (one cross-reference section), not an update appended to the frame.
+    let bytes = std::fs::read(&sample().1).unwrap();
+    assert_eq!(
+        count(&bytes, b"startxref"),
+        1,
+        "one cross-reference section"
+    );
+    let doc = lopdf::Document::load_mem(&bytes).unwrap();
+    let mut reached = std::collections::HashSet::new();
+    let mut todo = Vec::new();
+    doc.trailer
+        .iter()
+        .for_each(|(_, o)| references(o, &mut todo));
+    while let Some(r) = todo.pop() {
+        if reached.insert(r) {
+            references(doc.get_object(r).unwrap(), &mut todo);
+        }
+    }
+    let dead: Vec<_> = doc
+        .objects
+        .keys()
+        .filter(|k| !reached.contains(k))
+        .collect();
+    assert!(dead.is_empty(), "objects no page uses: {dead:?}");
+    // The evidence comes first: the first object is an embedded page or image, not the frame's.
+    let first = doc.objects.keys().min().unwrap();
+    let first = doc.get_object(*first).unwrap().as_stream().unwrap();
+    let kind = first
+        .dict
+        .get(b"Subtype")
+        .and_then(|s| s.as_name())
+        .unwrap();
+    assert!(
+        matches!(kind, b"Form" | b"Image"),
+        "{}",
+        String::from_utf8_lossy(kind)
+    );
+}
+
+fn references(o: &lopdf::Object, out: &mut Vec<lopdf::ObjectId>) {
+    match o {
+        lopdf::Object::Reference(r) => out.push(*r),
+        lopdf::Object::Array(a) => a.iter().for_each(|x| references(x, out)),
+        lopdf::Object::Dictionary(d) => d.iter().for_each(|(_, x)| references(x, out)),
+        lopdf::Object::Stream(s) => s.dict.iter().for_each(|(_, x)| references(x, out)),
+        _ => {}
+    }
+}
+
+fn count(hay: &[u8], needle: &[u8]) -> usize {
+    hay.windows(needle.len()).filter(|w| *w == needle).count()
+}
+
+#[test]
 fn building_twice_gives_identical_bytes() {
     let (tmp, _) = dossier_with(None);
     for out in ["o1", "o2"] {
