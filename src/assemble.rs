@@ -10,11 +10,12 @@
 //! - *ahead* ([`write_ahead`], [`finish_ahead`]): the evidence the plan draws is written first,
 //!   while Typst lays out the frame, numbered from 1; then the frame's objects, renumbered after
 //!   it byte for byte otherwise (`renumber`), each stand-in drawn by the page written for it;
-//!   one cross-reference section. The dossier and its volumes are written so: most of their
-//!   bytes go to the disk and the package while the layout runs.
+//!   one cross-reference section. A dossier (or its first volume) is written so: most of its
+//!   bytes go to the disk and the package while the layout runs. Later volumes are laid out
+//!   while the one before is written, so they are written after.
 //! - *after* ([`write()`]): the frame as it is, then an incremental update redefining each
-//!   stand-in as its real page — for binders, and for a dossier whose own templates may draw
-//!   other pages than its plan says.
+//!   stand-in as its real page — for later volumes, binders, and a dossier whose own templates
+//!   may draw other pages than its plan says.
 //!
 //! Memory: the frame, and one evidence file at a time. Deterministic: markers name files by a
 //! digest of the project path Typst asked for; ahead, files are written in the order of the
