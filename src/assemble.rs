@@ -238,8 +238,8 @@ struct Found {
 }
 
 /// Writes the frame `frame` as it is, then, as an incremental update, every stand-in redefined
-/// as its real page (a document whose evidence was not written ahead: binders, and dossiers
-/// with templates of their own).
+/// as its real page: a document whose evidence was not written ahead (a later volume, a
+/// binder, a dossier with templates of its own).
 pub fn write(frame: &[u8], stand_ins: &StandIns, out: &mut impl Write) -> anyhow::Result<()> {
     out.write_all(frame)?;
     if stand_ins.is_empty() {
