@@ -78,12 +78,13 @@ pub struct BinderMeta {
 impl Plan {
     /// Every page of a file the document draws as a PDF page (a PDF's page, a normalised page,
     /// a JPEG that passes through), in the order of the document: (path for Typst, 1-based
-    /// page). The assembler writes these before the layout (see [`crate::assemble::Ahead`]).
+    /// page) — of a dossier or a volume (a binder's records are not listed: binders are
+    /// written after their layout). The assembler writes these before the layout (see
+    /// [`crate::assemble::Ahead`]).
     pub fn drawn_pages(&self) -> Vec<(&str, u32)> {
         let records = (self.groups.iter())
             .flat_map(|g| &g.items)
-            .flat_map(|i| &i.records)
-            .chain(self.binder.iter().flat_map(|b| &b.records));
+            .flat_map(|i| &i.records);
         let mut out = Vec::new();
         for e in records.flat_map(|r| &r.entries) {
             if e.kind == "pdf" {
