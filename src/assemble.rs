@@ -404,7 +404,7 @@ pub fn finish_ahead(
     let mut drawn: HashMap<u32, u32> = HashMap::new();
     let mut late: Vec<&Found> = Vec::new();
     for f in &found {
-        let same = ahead.files.get(&f.key) == Some(&(f.file.clone(), f.source));
+        let same = (ahead.files.get(&f.key)).is_some_and(|(p, s)| *p == f.file && *s == f.source);
         match ahead.forms.get(&(f.key.clone(), f.page)) {
             Some(&form) if same => {
                 drawn.insert(f.id, form);
@@ -418,7 +418,7 @@ pub fn finish_ahead(
     let mut pos = ahead.pos;
     let mut buf = Vec::with_capacity(1 << 16);
     let trailer = Trailer::of(frame, &objects, &map)?;
-    let max_id = objects.iter().map(|&(n, _)| n).max().unwrap_or(0);
+    let mut next = objects.iter().map(|&(n, _)| n).max().unwrap_or(0) + shift + 1;
     for (n, at) in objects {
         // Stand-ins are not copied: what drew them draws the evidence written for them.
         if stand_in_ids.contains(&n) {
@@ -433,7 +433,6 @@ pub fn finish_ahead(
         out.write_all(&buf)?;
         pos += buf.len();
     }
-    let mut next = max_id + shift + 1;
     let placing = Placing {
         out: &mut *out,
         pos,
