@@ -122,10 +122,12 @@ fn volume_detail(number: Option<usize>, plan: &plan::Plan) -> String {
 /// How many times a document was laid out, and whether with the places of the last build:
 /// "版面 1 遍（沿用上次的页码）".
 fn layouts_detail(doc: &build::Document) -> String {
-    let how = match (doc.hinted, doc.layouts) {
-        (true, 1) => "沿用上次的页码",
-        (true, _) => "上次的页码有变",
-        (false, _) => "没有上次的页码",
+    let how = match (doc.hinted, doc.probed, doc.layouts) {
+        (true, _, 1) => "沿用上次的页码",
+        (true, _, _) => "上次的页码有变",
+        (false, true, 1) => "没有上次的页码，先试排一遍定出页码",
+        (false, true, _) => "没有上次的页码，试排定出的页码有变",
+        (false, false, _) => "没有上次的页码",
     };
     format!("版面 {} 遍（{how}）", doc.layouts)
 }

@@ -680,6 +680,22 @@ fn an_unknown_font_family_is_an_error_in_dossier_yaml() {
     );
 }
 
+/// Builds the dossier `d` under `dir` into `out` with its stages timed (`DOSSIER_TIMINGS`):
+/// what it said, which includes how many times it was laid out.
+fn build_timed(dir: &Path, out: &str) -> String {
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_dossier"))
+        .args(["build", "d", "--out", out])
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env("SOURCE_DATE_EPOCH", "1653004800")
+        .env("DOSSIER_TIMINGS", "1")
+        .output()
+        .unwrap();
+    let log = String::from_utf8_lossy(&run.stderr).into_owned();
+    assert_eq!(run.status.code(), Some(0), "{log}");
+    log
+}
+
 /// A rebuild lays the dossier out once with the places of the last build (the catalog's
 /// 页码, the indexes, the links; `.cache/anchors.json`), and whichever way the layout settles
 /// — no places, the right ones, wrong ones, those of a dossier that has since changed — the
@@ -688,23 +704,20 @@ fn an_unknown_font_family_is_an_error_in_dossier_yaml() {
 fn the_last_builds_places_change_the_time_never_the_pdf() {
     let (tmp, root) = dossier_with(None);
     let build = |out: &str| -> (String, Vec<u8>) {
-        let run = std::process::Command::new(env!("CARGO_BIN_EXE_dossier"))
-            .args(["build", "d", "--out", out])
-            .current_dir(tmp.path())
-            .env("NO_COLOR", "1")
-            .env("SOURCE_DATE_EPOCH", "1653004800")
-            .env("DOSSIER_TIMINGS", "1")
-            .output()
-            .unwrap();
-        let log = String::from_utf8_lossy(&run.stderr).into_owned();
-        assert_eq!(run.status.code(), Some(0), "{log}");
-        let pdf = std::fs::read(tmp.path().join(out).join("测试资料.pdf")).unwrap();
-        (log, pdf)
+        let log = build_timed(tmp.path(), out);
+        (
+            log,
+            std::fs::read(tmp.path().join(out).join("测试资料.pdf")).unwrap(),
+        )
     };
     let hints = tmp.path().join("o/.cache/anchors.json");
 
+    // A first build: the places from a quick layout beforehand, which hold.
     let (log, cold) = build("o");
-    assert!(log.contains("版面 1 遍（没有上次的页码）"), "{log}");
+    assert!(
+        log.contains("版面 1 遍（没有上次的页码，先试排一遍定出页码）"),
+        "{log}"
+    );
     let saved: serde_json::Value = serde_json::from_slice(&std::fs::read(&hints).unwrap()).unwrap();
     let places = &saved["documents"]["测试资料.pdf"];
     // Where the PDF says record 05-01 starts (its page label) is where the hint has it.
@@ -738,7 +751,7 @@ fn the_last_builds_places_change_the_time_never_the_pdf() {
     // An unreadable cache is no cache.
     std::fs::write(&hints, "{ not json").unwrap();
     let (log, again) = build("o");
-    assert!(log.contains("版面 1 遍（没有上次的页码）"), "{log}");
+    assert!(log.contains("版面 1 遍（没有上次的页码，先试排"), "{log}");
     assert!(again == cold, "an unreadable cache changed the PDF");
 
     // An edit that moves every later page: the places of the last build are wrong now; the
@@ -757,4 +770,42 @@ fn the_last_builds_places_change_the_time_never_the_pdf() {
         edited == fresh,
         "a rebuild after an edit differs from a fresh build"
     );
+}
+
+/// A first build lays the document out quickly beforehand (nothing drawn on the pages, page
+/// numbers as placeholders) to learn where every page and label will be, then once for real
+/// with those places. A dossier with templates of its own (which may not know that quick
+/// layout) gets Typst finding the places itself, as before: the same pages, text, page
+/// labels, links and bookmarks. (Not the same bytes: a dossier's own templates have its PDF
+/// written after the layout, see `assemble::write`.)
+#[test]
+fn a_first_build_finds_its_places_beforehand_and_prints_what_typst_finds() {
+    let (tmp, root) = dossier_with(None);
+    let build = |out: &str| -> (String, Pdf) {
+        let log = build_timed(tmp.path(), out);
+        (log, Pdf::load(&tmp.path().join(out).join("测试资料.pdf")))
+    };
+    let (log, probed) = build("o");
+    assert!(
+        log.contains("版面 1 遍（没有上次的页码，先试排一遍定出页码）"),
+        "{log}"
+    );
+    // The same templates, exported and one of them given a comment: the dossier's own now.
+    let run = dossier(&root, &["templates", "."]);
+    assert_eq!(run.status.code(), Some(0), "{}", crate::common::log(&run));
+    let own = root.join("templates/dossier.typ");
+    let text = std::fs::read_to_string(&own).unwrap();
+    std::fs::write(&own, format!("{text}\n// 本县的模板\n")).unwrap();
+    let (log, found) = build("o2");
+    assert!(log.contains("（没有上次的页码）"), "{log}");
+    assert!(!log.contains("试排"), "{log}");
+    assert_eq!(probed.page_count(), found.page_count());
+    assert_eq!(probed.all_text(), found.all_text());
+    assert_eq!(probed.labels(), found.labels());
+    assert_eq!(probed.bookmarks(), found.bookmarks());
+    let links =
+        |pdf: &Pdf| -> Vec<Vec<usize>> { (1..=pdf.page_count()).map(|p| pdf.links(p)).collect() };
+    let linked = links(&probed);
+    assert!(linked.iter().flatten().count() > 20, "{linked:?}");
+    assert_eq!(linked, links(&found));
 }
