@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Benchmark: scanned evidence against the floors, side by side in one run.
 
-    python3 bench/scans.py [--count 200] [--work DIR]
+    python3 bench/scans.py [--count 200] [--runs 5] [--work DIR]
 
 Makes COUNT distinct A4 pages scanned at 300 dpi (grey text-like strokes on paper, JPEG
 quality 85, about 0.8 MB each) and the same pages as one-page PDFs (made by img2pdf), then
@@ -12,7 +12,9 @@ times, each with its peak resident memory:
   cache), warm (the same inputs again) and after a correction (one record's title changed, as
   an office rebuilds after fixing a record); once with the JPEGs, once with the PDFs;
 
-and prints the ratios dossier / floor and the PDF's size against the evidence it embeds.
+and prints the ratios dossier / floor and the PDF's size against the evidence it embeds: the
+medians of RUNS rounds, each round running the floors and the builds one after another (this
+machine is shared, and one run of each can be a third off).
 Installs img2pdf and Pillow (pip) and qpdf (apt) when they are missing.
 """
 import argparse
@@ -20,6 +22,7 @@ import os
 import random
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -94,6 +97,17 @@ def make_dossier(exe, root, files):
         fh.write(text.rstrip("\n") + "\n" + "".join(lines))
 
 
+def median(values, i):
+    """The median of the i-th element of each tuple in values."""
+    return statistics.median(v[i] for v in values)
+
+
+def spread(values):
+    """The range of the times in values, e.g. "0.88–0.98"."""
+    times = [v[0] for v in values]
+    return f"{min(times):.2f}–{max(times):.2f}"
+
+
 def same_fs(a, b):
     return os.stat(a).st_dev == os.stat(b).st_dev
 
@@ -121,6 +135,7 @@ def build(exe, root, out):
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--count", type=int, default=200)
+    ap.add_argument("--runs", type=int, default=5, help="rounds of floor and builds (medians)")
     ap.add_argument("--work", help="folder for the generated files (default: a temp folder)")
     args = ap.parse_args()
     ensure_tools()
@@ -137,27 +152,47 @@ def main():
             subprocess.run(["img2pdf", j, "-o", p], check=True)
         pdfs.append(p)
 
-    img2pdf = timed(["img2pdf", *jpegs, "-o", os.path.join(work, "floor-img2pdf.pdf")])
-    qpdf = timed(["qpdf", "--empty", "--pages", *pdfs, "--", os.path.join(work, "floor-qpdf.pdf")])
-
-    rows = []
-    for kind, files, floor in [("JPEG", jpegs, img2pdf), ("PDF", pdfs, qpdf)]:
-        root = os.path.join(work, f"d-{kind}")
-        make_dossier(exe, root, files)
-        cold, warm, corrected, size = build(exe, root, os.path.join(work, f"out-{kind}"))
-        rows.append((kind, floor, cold, warm, corrected, size))
+    floors = {
+        "JPEG": ["img2pdf", *jpegs, "-o", os.path.join(work, "floor-img2pdf.pdf")],
+        "PDF": ["qpdf", "--empty", "--pages", *pdfs, "--", os.path.join(work, "floor-qpdf.pdf")],
+    }
+    # Each round runs the floor and the dossier's three builds one after the other, so that a
+    # slow spell of this shared machine falls on both; the table gives the medians over the
+    # rounds (and the range).
+    runs = {kind: {"floor": [], "cold": [], "warm": [], "corrected": []} for kind in floors}
+    sizes = {}
+    for _ in range(args.runs):
+        for kind, files in [("JPEG", jpegs), ("PDF", pdfs)]:
+            r = runs[kind]
+            r["floor"].append(timed(floors[kind])[:2])
+            root = os.path.join(work, f"d-{kind}")
+            make_dossier(exe, root, files)
+            out = os.path.join(work, f"out-{kind}")
+            cold, warm, corrected, sizes[kind] = build(exe, root, out)
+            shutil.rmtree(out, ignore_errors=True)
+            for key, value in [("cold", cold), ("warm", warm), ("corrected", corrected)]:
+                r[key].append(value)
 
     n = args.count
     print()
-    print(f"{n} A4 scans at 300 dpi, {evidence / 2**20:.0f} MiB of JPEG; 2 cores")
+    print(f"{n} A4 scans at 300 dpi, {evidence / 2**20:.0f} MiB of JPEG; 2 cores; "
+          f"median of {args.runs} rounds (range)")
     print()
     print("| evidence | floor | floor time, peak | dossier cold | cold / floor | dossier warm | warm / floor "
           "| after a correction | / floor | peak cold / warm / corrected | PDF / evidence |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
-    for kind, (fw, fm, _), (cw, cm), (ww, wm), (rw, rm), size in rows:
+    for kind, r in runs.items():
         floor = "img2pdf" if kind == "JPEG" else "qpdf merge"
-        print(f"| {n} {kind} | {floor} | {fw:.2f} s, {fm:.0f} MiB | {cw:.2f} s | {cw / fw:.1f}× | {ww:.2f} s | {ww / fw:.1f}× "
-              f"| {rw:.2f} s | {rw / fw:.1f}× | {cm:.0f} / {wm:.0f} / {rm:.0f} MiB | {size / evidence:.2f} |")
+        fw, fm = median(r["floor"], 0), median(r["floor"], 1)
+        cells = []
+        for key in ["cold", "warm", "corrected"]:
+            t = median(r[key], 0)
+            cells.append(f"{t:.2f} s ({spread(r[key])}) | {t / fw:.1f}×")
+        peaks = " / ".join(f"{median(r[k], 1):.0f}" for k in ["cold", "warm", "corrected"])
+        top = max(p for k in ["cold", "warm", "corrected"] for _, p in r[k])
+        print(f"| {n} {kind} | {floor} | {fw:.2f} s ({spread(r['floor'])}), {fm:.0f} MiB | "
+              + " | ".join(cells)
+              + f" | {peaks} MiB (highest {top:.0f}) | {sizes[kind] / evidence:.2f} |")
     if not args.work:
         shutil.rmtree(work, ignore_errors=True)
 
