@@ -157,6 +157,14 @@ pub struct CheckArgs {
     /// Text or JSON lines.
     #[command(flatten)]
     pub output: FormatArg,
+    /// 上次生成的输出目录（默认 out）：沿用那次对证据文件的检查结果，没有改动过的文件不再读取（check 仍不写任何文件）
+    #[arg(
+        long,
+        value_name = "目录",
+        default_value = "out",
+        hide_default_value = true
+    )]
+    pub out: PathBuf,
 }
 
 /// `dossier build`.

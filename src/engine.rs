@@ -180,9 +180,13 @@ pub fn check_printing(
 }
 
 /// `dossier check`: everything that can be known without writing anything — the data, the
-/// fonts, the characters they print, the templates.
-pub fn check(root: &Path) -> anyhow::Result<Checked> {
-    let mut checked = validate(root, &InspectCache::default())?;
+/// fonts, the characters they print, the templates. The inspections a build saved in `out`
+/// (see [`InspectCache::file`]) are taken for the evidence files that have not changed since;
+/// the others are read and inspected. Nothing is written, not even those inspections.
+pub fn check(root: &Path, out: &Path) -> anyhow::Result<Checked> {
+    let cache = InspectCache::default();
+    cache.load(&InspectCache::file(out));
+    let mut checked = validate(root, &cache)?;
     let found = match &checked.dossier {
         Some(d) => match build::dossier_fonts(d) {
             Ok((fonts, roles)) => check_printing(d, &fonts, &roles, true),

@@ -11,7 +11,7 @@ use crate::engine;
 pub fn run(args: &CheckArgs, env: &Env) -> anyhow::Result<Status> {
     let root = &args.dossier.dir;
     let out = Printer::new(args.output.format, root, env);
-    let checked = engine::check(root)?;
+    let checked = engine::check(root, &args.out)?;
     out.report(&checked.report);
     let c = checked.counts;
     let (errors, warnings) = (checked.report.errors(), checked.report.warnings());

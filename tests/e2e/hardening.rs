@@ -459,6 +459,52 @@ fn issue14_inspections_are_kept_between_runs_and_a_changed_file_is_inspected_aga
 }
 
 #[test]
+fn issue14_check_takes_the_inspections_a_build_saved_and_writes_nothing() {
+    let (tmp, root) = dossier_with(None);
+    let out = tmp.path().join("o");
+    std::fs::write(root.join("evidence/05/方案.pdf"), blank_pdf(3)).unwrap();
+    build_ok(tmp.path(), &[]);
+    let pages = |dir: &str| {
+        let (code, _, summary, log) = json_run(tmp.path(), &["check", "d", "--out", dir]);
+        assert_eq!(code, 0, "{log}");
+        summary["pages"].as_u64().unwrap()
+    };
+    let fresh = pages("no-such-folder");
+    assert_eq!(
+        pages("o"),
+        fresh,
+        "the saved inspections agree with reading the files"
+    );
+    // The saved inspection of the unchanged file is what check goes by: made to say 4 pages
+    // instead of 3 (its size and times kept), check counts one page more without reading it.
+    let cache = out.join(".cache/inspections.json");
+    let mut saved: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&cache).unwrap()).unwrap();
+    let entry = (saved["files"].as_array_mut().unwrap().iter_mut())
+        .find(|f| f[0].as_str().unwrap().ends_with("方案.pdf"))
+        .expect("the PDF's inspection is saved");
+    assert_eq!(entry[2]["pages"], 3);
+    entry[2]["pages"] = 4.into();
+    let edited = serde_json::to_vec(&saved).unwrap();
+    std::fs::write(&cache, &edited).unwrap();
+    let before: Vec<_> = walkdir::WalkDir::new(&out)
+        .into_iter()
+        .map(|e| e.unwrap().path().to_path_buf())
+        .collect();
+    assert_eq!(pages("o"), fresh + 1);
+    // Nothing written: the saved file as it was, no file added.
+    assert_eq!(std::fs::read(&cache).unwrap(), edited);
+    let after: Vec<_> = walkdir::WalkDir::new(&out)
+        .into_iter()
+        .map(|e| e.unwrap().path().to_path_buf())
+        .collect();
+    assert_eq!(before, after);
+    // A changed file (a new size) is read again: 5 pages, whatever was saved.
+    std::fs::write(root.join("evidence/05/方案.pdf"), blank_pdf(5)).unwrap();
+    assert_eq!(pages("o"), fresh + 2);
+}
+
+#[test]
 fn issue10_a_decompression_bomb_is_an_error_in_check_not_a_crash() {
     let (tmp, root) = dossier_with(None);
     // 1 × 1 pixels written, 100000 × 100000 declared in the header.
