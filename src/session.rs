@@ -904,10 +904,7 @@ enum Handed {
     /// Complete in its file.
     File(package::PackagePdf),
     /// Its bytes as they are written.
-    Stream(
-        package::PackagePdf,
-        std::sync::mpsc::Receiver<package::Chunk>,
-    ),
+    Stream(package::PackagePdf, package::PdfChunks),
 }
 
 /// Writes a PDF to its file and to the package.
