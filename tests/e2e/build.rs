@@ -683,11 +683,7 @@ fn an_unknown_font_family_is_an_error_in_dossier_yaml() {
 /// Builds the dossier `d` under `dir` into `out` with its stages timed (`DOSSIER_TIMINGS`):
 /// what it said, which includes how many times it was laid out.
 fn build_timed(dir: &Path, out: &str) -> String {
-    let run = std::process::Command::new(env!("CARGO_BIN_EXE_dossier"))
-        .args(["build", "d", "--out", out])
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .env("SOURCE_DATE_EPOCH", "1653004800")
+    let run = command(dir, &["build", "d", "--out", out])
         .env("DOSSIER_TIMINGS", "1")
         .output()
         .unwrap();

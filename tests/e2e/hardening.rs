@@ -487,18 +487,21 @@ fn issue14_check_takes_the_inspections_a_build_saved_and_writes_nothing() {
     entry[2]["pages"] = 4.into();
     let edited = serde_json::to_vec(&saved).unwrap();
     std::fs::write(&cache, &edited).unwrap();
-    let before: Vec<_> = walkdir::WalkDir::new(&out)
-        .into_iter()
-        .map(|e| e.unwrap().path().to_path_buf())
-        .collect();
+    // Every file and folder of the output with its size and modification time.
+    let listing = || -> Vec<_> {
+        (walkdir::WalkDir::new(&out).sort_by_file_name().into_iter())
+            .map(|e| {
+                let e = e.unwrap();
+                let m = e.metadata().unwrap();
+                (e.path().to_path_buf(), m.len(), m.modified().unwrap())
+            })
+            .collect()
+    };
+    let before = listing();
     assert_eq!(pages("o"), fresh + 1);
-    // Nothing written: the saved file as it was, no file added.
+    // Nothing written: the saved file as it was, no file added, none rewritten.
     assert_eq!(std::fs::read(&cache).unwrap(), edited);
-    let after: Vec<_> = walkdir::WalkDir::new(&out)
-        .into_iter()
-        .map(|e| e.unwrap().path().to_path_buf())
-        .collect();
-    assert_eq!(before, after);
+    assert_eq!(listing(), before);
     // A changed file (a new size) is read again: 5 pages, whatever was saved.
     std::fs::write(root.join("evidence/05/方案.pdf"), blank_pdf(5)).unwrap();
     assert_eq!(pages("o"), fresh + 2);

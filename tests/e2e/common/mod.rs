@@ -28,13 +28,19 @@ pub fn shared_out(name: &str) -> PathBuf {
     dir
 }
 
-/// Runs the binary with `args`, in `cwd`.
-pub fn dossier(cwd: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_dossier"))
-        .args(args)
+/// The binary with `args`, to run in `cwd` as every test runs it: no colours, a pinned date.
+pub fn command(cwd: &Path, args: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_dossier"));
+    c.args(args)
         .current_dir(cwd)
         .env("NO_COLOR", "1")
-        .env("SOURCE_DATE_EPOCH", "1653004800")
+        .env("SOURCE_DATE_EPOCH", "1653004800");
+    c
+}
+
+/// Runs the binary with `args`, in `cwd`.
+pub fn dossier(cwd: &Path, args: &[&str]) -> Output {
+    command(cwd, args)
         .output()
         .expect("the dossier binary runs")
 }
@@ -42,11 +48,7 @@ pub fn dossier(cwd: &Path, args: &[&str]) -> Output {
 /// Runs the binary as a shell does with `dossier ARGS > FILE` in `cwd`: stdout goes into the
 /// file `stdout` (stderr to the terminal of the test). Returns the exit code and the file's text.
 pub fn dossier_to_file(cwd: &Path, args: &[&str], stdout: &Path) -> (Option<i32>, String) {
-    let status = Command::new(env!("CARGO_BIN_EXE_dossier"))
-        .args(args)
-        .current_dir(cwd)
-        .env("NO_COLOR", "1")
-        .env("SOURCE_DATE_EPOCH", "1653004800")
+    let status = command(cwd, args)
         .stdout(std::fs::File::create(stdout).expect("the result file"))
         .status()
         .expect("the dossier binary runs");
